@@ -1,0 +1,305 @@
+# cython: language_level=3
+"""Compiled loops of the linear models (squared, logistic, softmax losses).
+
+One loop serves dense and CSR rows: a row is ``m`` values at ``data + start``
+with column indices ``indices + start``; for dense input ``indices`` is NULL,
+the row is contiguous and ``m`` is the number of features.  The branch on
+``indices`` is taken the same way for every row, so it costs nothing.
+
+A model has K outputs: ``W`` is (K, d), C-contiguous, ``b`` has K entries.
+Everything is accumulated in double; parameters keep the data's dtype.
+
+These functions trust their input: :mod:`fastgd.kernels` and the estimators
+validate shapes, dtypes, index ranges and values before calling them.
+"""
+import numpy as np
+
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport isfinite
+from libc.stdlib cimport malloc, calloc, free
+from libc.string cimport memset
+
+from fastgd._loss cimport loss_and_dz, SOFTMAX
+from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
+                            is_plain_sgd)
+
+cdef extern from "_prefetch.h":
+    void fastgd_prefetch(const void* p, Py_ssize_t nbytes) noexcept nogil
+
+ctypedef fused real_out:
+    float
+    double
+
+# How many rows ahead a shuffled loop prefetches: far enough to cover the
+# memory latency of one row's work, near enough to stay in cache.
+DEF PREFETCH_AHEAD = 4
+# Below this the lazy L2 scale is folded back into the weights, long before
+# it can underflow (as scikit-learn's WeightVector does).
+DEF MIN_WSCALE = 1e-9
+
+# Status codes of the loops, turned into exceptions by the wrappers.
+DEF STATUS_OK = 0
+DEF STATUS_NONFINITE = 1
+
+
+cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
+                           const floating* w) noexcept nogil:
+    """x . w in double; four accumulators let the compiler vectorize."""
+    cdef Py_ssize_t j
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    if idx != NULL:
+        for j in range(m):
+            a0 += <double>x[j] * w[idx[j]]
+        return a0
+    for j in range(0, m - 3, 4):
+        a0 += <double>x[j] * w[j]
+        a1 += <double>x[j + 1] * w[j + 1]
+        a2 += <double>x[j + 2] * w[j + 2]
+        a3 += <double>x[j + 3] * w[j + 3]
+    for j in range(m - m % 4, m):
+        a0 += <double>x[j] * w[j]
+    return (a0 + a1) + (a2 + a3)
+
+
+cdef inline void row_axpy(double c, const floating* x, const int* idx,
+                          Py_ssize_t m, real_out* w) noexcept nogil:
+    """w += c x, computed in double."""
+    cdef Py_ssize_t j
+    if idx != NULL:
+        for j in range(m):
+            w[idx[j]] = w[idx[j]] + c * x[j]
+    else:
+        for j in range(m):
+            w[j] = w[j] + c * x[j]
+
+
+cdef inline void scale(floating* w, Py_ssize_t n, double factor) noexcept nogil:
+    cdef Py_ssize_t j
+    for j in range(n):
+        w[j] = w[j] * factor
+
+
+cdef inline double outputs(const floating* x, const int* idx, Py_ssize_t m,
+                           const floating* W, const floating* b, Py_ssize_t K,
+                           Py_ssize_t d, double wscale, double* z) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(K):
+        z[k] = wscale * row_dot(x, idx, m, W + k * d) + b[k]
+    return 0.0
+
+
+cdef double accumulate(int loss, const floating* data, const int* indices,
+                       const int* indptr, Py_ssize_t d, const floating* y,
+                       const floating* sw, const floating* W, const floating* b,
+                       Py_ssize_t K, const Py_ssize_t* order, Py_ssize_t lo,
+                       Py_ssize_t hi, Py_ssize_t n, double* G, double* Gb,
+                       double* z, double* dz, double* sw_sum) noexcept nogil:
+    """Add sum_i s_i dL_i/dz x_i to G and sum_i s_i dL_i/dz to Gb for the rows
+    order[lo:hi] (rows lo:hi when order is NULL); return sum_i s_i L_i."""
+    cdef Py_ssize_t p, i, k, start, m
+    cdef const int* idx = NULL
+    cdef double s, l, loss_sum = 0.0, weights = 0.0
+    for p in range(lo, hi):
+        if order != NULL:
+            i = order[p]
+            if p + PREFETCH_AHEAD < n:
+                k = order[p + PREFETCH_AHEAD]
+                if indptr == NULL:
+                    fastgd_prefetch(data + k * d, d * sizeof(floating))
+                else:
+                    fastgd_prefetch(data + indptr[k], (indptr[k + 1] - indptr[k]) * sizeof(floating))
+        else:
+            i = p
+        if indptr == NULL:
+            start, m = i * d, d
+        else:
+            start, m = indptr[i], indptr[i + 1] - indptr[i]
+            idx = indices + start
+        s = sw[i] if sw != NULL else 1.0
+        outputs(data + start, idx, m, W, b, K, d, 1.0, z)
+        l = loss_and_dz(loss, z, K, y[i], dz)
+        loss_sum += s * l
+        weights += s
+        for k in range(K):
+            row_axpy(s * dz[k], data + start, idx, m, G + k * d)
+            Gb[k] += s * dz[k]
+    sw_sum[0] += weights
+    return loss_sum
+
+
+cdef double half_sq_norm(const floating* w, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double total = 0.0
+    for j in range(n):
+        total += <double>w[j] * w[j]
+    return 0.5 * total
+
+
+def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
+                  const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
+                  const floating[::1] sample_weight, const floating[:, ::1] W,
+                  const floating[::1] b, double alpha, double[:, ::1] grad_W,
+                  double[::1] grad_b, int n_jobs):
+    """Objective J and its gradient over all rows in one pass over X.
+
+    Rows are split into ``n_jobs`` contiguous chunks, each summed in row order
+    into its own buffer and the buffers added in chunk order: the result for a
+    given ``n_jobs`` is the same on every run.
+    """
+    cdef Py_ssize_t n = y.shape[0], K = W.shape[0], width = K * d + 3 * K + 2
+    cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
+    cdef const int* idx_p = &indices[0] if indices is not None else NULL
+    cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
+    cdef const floating* sw_p = &sample_weight[0] if sample_weight is not None else NULL
+    cdef double* buf = <double*> calloc(chunks * width, sizeof(double))
+    cdef double* part
+    cdef double loss_sum = 0.0, weights = 0.0, objective
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for c in prange(chunks, num_threads=chunks, schedule="static", chunksize=1):
+                part = buf + c * width
+                lo = c * n // chunks
+                hi = (c + 1) * n // chunks
+                # layout of a chunk: G (K d), Gb (K), z (K), dz (K), loss, weight
+                part[width - 2] = accumulate(
+                    loss, &data[0], idx_p, ptr_p, d, &y[0], sw_p, &W[0, 0], &b[0],
+                    K, NULL, lo, hi, n, part, part + K * d, part + K * d + K,
+                    part + K * d + 2 * K, part + width - 1)
+            memset(&grad_W[0, 0], 0, K * d * sizeof(double))
+            memset(&grad_b[0], 0, K * sizeof(double))
+            for c in range(chunks):
+                part = buf + c * width
+                for j in range(K * d):
+                    grad_W[j // d, j % d] += part[j]
+                for j in range(K):
+                    grad_b[j] += part[K * d + j]
+                loss_sum += part[width - 2]
+                weights += part[width - 1]
+            for j in range(K * d):
+                grad_W[j // d, j % d] = grad_W[j // d, j % d] / weights + alpha * W[j // d, j % d]
+            for j in range(K):
+                grad_b[j] /= weights
+            objective = loss_sum / weights + alpha * half_sq_norm(&W[0, 0], K * d)
+    finally:
+        free(buf)
+    return objective
+
+
+def epoch(int loss, const floating[::1] data, const int[::1] indices,
+          const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
+          const floating[::1] sample_weight, floating[:, ::1] W,
+          floating[::1] b, const Py_ssize_t[::1] order, Py_ssize_t batch_size,
+          double alpha, bint fit_intercept, UpdateRule rule,
+          double[:, ::1] state_W, double[:, ::1] state_b, long t,
+          const double[::1] lr_table):
+    """One pass over the rows (in ``order``, or sequentially when it is None)
+    in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status).
+
+    A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
+    batch_size 1 and a plain rule, L2 is applied lazily: W is kept as
+    ``wscale * V`` so a step costs O(nnz(x)) instead of O(d).
+    """
+    # the number of steps of the epoch: one per entry of order (or per row)
+    cdef Py_ssize_t n = order.shape[0] if order is not None else y.shape[0]
+    cdef Py_ssize_t K = W.shape[0], KD = W.shape[0] * d
+    cdef Py_ssize_t p, i, k, start, m, hi, step_no = 0
+    cdef const int* idx = NULL
+    cdef const int* idx_p = &indices[0] if indices is not None else NULL
+    cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
+    cdef const floating* sw_p = &sample_weight[0] if sample_weight is not None else NULL
+    cdef const Py_ssize_t* order_p = &order[0] if order is not None else NULL
+    cdef const double* table = &lr_table[0] if lr_table is not None else NULL
+    cdef floating* Wp = &W[0, 0]
+    cdef floating* bp = &b[0]
+    cdef const Rule* r = &rule.c
+    cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
+    cdef double* G = <double*> calloc(KD + 3 * K, sizeof(double))
+    cdef double* Gb = G + KD
+    cdef double* z = Gb + K
+    cdef double* dz = z + K
+    cdef double s, l, eta, shrink, wscale = 1.0, loss_sum = 0.0, weights = 0.0
+    cdef double batch_loss, batch_weights
+    cdef int status = STATUS_OK
+    if G == NULL:
+        raise MemoryError()
+    with nogil:
+        if lazy:
+            for p in range(n):
+                if order_p != NULL:
+                    i = order_p[p]
+                    if p + PREFETCH_AHEAD < n:
+                        k = order_p[p + PREFETCH_AHEAD]
+                        if ptr_p == NULL:
+                            fastgd_prefetch(&data[0] + k * d, d * sizeof(floating))
+                        else:
+                            fastgd_prefetch(&data[0] + ptr_p[k], (ptr_p[k + 1] - ptr_p[k]) * sizeof(floating))
+                else:
+                    i = p
+                if ptr_p == NULL:
+                    start, m = i * d, d
+                else:
+                    start, m = ptr_p[i], ptr_p[i + 1] - ptr_p[i]
+                    idx = idx_p + start
+                s = sw_p[i] if sw_p != NULL else 1.0
+                outputs(&data[start], idx, m, Wp, bp, K, d, wscale, z)
+                l = loss_and_dz(loss, z, K, y[i], dz)
+                if not isfinite(l):
+                    status = STATUS_NONFINITE
+                    break
+                loss_sum += s * l
+                weights += s
+                t += 1
+                eta = table[p] if table != NULL else scheduled_lr(r, t)
+                # w <- (1 - eta alpha) w - eta s dz x, with w = wscale V
+                shrink = 1.0 - eta * alpha
+                if shrink > MIN_WSCALE:
+                    wscale *= shrink
+                else:
+                    scale(Wp, KD, wscale * shrink)
+                    wscale = 1.0
+                for k in range(K):
+                    if dz[k] != 0.0:
+                        row_axpy(-eta * s * dz[k] / wscale, &data[start], idx, m, Wp + k * d)
+                    if fit_intercept:
+                        bp[k] = bp[k] - eta * s * dz[k]
+                if wscale < MIN_WSCALE:
+                    scale(Wp, KD, wscale)
+                    wscale = 1.0
+            if wscale != 1.0:
+                scale(Wp, KD, wscale)
+        else:
+            p = 0
+            while p < n:
+                hi = min(p + batch_size, n)
+                memset(G, 0, (KD + K) * sizeof(double))
+                batch_weights = 0.0
+                batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
+                                        sw_p, Wp, bp, K, order_p, p, hi, n,
+                                        G, Gb, z, dz, &batch_weights)
+                if not isfinite(batch_loss):
+                    status = STATUS_NONFINITE
+                    break
+                loss_sum += batch_loss
+                weights += batch_weights
+                t += 1
+                eta = table[step_no] if table != NULL else scheduled_lr(r, t)
+                step_no += 1
+                m = hi - p
+                for k in range(KD):
+                    G[k] = G[k] / m + alpha * Wp[k]
+                rule_step(r, eta, t, Wp, G, &state_W[0, 0], &state_W[1, 0], KD, True)
+                if fit_intercept:
+                    for k in range(K):
+                        Gb[k] /= m
+                    rule_step(r, eta, t, bp, Gb, &state_b[0, 0], &state_b[1, 0], K, False)
+                p = hi
+    free(G)
+    return loss_sum, weights, t, status
+
+
+def penalty(const floating[:, ::1] W, double alpha):
+    """alpha / 2 ||W||^2, summed in double."""
+    return alpha * half_sq_norm(&W[0, 0], W.shape[0] * W.shape[1])

@@ -1,0 +1,61 @@
+# cython: language_level=3
+"""Per-sample losses: the one place each loss and its derivative is written.
+
+Every loop in fastgd (full-batch gradient, SGD and mini-batch epochs, dense
+and sparse) calls these inline functions, so a loss is defined once.  A model
+has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
+``loss_and_dz`` returns the loss of one sample and writes dL/dz_k into ``dz``.
+
+All arithmetic is in double, whatever the dtype of the data.
+"""
+from libc.math cimport exp, log, log1p, fabs
+
+cdef enum:
+    SQUARED = 0     # 0.5 (z - y)^2
+    LOGISTIC = 1    # -[y log s(z) + (1 - y) log(1 - s(z))], y in {0, 1}
+    SOFTMAX = 2     # -log softmax(z)[y], y a class index stored as a float
+
+
+cdef inline double log1pexp(double z) noexcept nogil:
+    """log(1 + exp(z)) without overflow for any finite z."""
+    if z > 0:
+        return z + log1p(exp(-z))
+    return log1p(exp(z))
+
+
+cdef inline double sigmoid(double z) noexcept nogil:
+    """1 / (1 + exp(-z)) without overflow for any finite z."""
+    cdef double e
+    if z >= 0:
+        return 1.0 / (1.0 + exp(-z))
+    e = exp(z)
+    return e / (1.0 + e)
+
+
+cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y,
+                               double* dz) noexcept nogil:
+    """Loss of one sample with outputs z[0:K] and target y; dL/dz into dz."""
+    cdef Py_ssize_t k, label
+    cdef double zmax, total, lse
+    if loss == SQUARED:
+        dz[0] = z[0] - y
+        return 0.5 * dz[0] * dz[0]
+    if loss == LOGISTIC:
+        dz[0] = sigmoid(z[0]) - y
+        # log(1 + e^z) - y z is the cross-entropy for y in {0, 1}
+        return log1pexp(z[0]) - y * z[0]
+    # softmax: subtract the maximum before exponentiating (log-sum-exp)
+    label = <Py_ssize_t>y
+    zmax = z[0]
+    for k in range(1, K):
+        if z[k] > zmax:
+            zmax = z[k]
+    total = 0.0
+    for k in range(K):
+        dz[k] = exp(z[k] - zmax)
+        total += dz[k]
+    for k in range(K):
+        dz[k] /= total
+    dz[label] -= 1.0
+    lse = zmax + log(total)
+    return lse - z[label]

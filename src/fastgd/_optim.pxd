@@ -1,0 +1,130 @@
+# cython: language_level=3
+"""Update rules and learning-rate schedules: the one place each is written.
+
+A rule updates ``n`` parameters ``p`` (float32 or float64) from a gradient
+``g`` and up to two state slots ``s0`` and ``s1`` (float64, owned by the
+caller so that training can resume).  The formulas are torch.optim's:
+
+* SGD       (momentum mu, dampening, nesterov)  -- s0 is the momentum buffer
+* Adagrad   (lr_decay, eps)                      -- s0 is the sum of squares
+* RMSprop   (rho, eps, momentum)                 -- s0 the square average, s1 the buffer
+* Adam      (beta1, beta2, eps)                  -- s0, s1 the moment estimates
+* AdamW     as Adam, with decoupled weight decay
+
+``t`` is the 1-based number of the update being made (torch's ``step``).
+``decay`` says whether ``weight_decay`` applies to these parameters: it never
+applies to intercepts / biases, as the L2 penalty ``alpha`` never does.
+"""
+from cython cimport floating
+from libc.math cimport sqrt, pow, floor
+
+cdef enum:
+    RULE_SGD = 0
+    RULE_ADAGRAD = 1
+    RULE_RMSPROP = 2
+    RULE_ADAM = 3
+    RULE_ADAMW = 4
+
+cdef enum:
+    SCHEDULE_CONSTANT = 0
+    SCHEDULE_INVSCALING = 1
+    SCHEDULE_STEP = 2
+    SCHEDULE_EXPONENTIAL = 3
+    SCHEDULE_OPTIMAL = 4
+
+cdef struct Rule:
+    int kind
+    double momentum
+    double dampening
+    bint nesterov
+    double beta1
+    double beta2
+    double eps
+    double rho
+    double weight_decay
+    double lr_decay
+    # the schedule of the learning rate over the update count t
+    int schedule
+    double lr
+    double power_t
+    double gamma
+    double step_size
+    double optimal_alpha
+    double optimal_t0
+
+
+cdef class UpdateRule:
+    cdef Rule c
+
+
+cdef inline double scheduled_lr(const Rule* r, double t) noexcept nogil:
+    """The learning rate of update number t (1-based)."""
+    if r.schedule == SCHEDULE_INVSCALING:
+        return r.lr / pow(t, r.power_t)
+    if r.schedule == SCHEDULE_STEP:
+        return r.lr * pow(r.gamma, floor((t - 1.0) / r.step_size))
+    if r.schedule == SCHEDULE_EXPONENTIAL:
+        return r.lr * pow(r.gamma, t - 1.0)
+    if r.schedule == SCHEDULE_OPTIMAL:
+        # Bottou's rate 1 / (alpha (t0 + t)), as scikit-learn's 'optimal'
+        return 1.0 / (r.optimal_alpha * (r.optimal_t0 + t - 1.0))
+    return r.lr
+
+
+cdef inline bint is_plain_sgd(const Rule* r) noexcept nogil:
+    """True when the rule is a plain step: it then needs no state at all."""
+    return r.kind == RULE_SGD and r.momentum == 0.0 and r.weight_decay == 0.0
+
+
+cdef inline void rule_step(const Rule* r, double lr, double t, floating* p,
+                           const double* g, double* s0, double* s1,
+                           Py_ssize_t n, bint decay) noexcept nogil:
+    """One update of p[0:n] by rule r with learning rate lr at update t."""
+    cdef Py_ssize_t i
+    cdef double gi, wd = r.weight_decay if decay else 0.0
+    cdef double denom, step, bias2
+    if r.kind == RULE_SGD:
+        if r.momentum == 0.0:
+            for i in range(n):
+                p[i] = p[i] - lr * (g[i] + wd * p[i])
+            return
+        for i in range(n):
+            gi = g[i] + wd * p[i]
+            if t <= 1.0:
+                s0[i] = gi          # torch starts the buffer at the first gradient
+            else:
+                s0[i] = r.momentum * s0[i] + (1.0 - r.dampening) * gi
+            if r.nesterov:
+                gi = gi + r.momentum * s0[i]
+            else:
+                gi = s0[i]
+            p[i] = p[i] - lr * gi
+    elif r.kind == RULE_ADAGRAD:
+        step = lr / (1.0 + (t - 1.0) * r.lr_decay)
+        for i in range(n):
+            gi = g[i] + wd * p[i]
+            s0[i] += gi * gi
+            p[i] = p[i] - step * gi / (sqrt(s0[i]) + r.eps)
+    elif r.kind == RULE_RMSPROP:
+        for i in range(n):
+            gi = g[i] + wd * p[i]
+            s0[i] = r.rho * s0[i] + (1.0 - r.rho) * gi * gi
+            denom = sqrt(s0[i]) + r.eps
+            if r.momentum > 0.0:
+                s1[i] = r.momentum * s1[i] + gi / denom
+                p[i] = p[i] - lr * s1[i]
+            else:
+                p[i] = p[i] - lr * gi / denom
+    else:   # Adam and AdamW
+        step = lr / (1.0 - pow(r.beta1, t))
+        bias2 = sqrt(1.0 - pow(r.beta2, t))
+        if r.kind == RULE_ADAMW:
+            wd, gi = 0.0, (1.0 - lr * r.weight_decay) if decay else 1.0
+            if gi != 1.0:
+                for i in range(n):
+                    p[i] = p[i] * gi
+        for i in range(n):
+            gi = g[i] + wd * p[i]
+            s0[i] = r.beta1 * s0[i] + (1.0 - r.beta1) * gi
+            s1[i] = r.beta2 * s1[i] + (1.0 - r.beta2) * gi * gi
+            p[i] = p[i] - step * s0[i] / (sqrt(s1[i]) / bias2 + r.eps)

@@ -1,0 +1,225 @@
+"""Input checks shared by every public entry of fastgd.
+
+A compiled loop runs without bounds checks, so everything it reads is checked
+here first: dtypes, shapes, finiteness, index ranges.  Each rule is written
+once; messages name the argument and say what was wrong.  Input arrays are
+never modified: a conversion makes a copy, and the kernels only read them.
+"""
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from .exceptions import DataConversionWarning, NotFittedError
+
+FLOAT_DTYPES = (np.float64, np.float32)
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def check_scalar(value, name, *, kind=numbers.Real, low=None, high=None,
+                 low_open=False, high_open=False):
+    """Check one hyperparameter: its type, finiteness and range."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {'an integer' if kind is numbers.Integral else 'a real number'}, "
+                        f"got {value!r} of type {type(value).__name__}")
+    if isinstance(value, numbers.Real) and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
+
+
+def _float_dtype(dtype):
+    """float32 stays float32 (the model then trains in float32); every other
+    numeric dtype becomes float64."""
+    return np.float32 if dtype == np.float32 else np.float64
+
+
+def _check_finite(values, name):
+    if not np.isfinite(values).all():
+        kind = "NaN" if np.isnan(values).any() else "infinity"
+        raise ValueError(f"Input {name} contains {kind}; {name} must be finite (no NaN or inf).")
+
+
+def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True):
+    """Return X as a C-contiguous float32/float64 array or a canonical CSR matrix.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix
+    name : str
+        The argument's name, used in error messages.
+    accept_sparse : bool
+        Accept scipy.sparse input (converted to CSR with int32 indices).
+    dtype : numpy dtype or None
+        Convert to this dtype; by default float32 stays float32 and every
+        other numeric dtype becomes float64.
+    ensure_2d : bool
+        Require a 2-D array (else a 1-D one).
+    """
+    if X is None:
+        raise ValueError(f"{name} is None; expected an array-like of numbers")
+    if sp.issparse(X):
+        if not accept_sparse:
+            raise TypeError(f"{name} is a sparse matrix; this function needs dense input")
+        if np.iscomplexobj(X.data):
+            raise ValueError(f"Complex data not supported in {name}")
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+        X = sp.csr_matrix(X, dtype=dtype or _float_dtype(X.dtype))
+        if X.nnz > _INT32_MAX:
+            raise ValueError(f"{name} has {X.nnz} stored values; at most {_INT32_MAX} are supported")
+        _check_shape(X, name)
+        _check_finite(X.data, name)
+        X.indices = np.ascontiguousarray(X.indices, dtype=np.int32)
+        X.indptr = np.ascontiguousarray(X.indptr, dtype=np.int32)
+        X.data = np.ascontiguousarray(X.data)
+        return X
+    if hasattr(X, "dtype") and getattr(X, "dtype", None) is not None and hasattr(X, "__array__"):
+        arr = np.asarray(X)
+    else:
+        arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported in {name}")
+    if arr.dtype.kind in "USV":
+        raise TypeError(f"{name} must hold numbers, got strings (dtype {arr.dtype})")
+    if arr.dtype.kind == "O":
+        arr = arr.astype(np.float64)   # raises TypeError naming a non-number
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
+    if ensure_2d and arr.ndim != 2:
+        raise ValueError(f"Expected 2D array for {name}, got {arr.ndim}D array of shape "
+                         f"{arr.shape}; reshape your data with X.reshape(-1, 1) for a single "
+                         "feature or X.reshape(1, -1) for a single sample")
+    if not ensure_2d and arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+    _check_shape(arr, name)
+    _check_finite(arr, name)
+    return arr
+
+
+def _check_shape(X, name):
+    if X.shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum "
+                         f"of 1 is required in {name}")
+    if len(X.shape) == 2 and X.shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
+                         f"of 1 is required in {name}")
+
+
+def column_or_1d(y, name="y"):
+    """y as a 1-D array; a column vector is accepted with a warning."""
+    if y is None:
+        raise ValueError(f"requires y to be passed, but the target {name} is None")
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        warnings.warn(f"A column-vector {name} was passed when a 1d array was expected. "
+                      f"Please change the shape of {name} to (n_samples,), for example "
+                      "using ravel().", DataConversionWarning, stacklevel=3)
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise ValueError(f"{name} should be a 1d array, got an array of shape {arr.shape} instead")
+    return arr
+
+
+def check_target(y, n_samples, dtype, name="y"):
+    """Regression targets: finite numbers, one per sample, in the model's dtype."""
+    arr = column_or_1d(y, name)
+    if arr.dtype.kind in "USV" or arr.dtype.kind == "O" and not _all_numbers(arr):
+        raise ValueError(f"{name} must hold numbers for regression, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported in {name}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    check_consistent_length(n_samples, arr.shape[0], name)
+    _check_finite(arr, name)
+    return arr
+
+
+def _all_numbers(arr):
+    return all(isinstance(v, numbers.Number) for v in arr)
+
+
+def encode_labels(y, n_samples, name="y"):
+    """Classes (sorted) and each sample's class index, for a classifier."""
+    arr = column_or_1d(y, name)
+    check_consistent_length(n_samples, arr.shape[0], name)
+    if arr.dtype.kind == "f":
+        _check_finite(arr, name)
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"Unknown label type: 'continuous'. {name} holds non-integer "
+                             "numbers; a classifier needs class labels (use a regressor "
+                             "for continuous targets)")
+    elif arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported in {name}")
+    try:
+        classes, encoded = np.unique(arr, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(f"Unknown label type: {name} mixes types that cannot be "
+                         f"sorted ({exc})") from None
+    if classes.shape[0] < 2:
+        raise ValueError(f"{name} needs samples of at least 2 classes; got 1 class "
+                         f"({classes[0]!r}). A classifier can't train when only one class "
+                         "is present.")
+    return classes, encoded.reshape(-1)
+
+
+def check_consistent_length(n_samples, n_other, name):
+    if n_other != n_samples:
+        raise ValueError(f"{name} has {n_other} samples but X has {n_samples}: "
+                         "found input variables with inconsistent numbers of samples")
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Non-negative finite weights, one per sample, not all zero; None stays None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight)
+    sw = np.asarray(sample_weight)
+    if sw.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-dimensional, got shape {sw.shape}")
+    if sw.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold numbers, got dtype {sw.dtype}")
+    sw = np.ascontiguousarray(sw, dtype=dtype)
+    if sw.shape[0] != n_samples:
+        raise ValueError(f"sample_weight.shape == ({sw.shape[0]},), expected ({n_samples},)")
+    _check_finite(sw, "sample_weight")
+    if (sw < 0).any():
+        raise ValueError("sample_weight must be non-negative")
+    if not (sw > 0).any():
+        raise ValueError("sample_weight must have at least one positive weight")
+    return sw
+
+
+def check_n_features(estimator, X):
+    """Check that X has the features the fitted estimator expects."""
+    n = X.shape[1]
+    if n != estimator.n_features_in_:
+        raise ValueError(f"X has {n} features, but {type(estimator).__name__} is expecting "
+                         f"{estimator.n_features_in_} features as input.")
+
+
+def check_is_fitted(estimator, attribute="coef_"):
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. "
+                             "Call 'fit' with appropriate arguments before using this estimator.")
+
+
+def check_output(array, name, shape, dtype):
+    """A caller-owned output buffer: exactly this shape and dtype, C-contiguous
+    and writable, since the kernel writes into it in place."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {array.dtype}")
+    if array.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    if not array.flags.writeable:
+        raise ValueError(f"{name} must be writeable: the kernel updates it in place")
+    return array

@@ -1,0 +1,29 @@
+"""Exceptions and warnings of fastgd.
+
+scikit-learn is not a run-time dependency; where it is installed its warning
+and error classes are used, so that ``warnings.filterwarnings`` and
+``except NotFittedError`` written for scikit-learn also catch fastgd's.
+"""
+try:  # pragma: no cover - which branch runs depends on the environment
+    from sklearn.exceptions import (ConvergenceWarning, DataConversionWarning,
+                                    NotFittedError)
+except ImportError:  # pragma: no cover
+    class ConvergenceWarning(UserWarning):
+        """The fit stopped at ``max_epochs`` before the objective settled."""
+
+    class DataConversionWarning(UserWarning):
+        """The input was converted (for example a column-vector ``y``)."""
+
+    class NotFittedError(ValueError, AttributeError):
+        """The estimator is used before ``fit``."""
+
+
+class DivergenceError(ValueError):
+    """Gradient descent diverged: the objective became non-finite or grew
+    by orders of magnitude.  The message gives the epoch, the objective, the
+    learning rate and the usual cures (a smaller rate, standardized features).
+    """
+
+
+__all__ = ["ConvergenceWarning", "DataConversionWarning", "DivergenceError",
+           "NotFittedError"]
