@@ -68,7 +68,7 @@ def _ext(name):
 
 setup(
     ext_modules=cythonize(
-        [_ext("_optim"), _ext("_linear")],
+        [_ext(name) for name in ("_optim", "_linear", "_mlp") if os.path.exists(f"src/fastgd/{name}.pyx")],
         compiler_directives=DIRECTIVES,
         include_path=["src"],
     ),

@@ -4,3 +4,7 @@ from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 __version__ = "0.1.0"
 
 __all__ = ["ConvergenceWarning", "DivergenceError", "NotFittedError", "__version__"]
+
+from .linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
+
+__all__ += ["LinearRegression", "LogisticRegression", "SoftmaxRegression"]

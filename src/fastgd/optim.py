@@ -47,21 +47,8 @@ def _check_real(name, value, low=None, high=None, low_open=False, high_open=Fals
     return value
 
 
-def optimal_t0(alpha, loss):
-    """Bottou's t0 for the 'optimal' schedule, as scikit-learn computes it:
-    the first rate is that which would move a typical weight by about one.
-
-    The heuristic's typical loss derivative is 1 for the logistic and
-    softmax losses and the distance to the target for the squared loss.
-    """
-    typw = (1.0 / alpha ** 0.5) ** 0.5
-    dloss = typw if loss == "squared" else 1.0
-    initial_eta0 = typw / max(1.0, dloss)
-    return 1.0 / (initial_eta0 * alpha)
-
-
 def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
-              alpha=0.0, loss="squared", **hyperparameters):
+              alpha=0.0, **hyperparameters):
     """Build a compiled update rule from torch.optim-style names.
 
     Parameters
@@ -74,13 +61,12 @@ def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
     schedule : {'constant', 'invscaling', 'step', 'exponential', 'optimal', 'adaptive'}
         How the rate changes with the update count t (1-based):
         eta, eta / t**power_t, eta * gamma**((t-1) // step_size),
-        eta * gamma**(t-1), 1 / (alpha (t0 + t - 1)); 'adaptive' is constant
+        eta * gamma**(t-1), 1 / (alpha (t0 + t - 1)) with t0 = 1 / (alpha eta)
+        (Bottou's rate, starting at eta); 'adaptive' is constant
         within an epoch (the estimators divide it by 5 between epochs when
         the objective stops improving).
     alpha : float
         The L2 penalty; only the 'optimal' schedule reads it.
-    loss : str
-        Only the 'optimal' schedule reads it, for Bottou's t0.
     **hyperparameters
         Those of the rule and the schedule: ``momentum``, ``dampening``,
         ``nesterov``, ``lr_decay``, ``rho`` (RMSProp's smoothing constant,
@@ -134,5 +120,7 @@ def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
     if schedule == "optimal":
         alpha = _check_real("alpha", alpha, 0.0, low_open=True)
         fields["optimal_alpha"] = alpha
-        fields["optimal_t0"] = optimal_t0(alpha, loss)
+        # Bottou's t0 makes the first rate eta: a rate known to be stable
+        # (learning_rate='auto' gives 1 / L) rather than a guess about the loss
+        fields["optimal_t0"] = 1.0 / (alpha * lr)
     return UpdateRule(kind, lr, schedule=schedule_kind, **fields)

@@ -1,0 +1,200 @@
+"""The fit loop shared by every fastgd estimator.
+
+An estimator's parameters are a few flat *segments* (for a linear model, the
+weights and the intercepts), each with its optimizer state and a flag saying
+whether the L2 penalty and weight decay apply to it.  A subclass supplies the
+model: how to make the segments, the full-batch objective and gradient, one
+compiled SGD / mini-batch epoch, and a bound on the curvature (for the
+automatic learning rate).  This class owns everything else, once: the epochs,
+schedules, early stopping, history, divergence and convergence reports, and
+the state that lets ``partial_fit`` and ``warm_start`` continue.
+"""
+import numbers
+import warnings
+
+import numpy as np
+
+from ._sklearn_compat import BaseEstimator
+from ._validation import check_scalar
+from .exceptions import ConvergenceWarning, DivergenceError
+from .optim import OPTIMIZERS, SCHEDULES, make_rule
+
+SOLVERS = ("gd", "sgd", "minibatch")
+# An objective this many times its starting value (plus one) has diverged.
+DIVERGENCE_FACTOR = 1e6
+YARDSTICK_ROWS = 1000
+# 'adaptive' divides the rate by this when the objective stops improving, and
+# gives up below MIN_ADAPTIVE_RATE (as scikit-learn's SGD does).
+ADAPTIVE_DIVISOR = 5.0
+MIN_ADAPTIVE_RATE = 1e-6
+# torch.optim's default rates of the adaptive rules, used by learning_rate='auto'.
+_ADAPTIVE_DEFAULT_RATE = {"adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}
+_HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
+                    "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
+
+
+class Segment:
+    """A flat block of parameters with its optimizer state (float64, (2, n))."""
+
+    def __init__(self, values, decay):
+        self.values = values                # a flat view into the model's arrays
+        self.decay = decay                  # penalized / decayed (weights) or not (biases)
+        self.state = np.zeros((2, values.size))
+        self.grad = np.zeros(values.size)   # full-batch gradient buffer
+
+
+class GradientDescentEstimator(BaseEstimator):
+    """Base class: the fit loop.  Not for direct use."""
+
+    def _check_hyperparameters(self):
+        """Validate the constructor's parameters once per fit, before any kernel."""
+        if self.solver not in self._solvers:
+            raise ValueError(f"solver must be one of {self._solvers}, got {self.solver!r}")
+        if not (isinstance(self.optimizer, str) and self.optimizer in OPTIMIZERS):
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if not (callable(self.schedule) or self.schedule in SCHEDULES):
+            raise ValueError(f"schedule must be one of {SCHEDULES} or a callable, got {self.schedule!r}")
+        check_scalar(self.alpha, "alpha", low=0.0)
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_scalar(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_scalar(self.max_epochs, "max_epochs", kind=numbers.Integral, low=1)
+        if self.tol is not None:
+            check_scalar(self.tol, "tol", low=0.0)
+        check_scalar(self.n_iter_no_change, "n_iter_no_change", kind=numbers.Integral, low=1)
+        check_scalar(self.batch_size, "batch_size", kind=numbers.Integral, low=1)
+        check_scalar(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
+                     low_open=True, high_open=True)
+        check_scalar(self.n_jobs, "n_jobs", kind=numbers.Integral, low=1)
+        if self.schedule == "optimal" and self.alpha <= 0:
+            raise ValueError("schedule='optimal' is 1 / (alpha (t0 + t)) and needs alpha > 0")
+
+    def _hyperparameters(self):
+        return {name: getattr(self, name) for name in _HYPERPARAMETERS
+                if getattr(self, name, None) is not None}
+
+    def _batch_size(self, n_samples):
+        return {"gd": n_samples, "sgd": 1}.get(self.solver, min(self.batch_size, n_samples))
+
+    def _initial_rate(self, problem):
+        """The base learning rate; 'auto' is 1 / L for the plain rules, where L
+        bounds the curvature of a step's objective (the mini-batch
+        smoothness constant), scaled by (1 - momentum); torch's defaults for
+        the adaptive rules."""
+        if not (isinstance(self.learning_rate, str)):
+            return float(self.learning_rate)
+        if self.optimizer in _ADAPTIVE_DEFAULT_RATE:
+            return _ADAPTIVE_DEFAULT_RATE[self.optimizer]
+        L = self._curvature(problem, self._batch_size(problem.n_samples)) + self.alpha
+        momentum = self.momentum if self.momentum is not None else (
+            0.9 if self.optimizer in ("momentum", "nesterov") else 0.0)
+        return (1.0 - momentum) / max(L, 1e-12)
+
+    def _make_rule(self, rate):
+        return make_rule(self.optimizer, rate, self.schedule, alpha=self.alpha,
+                         **self._hyperparameters())
+
+    def _lr_table(self, n_steps):
+        """Rates of the next n_steps updates from a callable schedule of the
+        update count t (1-based), evaluated before the compiled loop runs."""
+        if not callable(self.schedule):
+            return None
+        t0 = self.t_
+        table = np.array([self.schedule(t0 + k + 1) for k in range(n_steps)], dtype=np.float64)
+        if not (np.isfinite(table).all() and (table > 0).all()):
+            raise ValueError("schedule must return finite positive learning rates")
+        return table
+
+    def _fit_epochs(self, problem, validation, rng, max_epochs, reset):
+        """Run up to max_epochs epochs on problem; record history; stop."""
+        if reset or not hasattr(self, "_segments"):
+            self._segments = self._init_segments(problem, rng)
+            self.t_ = 0
+            self.loss_history_ = []
+            self.validation_scores_ = [] if validation is not None else None
+            self.learning_rate_ = self._initial_rate(problem)
+        rule = self._make_rule(self.learning_rate_)
+        batch_size = self._batch_size(problem.n_samples)
+        n_steps = -(-problem.n_samples // batch_size)
+        best = np.inf if not self.loss_history_ else min(self.loss_history_)
+        best_score, no_improve, self.converged_ = -np.inf, 0, False
+        self._gradient_fresh = False        # parameters may have changed since the last fit
+        start = self._start_objective(problem)
+        for epoch in range(max_epochs):
+            saved = [seg.values.copy() for seg in self._segments]
+            order = rng.permutation(problem.n_samples) if (
+                self.shuffle and self.solver != "gd") else None
+            try:
+                objective = self._one_epoch(problem, rule, order, batch_size, self._lr_table(n_steps))
+            except DivergenceError:
+                objective = np.inf
+            if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
+                for seg, values in zip(self._segments, saved):
+                    seg.values[...] = values    # never leave a NaN model behind
+                raise DivergenceError(
+                    f"{type(self).__name__} diverged at epoch {len(self.loss_history_) + 1}: "
+                    f"the objective reached {objective:.6g} (it started at {start:.6g}) with "
+                    f"learning_rate={self.learning_rate_:.6g} (schedule={self.schedule!r}). The learning rate is too large "
+                    "for this data: use a smaller learning_rate, or standardize the features "
+                    "(e.g. sklearn.preprocessing.StandardScaler), or learning_rate='auto'.")
+            self.loss_history_.append(float(objective))
+            if validation is not None:
+                score = self._validation_score(validation)
+                self.validation_scores_.append(score)
+                improved = score > best_score + (self.tol or 0.0)
+                best_score = max(best_score, score)
+            else:
+                improved = objective < best - (self.tol or 0.0)
+            best = min(best, objective)
+            no_improve = 0 if improved else no_improve + 1
+            if self.tol is not None and no_improve >= self.n_iter_no_change:
+                if self.schedule == "adaptive" and self.learning_rate_ / ADAPTIVE_DIVISOR >= MIN_ADAPTIVE_RATE:
+                    self.learning_rate_ /= ADAPTIVE_DIVISOR
+                    rule = self._make_rule(self.learning_rate_)
+                    no_improve = 0
+                    continue
+                self.converged_ = True
+                break
+        self.n_iter_ = len(self.loss_history_)
+        return self
+
+    def _one_epoch(self, problem, rule, order, batch_size, lr_table):
+        if self.solver != "gd":
+            objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table)
+            return objective
+        # full batch: one step along the gradient at the current parameters,
+        # then the objective (and next gradient) at the new ones, in one pass
+        if not self._gradient_fresh:
+            self._full_gradient(problem)
+        self.t_ += 1
+        lr = None if lr_table is None else lr_table[0]
+        for seg in self._segments:
+            if seg.decay or self.fit_intercept:
+                rule.step(seg.values, seg.grad, seg.state, float(self.t_), seg.decay, lr)
+        return self._full_gradient(problem)
+
+    def _full_gradient(self, problem):
+        """Objective at the current parameters; the gradient into each segment."""
+        objective = self._objective_gradient(problem)
+        self._gradient_fresh = True
+        return objective
+
+    def _start_objective(self, problem):
+        """The yardstick of divergence: the objective where this fit starts.
+
+        Full batch computes it anyway (with the first gradient); the
+        stochastic solvers evaluate it on at most YARDSTICK_ROWS rows, so it
+        costs no extra pass over a large X.
+        """
+        if self.solver == "gd":
+            return self._full_gradient(problem)
+        n = min(problem.n_samples, YARDSTICK_ROWS)
+        objective = self._objective_gradient(problem.subset(np.arange(n)))
+        self._gradient_fresh = False
+        return objective
+
+    def _warn_if_not_converged(self):
+        if not self.converged_:
+            warnings.warn(f"{type(self).__name__} stopped at max_epochs={self.max_epochs} before "
+                          f"the objective settled (tol={self.tol}); increase max_epochs, or the "
+                          "learning_rate, or standardize the features.", ConvergenceWarning,
+                          stacklevel=3)

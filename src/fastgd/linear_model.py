@@ -1,0 +1,561 @@
+"""LinearRegression, LogisticRegression and SoftmaxRegression by gradient descent.
+
+The objective of each model (alpha is the textbook's lambda / m, and the
+intercept is never penalized; s_i are sample weights, all ones by default):
+
+* linear    J = sum_i s_i 1/2 (x_i w + b - y_i)^2 / sum_i s_i + alpha/2 ||w||^2
+* logistic  J = sum_i s_i [log(1 + e^{z_i}) - y_i z_i] / sum_i s_i + alpha/2 ||w||^2
+* softmax   J = sum_i s_i [-log softmax(x_i W^T + b)_{y_i}] / sum_i s_i + alpha/2 ||W||^2
+"""
+import numbers
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from . import _linear
+from ._base import SOLVERS, GradientDescentEstimator, Segment
+from ._sklearn_compat import ClassifierMixin, RegressorMixin
+from ._validation import (check_array, check_is_fitted, check_n_features,
+                          check_sample_weight, check_target, encode_labels)
+from .exceptions import DivergenceError
+from .kernels import LOSSES, rows
+
+# Bound on the second derivative of each loss in z: the curvature constant
+# that turns ||x||^2 into a safe step 1 / L.
+_LOSS_CURVATURE = {"squared": 1.0, "logistic": 0.25, "softmax": 0.5}
+# Rows used to estimate the largest eigenvalue of X^T X / n by power iteration.
+_POWER_ROWS, _POWER_ITERATIONS = 20000, 20
+
+
+def _rng(random_state):
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if random_state is not None and not isinstance(random_state, numbers.Integral):
+        raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
+    return np.random.default_rng(random_state)
+
+
+class _Problem:
+    """Validated training data in the row layout the compiled loops read."""
+
+    def __init__(self, X, y, sample_weight):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.data, self.indices, self.indptr, self.n_features = rows(X)
+        self.n_samples = X.shape[0]
+
+    def subset(self, index):
+        sw = None if self.sample_weight is None else self.sample_weight[index]
+        return _Problem(self.X[index], self.y[index], sw)
+
+
+class _LinearModel(GradientDescentEstimator):
+    """Shared parameters and machinery of the three linear models."""
+
+    _solvers = SOLVERS
+
+    def __init__(self, *, solver="gd", optimizer="sgd", learning_rate="auto",
+                 schedule="constant", alpha=0.0, max_epochs=1000, tol=1e-4,
+                 n_iter_no_change=5, batch_size=32, shuffle=True,
+                 random_state=None, fit_intercept=True, early_stopping=False,
+                 validation_fraction=0.1, warm_start=False, n_jobs=1,
+                 momentum=None, dampening=None, nesterov=None, betas=None,
+                 eps=None, rho=None, weight_decay=None, lr_decay=None,
+                 power_t=None, gamma=None, step_size=None):
+        self.solver = solver
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.alpha = alpha
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.betas = betas
+        self.eps = eps
+        self.rho = rho
+        self.weight_decay = weight_decay
+        self.lr_decay = lr_decay
+        self.power_t = power_t
+        self.gamma = gamma
+        self.step_size = step_size
+
+    # -- the model, for the fit loop of GradientDescentEstimator -------------
+    def _init_segments(self, problem, rng):
+        dtype = problem.data.dtype
+        self._coef = np.zeros((self._n_outputs, problem.n_features), dtype=dtype)
+        self._intercept = np.zeros(self._n_outputs, dtype=dtype)
+        return [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
+
+    def _objective_gradient(self, problem):
+        grad_W = self._segments[0].grad.reshape(self._coef.shape)
+        return _linear.loss_gradient(
+            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+            problem.n_features, problem.y, problem.sample_weight, self._coef,
+            self._intercept, float(self.alpha), grad_W, self._segments[1].grad,
+            int(self.n_jobs))
+
+    def _epoch(self, problem, rule, order, batch_size, lr_table):
+        coef_seg, intercept_seg = self._segments
+        loss_sum, weight_sum, t, status = _linear.epoch(
+            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+            problem.n_features, problem.y, problem.sample_weight, self._coef,
+            self._intercept, order, batch_size, float(self.alpha),
+            bool(self.fit_intercept), rule, coef_seg.state, intercept_seg.state,
+            self.t_, lr_table)
+        if status:
+            raise DivergenceError("non-finite loss")
+        return loss_sum / weight_sum + _linear.penalty(self._coef, float(self.alpha)), t
+
+    def _curvature(self, problem, batch_size):
+        """Smoothness constant of a batch's objective (Gower et al. 2019):
+        L_B = n (B-1) / (B (n-1)) L + (n-B) / (B (n-1)) L_max, with L the
+        largest eigenvalue of A^T S A / sum(s) and L_max the largest s_i ||a_i||^2
+        (A = X with a column of ones for the intercept)."""
+        X, n = problem.X, problem.n_samples
+        s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
+        sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        L_max = float(np.max(s * (sq + float(self.fit_intercept))))
+        if batch_size == 1 or n == 1:
+            L_B = L_max
+        else:
+            L = self._largest_eigenvalue(problem)
+            L_B = (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+        return _LOSS_CURVATURE[self._loss] * L_B
+
+    def _largest_eigenvalue(self, problem):
+        """Power iteration for the top eigenvalue of A^T S A / sum(s) on at most
+        _POWER_ROWS rows (a deterministic subsample: an estimate suffices, as
+        a step of 1/L is stable for any L above half the true value)."""
+        idx = np.linspace(0, problem.n_samples - 1, min(problem.n_samples, _POWER_ROWS)).astype(np.intp)
+        X = problem.X[idx]
+        s = np.ones(len(idx)) if problem.sample_weight is None else problem.sample_weight[idx].astype(np.float64)
+        s = s / s.sum()
+        v = np.ones(problem.n_features + 1) / np.sqrt(problem.n_features + 1)
+        c = float(self.fit_intercept)
+        lam = 0.0
+        for _ in range(_POWER_ITERATIONS):
+            u = X @ v[:-1] + c * v[-1]
+            w = np.concatenate([X.T @ (s * u), [c * (s @ u)]])
+            lam = float(np.linalg.norm(w))
+            if lam == 0.0:
+                return 0.0
+            v = w / lam
+        return lam
+
+    # -- fitting ------------------------------------------------------------
+    def _validate_data(self, X, y, sample_weight, reset):
+        X = check_array(X, "X")
+        if not reset:
+            check_n_features(self, X)
+        y = self._encode_target(y, X.shape[0], X.dtype, reset)
+        sw = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        if sw is not None:
+            # mean-one weights: then a per-sample step s_i grad L_i is an
+            # unbiased estimate of the gradient of the weighted mean
+            sw = np.ascontiguousarray(sw * (X.shape[0] / sw.sum(dtype=np.float64)), dtype=X.dtype)
+        return _Problem(X, y, sw)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by the chosen solver.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            float32 input trains in float32; any other numeric input in float64.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight of 2 counts like the sample repeated.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        warm = self.warm_start and hasattr(self, "_segments")
+        problem = self._validate_data(X, y, sample_weight, reset=not warm)
+        self.n_features_in_ = problem.n_features
+        if warm and self._coef.dtype != problem.data.dtype:
+            raise ValueError(f"warm_start: X has dtype {problem.data.dtype} but the model "
+                             f"was trained in {self._coef.dtype}")
+        if self.solver == "normal":
+            return self._fit_normal(problem)
+        rng = _rng(self.random_state)
+        validation = None
+        if self.early_stopping:
+            problem, validation = self._split_validation(problem, y, rng)
+        self._fit_epochs(problem, validation, rng, self.max_epochs, reset=not warm)
+        self._publish()
+        self._warn_if_not_converged()
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """One more epoch from where the last call stopped (parameters, update
+        count and optimizer state continue).
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        if self.solver == "normal":
+            raise ValueError("partial_fit needs a gradient solver; solver='normal' has no epochs")
+        first = not hasattr(self, "_segments")
+        self._partial_fit_setup(first, **kwargs)
+        problem = self._validate_data(X, y, sample_weight, reset=first)
+        self.n_features_in_ = problem.n_features
+        if not hasattr(self, "_rng_state"):
+            self._rng_state = _rng(self.random_state)
+        self._fit_epochs(problem, None, self._rng_state, 1, reset=first)
+        self._publish()
+        return self
+
+    def _partial_fit_setup(self, first, **kwargs):
+        if kwargs:
+            raise TypeError(f"partial_fit got unexpected arguments {sorted(kwargs)}")
+
+    def _split_validation(self, problem, y, rng):
+        n = problem.n_samples
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no "
+                             f"training or validation samples out of {n}")
+        perm = rng.permutation(n)
+        val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        y_orig = np.asarray(y).reshape(-1)
+        sw_val = None if problem.sample_weight is None else problem.sample_weight[val]
+        return problem.subset(train), (problem.X[val], y_orig[val], sw_val)
+
+    def _validation_score(self, validation):
+        self._publish()
+        X, y, sw = validation
+        return self.score(X, y, sample_weight=sw)
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = check_array(X, "X")
+        check_n_features(self, X)
+        Z = X @ self._coef.T + self._intercept
+        return np.asarray(Z)
+
+
+class LinearRegression(RegressorMixin, _LinearModel):
+    """Linear least squares with optional L2, trained by gradient descent or
+    solved in closed form.
+
+    Minimizes J(w, b) = mean_i 1/2 (x_i w + b - y_i)^2 + alpha/2 ||w||^2 (means
+    weighted by ``sample_weight``); the intercept b is not penalized.  This is
+    scikit-learn's Ridge with ``alpha_ridge = n_samples * alpha``.
+
+    Parameters
+    ----------
+    solver : {'gd', 'sgd', 'minibatch', 'normal'}, default 'gd'
+        Full-batch gradient descent, per-sample SGD, mini-batch SGD, or the
+        normal equation (closed form: a Cholesky solve of the regularized
+        d x d system, least squares when it is singular).
+    optimizer : {'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}
+        The update rule, with torch.optim's formulas and defaults.
+    learning_rate : float or 'auto', default 'auto'
+        The step size.  'auto' is 1 / L for the plain rules, with L the
+        curvature bound of a step's objective (so it never diverges), times
+        (1 - momentum); torch's default rate for the adaptive rules.
+    schedule : str or callable, default 'constant'
+        'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
+        gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
+        'optimal' (Bottou's 1 / (alpha (t0 + t - 1)), t0 = 1 / (alpha eta), so
+        it starts at the learning rate), 'adaptive' (divide by
+        5 when the objective stops improving), or a callable of the update
+        count t (1-based) returning the rate.
+    alpha : float, default 0
+        L2 penalty (the textbook's lambda / m).
+    max_epochs : int, default 1000
+        Passes over the data (full-batch steps for 'gd').
+    tol, n_iter_no_change : float or None, int, default 1e-4, 5
+        Stop when the epoch objective (or, with early stopping, the validation
+        score) has not improved by tol for n_iter_no_change epochs; tol=None
+        runs all max_epochs.
+    batch_size : int, default 32
+        Rows per step of the 'minibatch' solver.
+    shuffle : bool, default True
+        Visit the samples in a fresh random order each epoch ('sgd' and
+        'minibatch').
+    random_state : int, numpy Generator or None
+        Seeds the shuffling and the validation split.
+    fit_intercept : bool, default True
+    early_stopping : bool, default False
+        Stop on the score of a held-out ``validation_fraction`` of the data.
+    validation_fraction : float, default 0.1
+    warm_start : bool, default False
+        ``fit`` continues from the previous solution and optimizer state.
+    n_jobs : int, default 1
+        Threads of the full-batch gradient (OpenMP).
+    momentum, dampening, nesterov, betas, eps, rho, weight_decay, lr_decay : optional
+        Hyperparameters of the update rule, torch.optim's names and defaults
+        (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).
+    power_t, gamma, step_size : optional
+        Parameters of the schedule.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Epochs run.
+    loss_history_ : list of float
+        The objective after each epoch (for the stochastic solvers, the mean
+        of the losses met during the epoch plus the penalty at its end).
+    validation_scores_ : list of float or None
+        R^2 on the held-out set after each epoch, with early stopping.
+    converged_ : bool
+        Whether the stopping rule ended the fit (else max_epochs did).
+    learning_rate_ : float
+        The base rate used (after 'auto' and 'adaptive').
+    t_ : int
+        Updates made (continues across partial_fit calls).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgd import LinearRegression
+    >>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> LinearRegression(solver="normal").fit(X, y).coef_
+    array([2.])
+    """
+
+    _solvers = SOLVERS + ("normal",)
+    _loss = "squared"
+    _n_outputs = 1
+
+    def _encode_target(self, y, n_samples, dtype, reset):
+        return check_target(y, n_samples, dtype)
+
+    def _fit_normal(self, problem):
+        """The regularized least-squares optimum in closed form."""
+        X, y = problem.X, problem.y.astype(np.float64)
+        n, d = X.shape
+        s = np.ones(n) if problem.sample_weight is None else problem.sample_weight.astype(np.float64)
+        s = s / s.sum()
+        if sp.issparse(X):
+            if d > 20000:
+                raise ValueError(f"solver='normal' forms a d x d matrix; d={d} is too large for it, "
+                                 "use a gradient solver")
+            XtS = X.T.multiply(s).tocsr()
+            gram = np.asarray((XtS @ X).todense(), dtype=np.float64)
+            xty = np.asarray(XtS @ y).ravel()
+        else:
+            Xd = X.astype(np.float64)
+            gram = (Xd.T * s) @ Xd
+            xty = (Xd.T * s) @ y
+        if self.fit_intercept:
+            # center with the weighted means: the intercept is then unpenalized
+            mean_x = np.asarray(X.T @ s).ravel()
+            mean_y = s @ y
+            gram -= np.outer(mean_x, mean_x)
+            xty -= mean_x * mean_y
+        gram[np.diag_indices(d)] += self.alpha
+        try:
+            if self.alpha <= 0:
+                raise np.linalg.LinAlgError
+            coef = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), xty)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            # singular (or no penalty): the minimum-norm least-squares solution
+            coef = scipy.linalg.lstsq(gram, xty, cond=None, lapack_driver="gelsd")[0]
+        intercept = mean_y - mean_x @ coef if self.fit_intercept else 0.0
+        dtype = problem.data.dtype
+        self._coef = coef.astype(dtype).reshape(1, d)
+        self._intercept = np.array([intercept], dtype=dtype)
+        self._segments = [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
+        self.n_iter_, self.t_, self.converged_ = 0, 0, True
+        self.loss_history_, self.validation_scores_, self.learning_rate_ = [], None, None
+        self._publish()
+        return self
+
+    def _publish(self):
+        self.coef_ = self._coef[0]
+        self.intercept_ = self._intercept[0]
+
+    def predict(self, X):
+        """Predicted targets x w + b.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self._decision(X)[:, 0]
+
+
+class _Classifier(ClassifierMixin, _LinearModel):
+    """Label encoding and the probability outputs of the classifiers."""
+
+    def _encode_target(self, y, n_samples, dtype, reset):
+        if reset and not hasattr(self, "_partial_classes"):
+            self.classes_, encoded = encode_labels(y, n_samples)
+        else:
+            encoded = self._encode_known(y, n_samples)
+        self._set_loss()
+        return np.ascontiguousarray(encoded, dtype=dtype)
+
+    def _encode_known(self, y, n_samples):
+        from ._validation import check_consistent_length, column_or_1d
+        y = column_or_1d(y)
+        check_consistent_length(n_samples, y.shape[0], "y")
+        encoded = np.searchsorted(self.classes_, y)
+        encoded = np.clip(encoded, 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[encoded] == y):
+            raise ValueError(f"y holds labels not in classes_ {self.classes_!r}")
+        return encoded
+
+    def _partial_fit_setup(self, first, classes=None):
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            classes = np.unique(np.asarray(classes))
+            if len(classes) < 2:
+                raise ValueError("classes must hold at least 2 classes")
+            self.classes_ = classes
+            self._partial_classes = True
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
+
+    def _publish(self):
+        self.coef_ = self._coef
+        self.intercept_ = self._intercept
+
+    def decision_function(self, X):
+        """Scores z = X W^T + b: shape (n_samples,) for a binary logistic
+        model, (n_samples, n_classes) for a multinomial one.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray
+        """
+        Z = self._decision(X)
+        return Z[:, 0] if self._loss == "logistic" else Z
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        Z = self._decision(X).astype(np.float64)
+        if self._loss == "logistic":
+            p = 0.5 * (1.0 + np.tanh(0.5 * Z[:, 0]))    # the sigmoid, overflow-free
+            return np.column_stack([1.0 - p, p])
+        Z -= Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        return P / P.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        Z = self._decision(X)
+        index = (Z[:, 0] > 0).astype(np.intp) if self._loss == "logistic" else Z.argmax(axis=1)
+        return self.classes_[index]
+
+
+class LogisticRegression(_Classifier):
+    """Logistic regression (cross-entropy) trained by gradient descent.
+
+    Two classes: the binary model with labels encoded 0/1 (``classes_[1]`` is
+    the positive class) and J = mean cross-entropy + alpha/2 ||w||^2, which is
+    scikit-learn's LogisticRegression with C = 1 / (n_samples * alpha).  More
+    than two classes: the multinomial (softmax) model, as
+    :class:`SoftmaxRegression`.
+
+    Parameters
+    ----------
+    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
+n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
+early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
+gamma, step_size
+        As in :class:`LinearRegression` (without the 'normal' solver).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+        As in :class:`LinearRegression` (validation scores are accuracies).
+    """
+
+    def _set_loss(self):
+        binary = len(self.classes_) == 2
+        self._loss = "logistic" if binary else "softmax"
+        self._n_outputs = 1 if binary else len(self.classes_)
+
+
+class SoftmaxRegression(_Classifier):
+    """Multinomial (softmax) regression trained by gradient descent.
+
+    J = mean_i -log softmax(x_i W^T + b)_{y_i} + alpha/2 ||W||^2, with one
+    row of W per class (also for two classes).
+
+    Parameters
+    ----------
+    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
+n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
+early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
+gamma, step_size
+        As in :class:`LinearRegression` (without the 'normal' solver).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (n_classes, n_features)
+    intercept_ : ndarray of shape (n_classes,)
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+        As in :class:`LinearRegression` (validation scores are accuracies).
+    """
+
+    _loss = "softmax"
+
+    def _set_loss(self):
+        self._n_outputs = len(self.classes_)
