@@ -1,0 +1,6 @@
+"""``python -m fastgd``: see :mod:`fastgd.cli`."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

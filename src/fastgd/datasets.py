@@ -1,0 +1,40 @@
+"""Built-in synthetic data sets (generated from a seed; nothing to download)."""
+import numpy as np
+
+
+def make_problem(kind, n_samples=5000, n_features=20, n_classes=3, noise=0.5,
+                 random_state=0, dtype=np.float64):
+    """A standardized synthetic problem for one of the textbook models.
+
+    Parameters
+    ----------
+    kind : {'regression', 'binary', 'multiclass'}
+        Targets from a linear model with Gaussian noise; labels drawn from
+        the logistic / softmax model of random weights.
+    n_samples, n_features, n_classes : int
+    noise : float
+        Standard deviation of the regression noise.
+    random_state : int
+    dtype : numpy dtype of X
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    rng = np.random.default_rng(random_state)
+    X = rng.standard_normal((n_samples, n_features))
+    if kind == "regression":
+        w = rng.standard_normal(n_features)
+        y = X @ w + 1.0 + noise * rng.standard_normal(n_samples)
+    elif kind == "binary":
+        z = X @ rng.standard_normal(n_features) * 0.5 + 0.3
+        y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z))).astype(np.int64)
+    elif kind == "multiclass":
+        Z = X @ rng.standard_normal((n_features, n_classes)) * 0.5
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        y = (rng.random((n_samples, 1)) > P.cumsum(axis=1)).sum(axis=1)
+    else:
+        raise ValueError(f"kind must be 'regression', 'binary' or 'multiclass', got {kind!r}")
+    return X.astype(dtype), y
