@@ -27,6 +27,15 @@ from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
 cdef extern from "_prefetch.h":
     void fastgd_prefetch(const void* p, Py_ssize_t nbytes) noexcept nogil
 
+cdef extern from "_simd.h":
+    double fastgd_dot_d(const double* x, const double* w, Py_ssize_t m) noexcept nogil
+    double fastgd_dot_f(const float* x, const float* w, Py_ssize_t m) noexcept nogil
+    void fastgd_axpy_d(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
+    void fastgd_axpy_f(double c, const float* x, float* w, Py_ssize_t m) noexcept nogil
+    void fastgd_axpy_fd(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
+    double fastgd_axpy_dot_d(double c, const double* xa, const double* xb,
+                             double* w, Py_ssize_t m) noexcept nogil
+
 ctypedef fused real_out:
     float
     double
@@ -45,21 +54,17 @@ DEF STATUS_NONFINITE = 1
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
                            const floating* w) noexcept nogil:
-    """x . w in double; four accumulators let the compiler vectorize."""
+    """x . w, accumulated in double."""
     cdef Py_ssize_t j
-    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    cdef double total = 0.0
     if idx != NULL:
         for j in range(m):
-            a0 += <double>x[j] * w[idx[j]]
-        return a0
-    for j in range(0, m - 3, 4):
-        a0 += <double>x[j] * w[j]
-        a1 += <double>x[j + 1] * w[j + 1]
-        a2 += <double>x[j + 2] * w[j + 2]
-        a3 += <double>x[j + 3] * w[j + 3]
-    for j in range(m - m % 4, m):
-        a0 += <double>x[j] * w[j]
-    return (a0 + a1) + (a2 + a3)
+            total += <double>x[j] * w[idx[j]]
+        return total
+    if floating is double:
+        return fastgd_dot_d(x, w, m)
+    else:
+        return fastgd_dot_f(x, w, m)
 
 
 cdef inline void row_axpy(double c, const floating* x, const int* idx,
@@ -69,9 +74,15 @@ cdef inline void row_axpy(double c, const floating* x, const int* idx,
     if idx != NULL:
         for j in range(m):
             w[idx[j]] = w[idx[j]] + c * x[j]
-    else:
+    elif floating is double and real_out is double:
+        fastgd_axpy_d(c, x, w, m)
+    elif floating is float and real_out is float:
+        fastgd_axpy_f(c, x, w, m)
+    elif floating is float and real_out is double:
+        fastgd_axpy_fd(c, x, w, m)
+    else:   # double data into float parameters: no caller does this
         for j in range(m):
-            w[j] = w[j] + c * x[j]
+            w[j] = <real_out>(w[j] + c * x[j])
 
 
 cdef inline void scale(floating* w, Py_ssize_t n, double factor) noexcept nogil:
@@ -80,13 +91,42 @@ cdef inline void scale(floating* w, Py_ssize_t n, double factor) noexcept nogil:
         w[j] = w[j] * factor
 
 
-cdef inline double outputs(const floating* x, const int* idx, Py_ssize_t m,
-                           const floating* W, const floating* b, Py_ssize_t K,
-                           Py_ssize_t d, double wscale, double* z) noexcept nogil:
+cdef inline void outputs(const floating* x, const int* idx, Py_ssize_t m,
+                         const floating* W, const floating* b, Py_ssize_t K,
+                         Py_ssize_t d, double wscale, double* z) noexcept nogil:
+    """z = wscale (W x) + b for the K outputs."""
     cdef Py_ssize_t k
     for k in range(K):
         z[k] = wscale * row_dot(x, idx, m, W + k * d) + b[k]
-    return 0.0
+
+
+cdef inline Py_ssize_t locate(const Py_ssize_t* order, const int* indices,
+                              const int* indptr, Py_ssize_t p, Py_ssize_t d,
+                              Py_ssize_t* start, Py_ssize_t* m,
+                              const int** idx) noexcept nogil:
+    """The row visited at position p: its index, first value and length."""
+    cdef Py_ssize_t i = order[p] if order != NULL else p
+    if indptr == NULL:
+        start[0], m[0], idx[0] = i * d, d, NULL
+    else:
+        start[0], m[0] = indptr[i], indptr[i + 1] - indptr[i]
+        idx[0] = indices + start[0]
+    return i
+
+
+cdef inline void prefetch_ahead(const floating* data, const Py_ssize_t* order,
+                                const int* indptr, Py_ssize_t p, Py_ssize_t n,
+                                Py_ssize_t d) noexcept nogil:
+    """Request the row PREFETCH_AHEAD positions ahead in a shuffled order
+    (a sequential order is the hardware prefetcher's job)."""
+    cdef Py_ssize_t k
+    if order == NULL or p + PREFETCH_AHEAD >= n:
+        return
+    k = order[p + PREFETCH_AHEAD]
+    if indptr == NULL:
+        fastgd_prefetch(data + k * d, d * sizeof(floating))
+    else:
+        fastgd_prefetch(data + indptr[k], (indptr[k + 1] - indptr[k]) * sizeof(floating))
 
 
 cdef double accumulate(int loss, const floating* data, const int* indices,
@@ -96,26 +136,14 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
                        Py_ssize_t hi, Py_ssize_t n, double* G, double* Gb,
                        double* z, double* dz, double* sw_sum) noexcept nogil:
     """Add sum_i s_i dL_i/dz x_i to G and sum_i s_i dL_i/dz to Gb for the rows
-    order[lo:hi] (rows lo:hi when order is NULL); return sum_i s_i L_i."""
+    at positions lo:hi of order (rows lo:hi when order is NULL); return
+    sum_i s_i L_i and add sum_i s_i to sw_sum."""
     cdef Py_ssize_t p, i, k, start, m
-    cdef const int* idx = NULL
+    cdef const int* idx
     cdef double s, l, loss_sum = 0.0, weights = 0.0
     for p in range(lo, hi):
-        if order != NULL:
-            i = order[p]
-            if p + PREFETCH_AHEAD < n:
-                k = order[p + PREFETCH_AHEAD]
-                if indptr == NULL:
-                    fastgd_prefetch(data + k * d, d * sizeof(floating))
-                else:
-                    fastgd_prefetch(data + indptr[k], (indptr[k + 1] - indptr[k]) * sizeof(floating))
-        else:
-            i = p
-        if indptr == NULL:
-            start, m = i * d, d
-        else:
-            start, m = indptr[i], indptr[i + 1] - indptr[i]
-            idx = indices + start
+        prefetch_ahead(data, order, indptr, p, n, d)
+        i = locate(order, indices, indptr, p, d, &start, &m, &idx)
         s = sw[i] if sw != NULL else 1.0
         outputs(data + start, idx, m, W, b, K, d, 1.0, z)
         l = loss_and_dz(loss, z, K, y[i], dz)
@@ -126,6 +154,14 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             Gb[k] += s * dz[k]
     sw_sum[0] += weights
     return loss_sum
+
+
+cdef inline bint all_finite(const floating* w, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double total = 0.0
+    for j in range(n):
+        total += w[j] * 0.0     # stays 0 unless some w[j] is inf or NaN
+    return total == 0.0
 
 
 cdef double half_sq_norm(const floating* w, Py_ssize_t n) noexcept nogil:
@@ -206,7 +242,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef Py_ssize_t n = order.shape[0] if order is not None else y.shape[0]
     cdef Py_ssize_t K = W.shape[0], KD = W.shape[0] * d
     cdef Py_ssize_t p, i, k, start, m, hi, step_no = 0
+    cdef Py_ssize_t i_next, start_next, m_next
     cdef const int* idx = NULL
+    cdef const int* idx_next = NULL
+    cdef bint fused
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
     cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
     cdef const floating* sw_p = &sample_weight[0] if sample_weight is not None else NULL
@@ -227,24 +266,11 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
         raise MemoryError()
     with nogil:
         if lazy:
+            i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
+            outputs(&data[start], idx, m, Wp, bp, K, d, wscale, z)
             for p in range(n):
-                if order_p != NULL:
-                    i = order_p[p]
-                    if p + PREFETCH_AHEAD < n:
-                        k = order_p[p + PREFETCH_AHEAD]
-                        if ptr_p == NULL:
-                            fastgd_prefetch(&data[0] + k * d, d * sizeof(floating))
-                        else:
-                            fastgd_prefetch(&data[0] + ptr_p[k], (ptr_p[k + 1] - ptr_p[k]) * sizeof(floating))
-                else:
-                    i = p
-                if ptr_p == NULL:
-                    start, m = i * d, d
-                else:
-                    start, m = ptr_p[i], ptr_p[i + 1] - ptr_p[i]
-                    idx = idx_p + start
+                prefetch_ahead(&data[0], order_p, ptr_p, p, n, d)
                 s = sw_p[i] if sw_p != NULL else 1.0
-                outputs(&data[start], idx, m, Wp, bp, K, d, wscale, z)
                 l = loss_and_dz(loss, z, K, y[i], dz)
                 if not isfinite(l):
                     status = STATUS_NONFINITE
@@ -260,14 +286,28 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 else:
                     scale(Wp, KD, wscale * shrink)
                     wscale = 1.0
+                fused = False
+                if p + 1 < n:
+                    i_next = locate(order_p, idx_p, ptr_p, p + 1, d, &start_next, &m_next, &idx_next)
+                    # dense float64: this step's update and the next row's
+                    # outputs in one pass over the weights
+                    fused = floating is double and ptr_p == NULL
                 for k in range(K):
-                    if dz[k] != 0.0:
-                        row_axpy(-eta * s * dz[k] / wscale, &data[start], idx, m, Wp + k * d)
                     if fit_intercept:
                         bp[k] = bp[k] - eta * s * dz[k]
+                    if fused:
+                        z[k] = fastgd_axpy_dot_d(-eta * s * dz[k] / wscale, <double*>&data[start],
+                                                 <double*>&data[start_next], <double*>(Wp + k * d), d)
+                        z[k] = wscale * z[k] + bp[k]
+                    elif dz[k] != 0.0:
+                        row_axpy(-eta * s * dz[k] / wscale, &data[start], idx, m, Wp + k * d)
                 if wscale < MIN_WSCALE:
                     scale(Wp, KD, wscale)
                     wscale = 1.0
+                if p + 1 < n:
+                    i, start, m, idx = i_next, start_next, m_next, idx_next
+                    if not fused:
+                        outputs(&data[start], idx, m, Wp, bp, K, d, wscale, z)
             if wscale != 1.0:
                 scale(Wp, KD, wscale)
         else:
@@ -296,6 +336,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                         Gb[k] /= m
                     rule_step(r, eta, t, bp, Gb, &state_b[0, 0], &state_b[1, 0], K, False)
                 p = hi
+        # an update can overflow the parameters at a step whose loss was
+        # finite (the last one, say): no later loss would reveal it
+        if status == STATUS_OK and not (all_finite(Wp, KD) and all_finite(bp, K)):
+            status = STATUS_NONFINITE
     free(G)
     return loss_sum, weights, t, status
 

@@ -38,13 +38,19 @@ def _float_dtype(dtype):
     return np.float32 if dtype == np.float32 else np.float64
 
 
+def check_finite(X, name="X"):
+    """Raise ValueError if X (dense or sparse) holds NaN or infinity."""
+    _check_finite(X.data if sp.issparse(X) else X, name)
+
+
 def _check_finite(values, name):
     if not np.isfinite(values).all():
         kind = "NaN" if np.isnan(values).any() else "infinity"
         raise ValueError(f"Input {name} contains {kind}; {name} must be finite (no NaN or inf).")
 
 
-def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True):
+def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
+                check_finite=True):
     """Return X as a C-contiguous float32/float64 array or a canonical CSR matrix.
 
     Parameters
@@ -59,13 +65,18 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True):
         other numeric dtype becomes float64.
     ensure_2d : bool
         Require a 2-D array (else a 1-D one).
+    check_finite : bool
+        Reject NaN and infinity.  The public kernels skip this scan (as
+        costly as an epoch) and call :func:`check_finite` only when a loop
+        reports a non-finite value, which any NaN or inf in X produces.
     """
     if X is None:
         raise ValueError(f"{name} is None; expected an array-like of numbers")
     if sp.issparse(X):
         if not accept_sparse:
             raise TypeError(f"{name} is a sparse matrix; this function needs dense input")
-        if np.iscomplexobj(X.data):
+        # ask the dtype, not .data: not every format (DOK) has a data array
+        if np.issubdtype(X.dtype, np.complexfloating):
             raise ValueError(f"Complex data not supported in {name}")
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
@@ -73,7 +84,8 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True):
         if X.nnz > _INT32_MAX:
             raise ValueError(f"{name} has {X.nnz} stored values; at most {_INT32_MAX} are supported")
         _check_shape(X, name)
-        _check_finite(X.data, name)
+        if check_finite:
+            _check_finite(X.data, name)
         X.indices = np.ascontiguousarray(X.indices, dtype=np.int32)
         X.indptr = np.ascontiguousarray(X.indptr, dtype=np.int32)
         X.data = np.ascontiguousarray(X.data)
@@ -92,13 +104,17 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True):
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
     if ensure_2d and arr.ndim != 2:
+        # "Reshape your data" is scikit-learn's wording, which its estimator
+        # checks (and users' habits) look for
         raise ValueError(f"Expected 2D array for {name}, got {arr.ndim}D array of shape "
-                         f"{arr.shape}; reshape your data with X.reshape(-1, 1) for a single "
-                         "feature or X.reshape(1, -1) for a single sample")
+                         f"{arr.shape}. Reshape your data either using {name}.reshape(-1, 1) "
+                         "if it has a single feature or "
+                         f"{name}.reshape(1, -1) if it holds a single sample.")
     if not ensure_2d and arr.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     _check_shape(arr, name)
-    _check_finite(arr, name)
+    if check_finite:
+        _check_finite(arr, name)
     return arr
 
 
@@ -191,7 +207,8 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if (sw < 0).any():
         raise ValueError("sample_weight must be non-negative")
     if not (sw > 0).any():
-        raise ValueError("sample_weight must have at least one positive weight")
+        raise ValueError("sample_weight must have at least one positive weight; "
+                         "all weights are zero")
     return sw
 
 

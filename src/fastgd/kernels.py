@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _linear
-from ._validation import (check_array, check_output, check_sample_weight,
-                          check_scalar, check_consistent_length)
+from ._validation import (check_array, check_consistent_length, check_finite,
+                          check_output, check_sample_weight, check_scalar)
 from .exceptions import DivergenceError
 from .optim import make_rule
 from ._optim import UpdateRule
@@ -51,7 +51,9 @@ def _check_problem(X, y, coef, intercept, loss, sample_weight):
     """Validate a kernel call; return the arrays the compiled loop reads."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}")
-    X = check_array(X, "X")
+    # X's values are not scanned here: the loops report any non-finite loss,
+    # and _raise_nonfinite then says whether X or the learning rate caused it
+    X = check_array(X, "X", check_finite=False)
     dtype = X.dtype
     n, d = X.shape
     for name, arr in (("coef", coef), ("intercept", intercept)):
@@ -117,9 +119,14 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     check_output(grad_coef, "grad_coef", coef.shape, np.float64)
     check_output(grad_intercept, "grad_intercept", intercept.shape, np.float64)
     data, indices, indptr, d = rows(X)
-    return _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
-                                 sample_weight, coef, intercept, alpha,
-                                 grad_coef, grad_intercept, n_jobs)
+    objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
+                                      sample_weight, coef, intercept, alpha,
+                                      grad_coef, grad_intercept, n_jobs)
+    if not np.isfinite(objective):
+        check_finite(X)
+        check_finite(coef, "coef")
+        check_finite(intercept, "intercept")
+    return objective
 
 
 def init_state(coef, intercept):
@@ -173,9 +180,12 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
 
     Raises
     ------
+    ValueError
+        When X holds NaN or infinity (found when the loop meets it: X's values
+        are not scanned up front, which would cost as much as the epoch).
     DivergenceError
-        When a loss becomes non-finite; the parameters are then left as they
-        were at the failing step.
+        When a loss becomes non-finite for finite X; the parameters are then
+        left as they were at the failing step.
     """
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
     alpha = check_scalar(alpha, "alpha", low=0.0)
@@ -220,6 +230,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         order, batch_size, alpha, bool(fit_intercept), rule, state_coef,
         state_intercept, t, lr_table)
     if status:
+        check_finite(X)
         raise DivergenceError(
             f"the loss became non-finite at update {t + 1}: the learning rate is too "
             "large for this data; use a smaller learning rate or standardize the features")
