@@ -119,6 +119,7 @@ class GradientDescentEstimator(BaseEstimator):
         best_score, no_improve, self.converged_ = -np.inf, 0, False
         self._gradient_fresh = False        # parameters may have changed since the last fit
         start = self._start_objective(problem)
+        first = len(self.loss_history_)
         for epoch in range(max_epochs):
             saved = [seg.values.copy() for seg in self._segments]
             order = rng.permutation(problem.n_samples) if (
@@ -130,12 +131,9 @@ class GradientDescentEstimator(BaseEstimator):
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
                 for seg, values in zip(self._segments, saved):
                     seg.values[...] = values    # never leave a NaN model behind
-                raise DivergenceError(
-                    f"{type(self).__name__} diverged at epoch {len(self.loss_history_) + 1}: "
-                    f"the objective reached {objective:.6g} (it started at {start:.6g}) with "
-                    f"learning_rate={self.learning_rate_:.6g} (schedule={self.schedule!r}). The learning rate is too large "
-                    "for this data: use a smaller learning_rate, or standardize the features "
-                    "(e.g. sklearn.preprocessing.StandardScaler), or learning_rate='auto'.")
+                raise DivergenceError(self._divergence_message(
+                    f"diverged at epoch {len(self.loss_history_) + 1}: the objective "
+                    f"reached {objective:.6g} (it started at {start:.6g})"))
             self.loss_history_.append(float(objective))
             if validation is not None:
                 score = self._validation_score(validation)
@@ -155,7 +153,25 @@ class GradientDescentEstimator(BaseEstimator):
                 self.converged_ = True
                 break
         self.n_iter_ = len(self.loss_history_)
+        # Full-batch descent at a stable rate never ends above where it
+        # started.  A rate too large for the feature scale can instead bounce
+        # between points of bounded loss (the logistic loss grows only
+        # linearly), which the growth test above never sees and the stopping
+        # rule would report as converged: that is divergence too.
+        if (self.converged_ and self.solver == "gd"
+                and min(self.loss_history_[first:]) > start + (self.tol or 0.0)):
+            self.converged_ = False
+            raise DivergenceError(self._divergence_message(
+                f"made no progress in {self.n_iter_ - first} epochs: the objective stayed at "
+                f"{min(self.loss_history_[first:]):.6g} or above, higher than where it "
+                f"started ({start:.6g})"))
         return self
+
+    def _divergence_message(self, what):
+        return (f"{type(self).__name__} {what}, with learning_rate={self.learning_rate_:.6g} "
+                f"(schedule={self.schedule!r}). The learning rate is too large for this "
+                "data: use a smaller learning_rate, or standardize the features "
+                "(e.g. sklearn.preprocessing.StandardScaler), or learning_rate='auto'.")
 
     def _one_epoch(self, problem, rule, order, batch_size, lr_table):
         if self.solver != "gd":
@@ -193,7 +209,9 @@ class GradientDescentEstimator(BaseEstimator):
         return objective
 
     def _warn_if_not_converged(self):
-        if not self.converged_:
+        # tol=None asks for exactly max_epochs epochs (as scikit-learn's SGD):
+        # reaching them is then what was asked, not a failure to converge
+        if not self.converged_ and self.tol is not None:
             warnings.warn(f"{type(self).__name__} stopped at max_epochs={self.max_epochs} before "
                           f"the objective settled (tol={self.tol}); increase max_epochs, or the "
                           "learning_rate, or standardize the features.", ConvergenceWarning,

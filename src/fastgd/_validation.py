@@ -99,7 +99,11 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
     if arr.dtype.kind in "USV":
         raise TypeError(f"{name} must hold numbers, got strings (dtype {arr.dtype})")
     if arr.dtype.kind == "O":
-        arr = arr.astype(np.float64)   # raises TypeError naming a non-number
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            # numpy's message names the bad value but not the argument
+            raise type(exc)(f"{name} must hold numbers: {exc}") from None
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))

@@ -92,6 +92,13 @@ class _LinearModel(GradientDescentEstimator):
         self.gamma = gamma
         self.step_size = step_size
 
+    def __sklearn_tags__(self):
+        # the compiled loops read CSR rows directly: tell scikit-learn (its
+        # estimator checks and meta-estimators) that sparse X is accepted
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # -- the model, for the fit loop of GradientDescentEstimator -------------
     def _init_segments(self, problem, rng):
         dtype = problem.data.dtype
@@ -195,7 +202,12 @@ class _LinearModel(GradientDescentEstimator):
         rng = _rng(self.random_state)
         validation = None
         if self.early_stopping:
-            problem, validation = self._split_validation(problem, y, rng)
+            problem, validation = self._split_validation(problem, rng)
+        if warm:
+            # a new fit reads the learning_rate parameter again (set_params
+            # may have changed it, as scikit-learn's warm start does); only
+            # partial_fit carries the running rate from call to call
+            self.learning_rate_ = self._initial_rate(problem)
         self._fit_epochs(problem, validation, rng, self.max_epochs, reset=not warm)
         self._publish()
         self._warn_if_not_converged()
@@ -231,7 +243,7 @@ class _LinearModel(GradientDescentEstimator):
         if kwargs:
             raise TypeError(f"partial_fit got unexpected arguments {sorted(kwargs)}")
 
-    def _split_validation(self, problem, y, rng):
+    def _split_validation(self, problem, rng):
         n = problem.n_samples
         n_val = int(np.ceil(self.validation_fraction * n))
         if n_val < 1 or n - n_val < 1:
@@ -239,14 +251,33 @@ class _LinearModel(GradientDescentEstimator):
                              f"training or validation samples out of {n}")
         perm = rng.permutation(n)
         val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        y_orig = np.asarray(y).reshape(-1)
-        sw_val = None if problem.sample_weight is None else problem.sample_weight[val]
-        return problem.subset(train), (problem.X[val], y_orig[val], sw_val)
+        if problem.sample_weight is not None:
+            for part, index in (("training", train), ("validation", val)):
+                if not (problem.sample_weight[index] > 0).any():
+                    raise ValueError(
+                        f"early_stopping: every sample of the {part} split "
+                        f"(validation_fraction={self.validation_fraction}) has zero "
+                        "sample_weight; change validation_fraction or random_state")
+        return problem.subset(train), problem.subset(val)
 
     def _validation_score(self, validation):
+        """Accuracy (classifiers) or R^2 (regression) on the held-out split.
+
+        Computed here on the validated, encoded targets rather than by
+        ``self.score`` on the raw labels: scikit-learn's metrics reject label
+        arrays fastgd accepts (object dtype), and are not a run-time
+        dependency.
+        """
         self._publish()
-        X, y, sw = validation
-        return self.score(X, y, sample_weight=sw)
+        Z = np.asarray(validation.X @ self._coef.T + self._intercept, dtype=np.float64)
+        y = validation.y.astype(np.float64)
+        sw = None if validation.sample_weight is None else validation.sample_weight.astype(np.float64)
+        if self._loss == "squared":
+            resid = np.average((y - Z[:, 0]) ** 2, weights=sw)
+            total = np.average((y - np.average(y, weights=sw)) ** 2, weights=sw)
+            return float(1.0 - resid / total) if total > 0 else 0.0
+        index = (Z[:, 0] > 0) if self._loss == "logistic" else Z.argmax(axis=1)
+        return float(np.average(index == y, weights=sw))
 
     def _decision(self, X):
         check_is_fitted(self)
@@ -268,8 +299,9 @@ class LinearRegression(RegressorMixin, _LinearModel):
     ----------
     solver : {'gd', 'sgd', 'minibatch', 'normal'}, default 'gd'
         Full-batch gradient descent, per-sample SGD, mini-batch SGD, or the
-        normal equation (closed form: a Cholesky solve of the regularized
-        d x d system, least squares when it is singular).
+        normal equation (closed form: least squares on the centered data
+        without a penalty, a Cholesky solve of the regularized d x d system
+        with one; the minimum-norm solution when the problem is singular).
     optimizer : {'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}
         The update rule, with torch.optim's formulas and defaults.
     learning_rate : float or 'auto', default 'auto'
@@ -353,31 +385,48 @@ class LinearRegression(RegressorMixin, _LinearModel):
         n, d = X.shape
         s = np.ones(n) if problem.sample_weight is None else problem.sample_weight.astype(np.float64)
         s = s / s.sum()
+        # weighted means: centering by them leaves the intercept unpenalized
+        mean_x = np.asarray(X.T @ s, dtype=np.float64).ravel() if self.fit_intercept else np.zeros(d)
+        mean_y = float(s @ y) if self.fit_intercept else 0.0
+        # singular values below this fraction of the largest are rounding
+        # noise, not directions of the data (numpy's lstsq / matrix_rank cutoff)
+        cutoff = np.finfo(np.float64).eps * max(n, d)
         if sp.issparse(X):
             if d > 20000:
                 raise ValueError(f"solver='normal' forms a d x d matrix; d={d} is too large for it, "
                                  "use a gradient solver")
             XtS = X.T.multiply(s).tocsr()
-            gram = np.asarray((XtS @ X).todense(), dtype=np.float64)
-            xty = np.asarray(XtS @ y).ravel()
+            gram = np.asarray((XtS @ X).todense(), dtype=np.float64) - np.outer(mean_x, mean_x)
+            xty = np.asarray(XtS @ y).ravel() - mean_x * mean_y
         else:
-            Xd = X.astype(np.float64)
-            gram = (Xd.T * s) @ Xd
-            xty = (Xd.T * s) @ y
-        if self.fit_intercept:
-            # center with the weighted means: the intercept is then unpenalized
-            mean_x = np.asarray(X.T @ s).ravel()
-            mean_y = s @ y
-            gram -= np.outer(mean_x, mean_x)
-            xty -= mean_x * mean_y
+            # dense rows are centered before any product: X^T S X - m m^T
+            # loses digits to cancellation when the means dwarf the spread
+            root = np.sqrt(s)
+            A = (X.astype(np.float64) - mean_x) * root[:, None]
+            b = (y - mean_y) * root
+            if self.alpha <= 0:
+                # no penalty: least squares on A itself (the gram would square
+                # its condition number); minimum norm when A is rank deficient
+                coef = scipy.linalg.lstsq(A, b, cond=cutoff, lapack_driver="gelsd")[0]
+                return self._set_normal_solution(problem, coef, mean_x, mean_y)
+            gram, xty = A.T @ A, A.T @ b
         gram[np.diag_indices(d)] += self.alpha
         try:
             if self.alpha <= 0:
                 raise np.linalg.LinAlgError
             coef = scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram), xty)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            # singular (or no penalty): the minimum-norm least-squares solution
-            coef = scipy.linalg.lstsq(gram, xty, cond=None, lapack_driver="gelsd")[0]
+            # singular: the minimum-norm solution from the eigenvectors of the
+            # symmetric gram (a general SVD of it, as gelsd does, puts noise
+            # singular values above the cutoff); eigenvalues under the cutoff
+            # are dropped, so a zero-weight sample changes nothing
+            w, V = np.linalg.eigh(gram)
+            keep = w > cutoff * max(w.max(), 0.0)
+            coef = V[:, keep] @ ((V[:, keep].T @ xty) / w[keep])
+        return self._set_normal_solution(problem, coef, mean_x, mean_y)
+
+    def _set_normal_solution(self, problem, coef, mean_x, mean_y):
+        d = problem.n_features
         intercept = mean_y - mean_x @ coef if self.fit_intercept else 0.0
         dtype = problem.data.dtype
         self._coef = coef.astype(dtype).reshape(1, d)
@@ -444,8 +493,12 @@ class _Classifier(ClassifierMixin, _LinearModel):
         self.intercept_ = self._intercept
 
     def decision_function(self, X):
-        """Scores z = X W^T + b: shape (n_samples,) for a binary logistic
-        model, (n_samples, n_classes) for a multinomial one.
+        """Scores z = X W^T + b: shape (n_samples,) for two classes (positive
+        means ``classes_[1]``), (n_samples, n_classes) for more.
+
+        For two classes a softmax model's score is the log-odds z_1 - z_0, so
+        that every binary classifier has scikit-learn's one-column decision
+        function whose sign gives the prediction.
 
         Parameters
         ----------
@@ -456,7 +509,9 @@ class _Classifier(ClassifierMixin, _LinearModel):
         ndarray
         """
         Z = self._decision(X)
-        return Z[:, 0] if self._loss == "logistic" else Z
+        if self._loss == "logistic":
+            return Z[:, 0]
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
