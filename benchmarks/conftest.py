@@ -1,0 +1,73 @@
+"""pytest-benchmark configuration of the fastgd benchmark suites.
+
+Run them with ``pytest benchmarks --benchmark-only`` (add ``PYTHONPATH=src``
+in a checkout).  Each group puts fastgd beside its peers on the same data,
+so the ratios are read in one run from the table pytest-benchmark prints;
+each test also asserts that its implementation computes the same result as
+the others (never a wall-clock time).
+
+Environment:
+
+``FASTGD_BENCH_SCALE`` (default 1.0)
+    Multiplies the sizes of the issues (200,000 x 100 dense, 100,000 x
+    100,000 sparse); e.g. 0.01 for a smoke run on a small machine.
+``FASTGD_BENCH_ROUNDS`` (default 5)
+    Timed repeats of each benchmark (after one warm-up round).
+``FASTGD_BENCH_TORCH_THREADS`` (default 1)
+    Threads torch may use (fastgd's epoch runs on one).
+``FASTGD_BENCH_BLAS_THREADS`` (default: unset, the BLAS library's choice)
+    Limit the BLAS threads of NumPy / SciPy / scikit-learn.
+"""
+import os
+
+import pytest
+
+import workloads
+
+
+def _rounds():
+    value = os.environ.get("FASTGD_BENCH_ROUNDS", "5")
+    try:
+        rounds = int(value)
+    except ValueError:
+        raise ValueError(f"FASTGD_BENCH_ROUNDS must be a positive integer, got {value!r}") from None
+    if rounds < 1:
+        raise ValueError(f"FASTGD_BENCH_ROUNDS must be a positive integer, got {value!r}")
+    return rounds
+
+
+# held for the whole session: the limit lasts as long as this object
+_BLAS_LIMIT = workloads.limit_blas_threads(workloads.blas_threads())
+
+
+def pytest_report_header(config):
+    lines = [f"fastgd benchmarks: FASTGD_BENCH_SCALE={workloads.env_scale()}, "
+             f"FASTGD_BENCH_ROUNDS={_rounds()}"]
+    lines += [f"  {label}: {value}" for label, value in workloads.machine_info()]
+    return lines
+
+
+@pytest.fixture(scope="session")
+def scale():
+    """The size factor of every benchmark (FASTGD_BENCH_SCALE)."""
+    return workloads.env_scale()
+
+
+@pytest.fixture
+def measure(benchmark):
+    """Time ``workload.run`` with pytest-benchmark, after ``workload.reset``
+    (untimed) before each round, in the named group; return run's result of
+    the last round."""
+    rounds = _rounds()
+
+    def measure(workload, group, **extra_info):
+        benchmark.group = group
+        benchmark.extra_info.update(extra_info)
+
+        def setup():
+            workload.reset()
+
+        return benchmark.pedantic(workload.run, setup=setup, rounds=rounds,
+                                  warmup_rounds=1, iterations=1)
+
+    return measure
