@@ -49,7 +49,8 @@ DEF MIN_WSCALE = 1e-9
 
 # Status codes of the loops, turned into exceptions by the wrappers.
 DEF STATUS_OK = 0
-DEF STATUS_NONFINITE = 1
+DEF STATUS_NONFINITE = 1        # a loss was non-finite: the step was not taken
+DEF STATUS_OVERFLOW = 2         # the last update left non-finite parameters
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
@@ -232,7 +233,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
           double[:, ::1] state_W, double[:, ::1] state_b, long t,
           const double[::1] lr_table):
     """One pass over the rows (in ``order``, or sequentially when it is None)
-    in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status).
+    in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status),
+    status 1 when a loss was non-finite (that step is not taken), 2 when the
+    last update left non-finite parameters.
 
     A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
     batch_size 1 and a plain rule, L2 is applied lazily: W is kept as
@@ -339,7 +342,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
         # an update can overflow the parameters at a step whose loss was
         # finite (the last one, say): no later loss would reveal it
         if status == STATUS_OK and not (all_finite(Wp, KD) and all_finite(bp, K)):
-            status = STATUS_NONFINITE
+            status = STATUS_OVERFLOW
     free(G)
     return loss_sum, weights, t, status
 

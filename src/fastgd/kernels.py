@@ -224,16 +224,27 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     else:
         check_output(state_coef, "state_coef", (2, coef.size), np.float64)
         check_output(state_intercept, "state_intercept", (2, intercept.size), np.float64)
+    # parameters are O(K d): cheap to check, unlike X (see _check_problem)
+    check_finite(coef, "coef")
+    check_finite(intercept, "intercept")
+    if sample_weight is not None and not (
+            sample_weight[order] if order is not None else sample_weight).any():
+        raise ValueError("every sample visited (order) has zero sample_weight: the "
+                         "epoch's mean loss is undefined")
     data, indices, indptr, d = rows(X)
+    t_start = t
     loss_sum, weight_sum, t, status = _linear.epoch(
         LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
         order, batch_size, alpha, bool(fit_intercept), rule, state_coef,
         state_intercept, t, lr_table)
     if status:
         check_finite(X)
+        where = (f"the loss became non-finite at update {t + 1}" if status == 1 else
+                 f"the parameters became non-finite at update {t}")
         raise DivergenceError(
-            f"the loss became non-finite at update {t + 1}: the learning rate is too "
-            "large for this data; use a smaller learning rate or standardize the features")
+            f"{where} (this epoch began after update {t_start}): the learning rate is "
+            "too large for this data; use a smaller learning rate or standardize the "
+            "features")
     return EpochResult(loss_sum / weight_sum + _linear.penalty(coef, alpha), t)
 
 
