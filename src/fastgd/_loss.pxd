@@ -8,7 +8,8 @@ has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
 
 All arithmetic is in double, whatever the dtype of the data.
 """
-from libc.math cimport exp, log, log1p, fabs
+from cython cimport floating
+from libc.math cimport exp, log, log1p
 
 cdef enum:
     SQUARED = 0     # 0.5 (z - y)^2
@@ -32,11 +33,23 @@ cdef inline double sigmoid(double z) noexcept nogil:
     return e / (1.0 + e)
 
 
+cdef inline double log_sum_exp(const floating* z, Py_ssize_t K) noexcept nogil:
+    """log sum_k exp(z_k), the maximum subtracted first so nothing overflows."""
+    cdef Py_ssize_t k
+    cdef double zmax = z[0], total = 0.0
+    for k in range(1, K):
+        if z[k] > zmax:
+            zmax = z[k]
+    for k in range(K):
+        total += exp(<double>z[k] - zmax)
+    return zmax + log(total)
+
+
 cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y,
                                double* dz) noexcept nogil:
     """Loss of one sample with outputs z[0:K] and target y; dL/dz into dz."""
     cdef Py_ssize_t k, label
-    cdef double zmax, total, lse
+    cdef double lse
     if loss == SQUARED:
         dz[0] = z[0] - y
         return 0.5 * dz[0] * dz[0]
@@ -44,18 +57,10 @@ cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y
         dz[0] = sigmoid(z[0]) - y
         # log(1 + e^z) - y z is the cross-entropy for y in {0, 1}
         return log1pexp(z[0]) - y * z[0]
-    # softmax: subtract the maximum before exponentiating (log-sum-exp)
+    # softmax: dL/dz_k = p_k - [k == y], with log p_k = z_k - log-sum-exp(z)
     label = <Py_ssize_t>y
-    zmax = z[0]
-    for k in range(1, K):
-        if z[k] > zmax:
-            zmax = z[k]
-    total = 0.0
+    lse = log_sum_exp(z, K)
     for k in range(K):
-        dz[k] = exp(z[k] - zmax)
-        total += dz[k]
-    for k in range(K):
-        dz[k] /= total
+        dz[k] = exp(z[k] - lse)
     dz[label] -= 1.0
-    lse = zmax + log(total)
     return lse - z[label]

@@ -30,7 +30,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from fastgd._loss cimport sigmoid, log1pexp
+from fastgd._loss cimport sigmoid, log1pexp, log_sum_exp
 from fastgd._optim cimport Rule, UpdateRule, rule_step, scheduled_lr
 
 cdef enum:
@@ -211,7 +211,7 @@ cdef double output_error(int output, const floating* z, const floating* y,
     """Loss of one row with output pre-activations z[0:K] and targets y;
     writes s (h(z) - y), the weighted output error, into delta."""
     cdef Py_ssize_t k
-    cdef double zk, zmax, total, lse, loss = 0.0
+    cdef double zk, lse, loss = 0.0
     if output == OUT_IDENTITY:
         for k in range(K):
             zk = <double>z[k] - y[k]
@@ -225,15 +225,7 @@ cdef double output_error(int output, const floating* z, const floating* y,
             loss += log1pexp(zk) - y[k] * zk
             delta[k] = <floating>(s * (sigmoid(zk) - y[k]))
         return loss
-    # softmax: log-sum-exp with the maximum subtracted
-    zmax = z[0]
-    for k in range(1, K):
-        if z[k] > zmax:
-            zmax = z[k]
-    total = 0.0
-    for k in range(K):
-        total += exp(<double>z[k] - zmax)
-    lse = zmax + log(total)
+    lse = log_sum_exp(z, K)
     for k in range(K):
         # -y_k log p_k, with log p_k = z_k - lse
         if y[k] != 0.0:
@@ -246,7 +238,7 @@ cdef void output_function(int output, const floating* z, Py_ssize_t K,
                           floating* h) noexcept nogil:
     """h = the output function of z (one row of K outputs)."""
     cdef Py_ssize_t k
-    cdef double zmax, total
+    cdef double lse
     if output == OUT_IDENTITY:
         for k in range(K):
             h[k] = z[k]
@@ -254,15 +246,9 @@ cdef void output_function(int output, const floating* z, Py_ssize_t K,
         for k in range(K):
             h[k] = <floating>sigmoid(z[k])
     else:
-        zmax = z[0]
-        for k in range(1, K):
-            if z[k] > zmax:
-                zmax = z[k]
-        total = 0.0
+        lse = log_sum_exp(z, K)
         for k in range(K):
-            total += exp(<double>z[k] - zmax)
-        for k in range(K):
-            h[k] = <floating>(exp(<double>z[k] - zmax) / total)
+            h[k] = <floating>exp(<double>z[k] - lse)
 
 
 cdef void backward(const Net* net, const floating* theta, const floating* X0,

@@ -244,3 +244,30 @@ def check_output(array, name, shape, dtype):
     if not array.flags.writeable:
         raise ValueError(f"{name} must be writeable: the kernel updates it in place")
     return array
+
+
+def check_order(order, n_samples):
+    """Row indices an epoch visits: a non-empty 1-D integer array within
+    [0, n_samples), as intp; None (every row in sequence) stays None."""
+    if order is None:
+        return None
+    order = np.asarray(order)
+    if order.ndim != 1 or order.dtype.kind not in "iu":
+        raise TypeError("order must be a 1-D array of integer row indices")
+    if order.size == 0:
+        raise ValueError("order must hold at least one row index")
+    if order.min() < 0 or order.max() >= n_samples:
+        raise ValueError(f"order holds row indices outside [0, {n_samples})")
+    return np.ascontiguousarray(order, dtype=np.intp)
+
+
+def check_lr_table(lr_table, n_steps):
+    """One finite positive learning rate per step of an epoch, as float64."""
+    if lr_table is None:
+        return None
+    lr_table = np.ascontiguousarray(lr_table, dtype=np.float64)
+    if lr_table.ndim != 1 or lr_table.size < n_steps:
+        raise ValueError(f"lr_table must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
+    if not (np.isfinite(lr_table) & (lr_table > 0)).all():
+        raise ValueError("lr_table must hold finite positive learning rates")
+    return lr_table

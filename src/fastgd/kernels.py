@@ -26,7 +26,8 @@ import scipy.sparse as sp
 
 from . import _linear
 from ._validation import (check_array, check_consistent_length, check_finite,
-                          check_output, check_sample_weight, check_scalar)
+                          check_lr_table, check_order, check_output,
+                          check_sample_weight, check_scalar)
 from .exceptions import DivergenceError
 from .optim import make_rule
 from ._optim import UpdateRule
@@ -197,23 +198,9 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         rule = make_rule("sgd", learning_rate)
     elif not isinstance(rule, UpdateRule):
         raise TypeError(f"rule must be an UpdateRule from fastgd.optim.make_rule, got {type(rule).__name__}")
-    n = X.shape[0]
-    if order is not None:
-        order = np.asarray(order)
-        if order.ndim != 1 or order.dtype.kind not in "iu":
-            raise TypeError("order must be a 1-D array of integer row indices")
-        if order.size == 0:
-            raise ValueError("order must hold at least one row index")
-        if order.min() < 0 or order.max() >= n:
-            raise ValueError(f"order holds row indices outside [0, {n})")
-        order = np.ascontiguousarray(order, dtype=np.intp)
-    n_steps = -(-(order.size if order is not None else n) // batch_size)
-    if lr_table is not None:
-        lr_table = np.ascontiguousarray(lr_table, dtype=np.float64)
-        if lr_table.ndim != 1 or lr_table.size < n_steps:
-            raise ValueError(f"lr_table must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
-        if not (np.isfinite(lr_table) & (lr_table > 0)).all():
-            raise ValueError("lr_table must hold finite positive learning rates")
+    order = check_order(order, X.shape[0])
+    n_steps = -(-(order.size if order is not None else X.shape[0]) // batch_size)
+    lr_table = check_lr_table(lr_table, n_steps)
     stateful = not (rule.params["kind"] == 0 and rule.params["momentum"] == 0
                     and rule.params["weight_decay"] == 0)
     if state_coef is None and state_intercept is None and not stateful:

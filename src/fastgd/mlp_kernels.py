@@ -39,7 +39,8 @@ import numpy as np
 
 from . import _mlp
 from ._optim import UpdateRule
-from ._validation import (check_array, check_consistent_length, check_output,
+from ._validation import (check_array, check_consistent_length, check_lr_table,
+                          check_order, check_output,
                           check_sample_weight, check_scalar)
 from .exceptions import DivergenceError
 from .kernels import EpochResult
@@ -268,30 +269,6 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
                               sample_weight)
 
 
-def _check_order(order, n):
-    if order is None:
-        return None
-    order = np.asarray(order)
-    if order.ndim != 1 or order.dtype.kind not in "iu":
-        raise TypeError("order must be a 1-D array of integer row indices")
-    if order.size == 0:
-        raise ValueError("order must hold at least one row index")
-    if order.min() < 0 or order.max() >= n:
-        raise ValueError(f"order holds row indices outside [0, {n})")
-    return np.ascontiguousarray(order, dtype=np.intp)
-
-
-def _check_lr_table(lr_table, n_steps):
-    if lr_table is None:
-        return None
-    lr_table = np.ascontiguousarray(lr_table, dtype=np.float64)
-    if lr_table.ndim != 1 or lr_table.size < n_steps:
-        raise ValueError(f"lr_table must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
-    if not (np.isfinite(lr_table) & (lr_table > 0)).all():
-        raise ValueError("lr_table must hold finite positive learning rates")
-    return lr_table
-
-
 def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
           alpha=0.0, batch_size=1, rule=None, learning_rate=0.01, order=None,
           sample_weight=None, state=None, t=0, lr_table=None):
@@ -350,10 +327,10 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     elif not isinstance(rule, UpdateRule):
         raise TypeError(f"rule must be an UpdateRule from fastgd.optim.make_rule, got {type(rule).__name__}")
     n = X.shape[0]
-    order = _check_order(order, n)
+    order = check_order(order, n)
     n_rows = order.size if order is not None else n
     n_steps = -(-n_rows // batch_size)
-    lr_table = _check_lr_table(lr_table, n_steps)
+    lr_table = check_lr_table(lr_table, n_steps)
     # a batch larger than the epoch is the whole epoch (and fits a Py_ssize_t)
     batch_size = int(min(batch_size, n_rows))
     p = rule.params
