@@ -861,3 +861,26 @@ def test_fit_intercept_false_keeps_the_intercept_at_zero(Est):
         exact = LinearRegression(solver="normal", fit_intercept=False).fit(X, y)
         assert_allclose(exact.coef_, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-10)
         assert exact.intercept_ == 0.0
+
+
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+def test_a_copied_model_keeps_training_its_public_coef(copy):
+    import copy as copy_module
+    import pickle
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+    model = fastgd.LinearRegression(solver="gd", max_epochs=2, tol=None).fit(X, y)
+    clone = pickle.loads(pickle.dumps(model)) if copy == "pickle" else copy_module.deepcopy(model)
+    before = clone.coef_.copy()
+    clone.partial_fit(X, y)
+    # coef_ must be the trained parameters, not a stale copy made by pickling
+    assert not np.array_equal(clone.coef_, before)
+    np.testing.assert_array_equal(clone.coef_, clone._coef[0])
+
+
+def test_fit_after_partial_fit_learns_the_new_classes():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 3, 60)
+    model = fastgd.LogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
+    model.fit(X, y + 5)
+    np.testing.assert_array_equal(model.classes_, [5, 6, 7])

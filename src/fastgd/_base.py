@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from ._sklearn_compat import BaseEstimator
-from ._validation import check_scalar
+from ._validation import check_random_state, check_scalar
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import OPTIMIZERS, SCHEDULES, make_rule
 
@@ -173,6 +173,62 @@ class GradientDescentEstimator(BaseEstimator):
                 "data: use a smaller learning_rate, or standardize the features "
                 "(e.g. sklearn.preprocessing.StandardScaler), or learning_rate='auto'.")
 
+    def _run_fit(self, problem, warm):
+        """What every model's fit does once its data are validated."""
+        rng = check_random_state(self.random_state)
+        validation = None
+        if self.early_stopping:
+            problem, validation = self._split_validation(problem, rng)
+        if warm:
+            # a new fit reads the learning_rate parameter again (set_params
+            # may have changed it, as scikit-learn's warm start does); only
+            # partial_fit carries the running rate from call to call
+            self.learning_rate_ = self._initial_rate(problem)
+        self._fit_epochs(problem, validation, rng, self.max_epochs, reset=not warm)
+        self._publish()
+        self._warn_if_not_converged()
+        return self
+
+    def _run_partial_fit(self, problem, first):
+        """One epoch continuing the previous calls (parameters, optimizer
+        state, update count and the shuffling stream)."""
+        if first or not hasattr(self, "_rng_state"):
+            self._rng_state = check_random_state(self.random_state)
+        self._fit_epochs(problem, None, self._rng_state, 1, reset=first)
+        self._publish()
+        return self
+
+    def _split_validation(self, problem, rng):
+        """Hold out validation_fraction of the samples for early stopping."""
+        n = problem.n_samples
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no "
+                             f"training or validation samples out of {n}")
+        perm = rng.permutation(n)
+        val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        if problem.sample_weight is not None:
+            for part, index in (("training", train), ("validation", val)):
+                if not (problem.sample_weight[index] > 0).any():
+                    raise ValueError(
+                        f"early_stopping: every sample of the {part} split "
+                        f"(validation_fraction={self.validation_fraction}) has zero "
+                        "sample_weight; change validation_fraction or random_state")
+        return problem.subset(train), problem.subset(val)
+
+    def __setstate__(self, state):
+        # pickle and deepcopy store each view as an array of its own: make
+        # the segments (and the public attributes) views of the model's
+        # arrays again, or training would update one copy and report another
+        parent = getattr(super(), "__setstate__", None)
+        if parent is not None:
+            parent(state)
+        else:
+            self.__dict__.update(state)
+        if hasattr(self, "_segments"):
+            self._relink_segments()
+            self._publish()
+
     def _one_epoch(self, problem, rule, order, batch_size, lr_table):
         if self.solver != "gd":
             objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table)
@@ -203,6 +259,8 @@ class GradientDescentEstimator(BaseEstimator):
         """
         if self.solver == "gd":
             return self._full_gradient(problem)
+        if self.loss_history_:
+            return self.loss_history_[-1]    # continuing: the last accepted epoch
         n = min(problem.n_samples, YARDSTICK_ROWS)
         objective = self._objective_gradient(problem.subset(np.arange(n)))
         self._gradient_fresh = False

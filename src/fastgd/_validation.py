@@ -271,3 +271,17 @@ def check_lr_table(lr_table, n_steps):
     if not (np.isfinite(lr_table) & (lr_table > 0)).all():
         raise ValueError("lr_table must hold finite positive learning rates")
     return lr_table
+
+
+def check_random_state(random_state):
+    """A numpy Generator from None, an int, a Generator or a RandomState
+    (whose stream seeds a new Generator)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if random_state is not None and (isinstance(random_state, bool)
+                                     or not isinstance(random_state, numbers.Integral)):
+        raise TypeError("random_state must be None, an int, a numpy Generator or a "
+                        f"RandomState, got {random_state!r}")
+    return np.random.default_rng(random_state)

@@ -7,7 +7,6 @@ intercept is never penalized; s_i are sample weights, all ones by default):
 * logistic  J = sum_i s_i [log(1 + e^{z_i}) - y_i z_i] / sum_i s_i + alpha/2 ||w||^2
 * softmax   J = sum_i s_i [-log softmax(x_i W^T + b)_{y_i}] / sum_i s_i + alpha/2 ||W||^2
 """
-import numbers
 
 import numpy as np
 import scipy.linalg
@@ -26,16 +25,6 @@ from .kernels import LOSSES, rows
 _LOSS_CURVATURE = {"squared": 1.0, "logistic": 0.25, "softmax": 0.5}
 # Rows used to estimate the largest eigenvalue of X^T X / n by power iteration.
 _POWER_ROWS, _POWER_ITERATIONS = 20000, 20
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if random_state is not None and not isinstance(random_state, numbers.Integral):
-        raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-    return np.random.default_rng(random_state)
 
 
 class _Problem:
@@ -100,6 +89,10 @@ class _LinearModel(GradientDescentEstimator):
         return tags
 
     # -- the model, for the fit loop of GradientDescentEstimator -------------
+    def _relink_segments(self):
+        self._segments[0].values = self._coef.reshape(-1)
+        self._segments[1].values = self._intercept
+
     def _init_segments(self, problem, rng):
         dtype = problem.data.dtype
         self._coef = np.zeros((self._n_outputs, problem.n_features), dtype=dtype)
@@ -191,6 +184,7 @@ class _LinearModel(GradientDescentEstimator):
         self
         """
         self._check_hyperparameters()
+        self._partial_classes = False       # classes= of partial_fit do not bind fit
         warm = self.warm_start and hasattr(self, "_segments")
         problem = self._validate_data(X, y, sample_weight, reset=not warm)
         self.n_features_in_ = problem.n_features
@@ -199,19 +193,7 @@ class _LinearModel(GradientDescentEstimator):
                              f"was trained in {self._coef.dtype}")
         if self.solver == "normal":
             return self._fit_normal(problem)
-        rng = _rng(self.random_state)
-        validation = None
-        if self.early_stopping:
-            problem, validation = self._split_validation(problem, rng)
-        if warm:
-            # a new fit reads the learning_rate parameter again (set_params
-            # may have changed it, as scikit-learn's warm start does); only
-            # partial_fit carries the running rate from call to call
-            self.learning_rate_ = self._initial_rate(problem)
-        self._fit_epochs(problem, validation, rng, self.max_epochs, reset=not warm)
-        self._publish()
-        self._warn_if_not_converged()
-        return self
+        return self._run_fit(problem, warm)
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """One more epoch from where the last call stopped (parameters, update
@@ -233,32 +215,11 @@ class _LinearModel(GradientDescentEstimator):
         self._partial_fit_setup(first, **kwargs)
         problem = self._validate_data(X, y, sample_weight, reset=first)
         self.n_features_in_ = problem.n_features
-        if not hasattr(self, "_rng_state"):
-            self._rng_state = _rng(self.random_state)
-        self._fit_epochs(problem, None, self._rng_state, 1, reset=first)
-        self._publish()
-        return self
+        return self._run_partial_fit(problem, first)
 
     def _partial_fit_setup(self, first, **kwargs):
         if kwargs:
             raise TypeError(f"partial_fit got unexpected arguments {sorted(kwargs)}")
-
-    def _split_validation(self, problem, rng):
-        n = problem.n_samples
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no "
-                             f"training or validation samples out of {n}")
-        perm = rng.permutation(n)
-        val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        if problem.sample_weight is not None:
-            for part, index in (("training", train), ("validation", val)):
-                if not (problem.sample_weight[index] > 0).any():
-                    raise ValueError(
-                        f"early_stopping: every sample of the {part} split "
-                        f"(validation_fraction={self.validation_fraction}) has zero "
-                        "sample_weight; change validation_fraction or random_state")
-        return problem.subset(train), problem.subset(val)
 
     def _validation_score(self, validation):
         """Accuracy (classifiers) or R^2 (regression) on the held-out split.
@@ -459,7 +420,7 @@ class _Classifier(ClassifierMixin, _LinearModel):
     """Label encoding and the probability outputs of the classifiers."""
 
     def _encode_target(self, y, n_samples, dtype, reset):
-        if reset and not hasattr(self, "_partial_classes"):
+        if reset and not getattr(self, "_partial_classes", False):
             self.classes_, encoded = encode_labels(y, n_samples)
         else:
             encoded = self._encode_known(y, n_samples)

@@ -40,6 +40,7 @@ import numpy as np
 from . import _mlp
 from ._optim import UpdateRule
 from ._validation import (check_array, check_consistent_length, check_lr_table,
+                          check_random_state,
                           check_order, check_output,
                           check_sample_weight, check_scalar)
 from .exceptions import DivergenceError
@@ -172,14 +173,7 @@ def init_params(layer_sizes, dtype=np.float64, random_state=None):
     sizes = _check_layer_sizes(layer_sizes)
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype).name}")
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        rng = random_state
-    elif random_state is None or (isinstance(random_state, numbers.Integral)
-                                  and not isinstance(random_state, bool)):
-        rng = np.random.default_rng(random_state)
-    else:
-        raise TypeError("random_state must be None, an int, a numpy Generator or a "
-                        f"RandomState, got {random_state!r}")
+    rng = check_random_state(random_state)
     n_weights, n_params = count_params(sizes)
     theta = np.zeros(n_params, dtype=dtype)
     pos = 0
