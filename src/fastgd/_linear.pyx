@@ -35,6 +35,8 @@ cdef extern from "_simd.h":
     void fastgd_axpy_fd(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
     double fastgd_axpy_dot_d(double c, const double* xa, const double* xb,
                              double* w, Py_ssize_t m) noexcept nogil
+    double fastgd_acc_dot_d(double c, const double* xa, double* G, const double* xb,
+                            const double* w, Py_ssize_t m) noexcept nogil
 
 ctypedef fused real_out:
     float
@@ -139,20 +141,37 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     """Add sum_i s_i dL_i/dz x_i to G and sum_i s_i dL_i/dz to Gb for the rows
     at positions lo:hi of order (rows lo:hi when order is NULL); return
     sum_i s_i L_i and add sum_i s_i to sw_sum."""
-    cdef Py_ssize_t p, i, k, start, m
+    cdef Py_ssize_t p, i, k, start, m, i_next, start_next, m_next
     cdef const int* idx
-    cdef double s, l, loss_sum = 0.0, weights = 0.0
+    cdef const int* idx_next
+    cdef double s, l, c, loss_sum = 0.0, weights = 0.0
+    if hi <= lo:
+        return 0.0
+    i = locate(order, indices, indptr, lo, d, &start, &m, &idx)
+    outputs(data + start, idx, m, W, b, K, d, 1.0, z)
     for p in range(lo, hi):
         prefetch_ahead(data, order, indptr, p, n, d)
-        i = locate(order, indices, indptr, p, d, &start, &m, &idx)
         s = sw[i] if sw != NULL else 1.0
-        outputs(data + start, idx, m, W, b, K, d, 1.0, z)
         l = loss_and_dz(loss, z, K, y[i], dz)
         loss_sum += s * l
         weights += s
+        if floating is double and p + 1 < hi and indptr == NULL:
+            # dense float64: this row's contribution and the next row's
+            # outputs in one pass over the row pair (the float32 version of
+            # this loop, mixing float and double, does not vectorize: slower)
+            i_next = locate(order, indices, indptr, p + 1, d, &start_next, &m_next, &idx_next)
+            for k in range(K):
+                c = s * dz[k]
+                Gb[k] += c
+                z[k] = fastgd_acc_dot_d(c, data + start, G + k * d, data + start_next, W + k * d, d) + b[k]
+            i, start = i_next, start_next
+            continue
         for k in range(K):
             row_axpy(s * dz[k], data + start, idx, m, G + k * d)
             Gb[k] += s * dz[k]
+        if p + 1 < hi:
+            i = locate(order, indices, indptr, p + 1, d, &start, &m, &idx)
+            outputs(data + start, idx, m, W, b, K, d, 1.0, z)
     sw_sum[0] += weights
     return loss_sum
 

@@ -77,4 +77,27 @@ FASTGD_CLONES static double fastgd_axpy_dot_d(double c, const double *restrict x
     }
     return (a0 + a1) + (a2 + a3);
 }
+/* The full-batch gradient's counterpart: G += c xa (G in double) and return
+ * xb . w, one pass for this row's contribution and the next row's output. */
+#define FASTGD_ACC_DOT(NAME, T)                                               \
+FASTGD_CLONES static double NAME(double c, const T *restrict xa,              \
+                                 double *restrict G, const T *restrict xb,    \
+                                 const T *restrict w, ptrdiff_t m)            \
+{                                                                             \
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 4 <= m; j += 4) {                                              \
+        G[j] += c * (double)xa[j];         G[j + 1] += c * (double)xa[j + 1]; \
+        G[j + 2] += c * (double)xa[j + 2]; G[j + 3] += c * (double)xa[j + 3]; \
+        a0 += (double)xb[j] * w[j];         a1 += (double)xb[j + 1] * w[j + 1]; \
+        a2 += (double)xb[j + 2] * w[j + 2]; a3 += (double)xb[j + 3] * w[j + 3]; \
+    }                                                                         \
+    for (; j < m; j++) {                                                      \
+        G[j] += c * (double)xa[j];                                            \
+        a0 += (double)xb[j] * w[j];                                           \
+    }                                                                         \
+    return (a0 + a1) + (a2 + a3);                                             \
+}
+
+FASTGD_ACC_DOT(fastgd_acc_dot_d, double)
 #endif
