@@ -33,6 +33,33 @@ _HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
                     "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
 
 
+def largest_eigenvalue(apply_gram, n, iterations=20):
+    """Top eigenvalue of a symmetric positive semi-definite n x n matrix M by
+    power iteration, given only ``apply_gram(v) = M v``.  It approaches from
+    below; for a step size an estimate suffices, since gradient descent with
+    step 1/L is stable for any L above half the true value."""
+    v = np.ones(n) / np.sqrt(n)
+    lam = 0.0
+    for _ in range(iterations):
+        w = apply_gram(v)
+        lam = float(np.linalg.norm(w))
+        if lam == 0.0:
+            return 0.0
+        v = w / lam
+    return lam
+
+
+def minibatch_smoothness(n, batch_size, L_max, full_curvature):
+    """Smoothness constant of a batch's objective (Gower et al. 2019):
+    L_B = n (B-1) / (B (n-1)) L + (n-B) / (B (n-1)) L_max, from the largest
+    per-sample curvature L_max and (a callable giving) the full-batch one L,
+    which is only computed when B > 1."""
+    if batch_size == 1 or n == 1:
+        return L_max
+    L = full_curvature()
+    return (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+
+
 class Segment:
     """A flat block of parameters with its optimizer state (float64, (2, n))."""
 

@@ -59,11 +59,18 @@ cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
                            const floating* w) noexcept nogil:
     """x . w, accumulated in double."""
     cdef Py_ssize_t j
-    cdef double total = 0.0
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
     if idx != NULL:
-        for j in range(m):
-            total += <double>x[j] * w[idx[j]]
-        return total
+        # four chains: one accumulator would make the row's latency that of
+        # nnz dependent multiply-adds
+        for j in range(0, m - 3, 4):
+            a0 += <double>x[j] * w[idx[j]]
+            a1 += <double>x[j + 1] * w[idx[j + 1]]
+            a2 += <double>x[j + 2] * w[idx[j + 2]]
+            a3 += <double>x[j + 3] * w[idx[j + 3]]
+        for j in range(m - m % 4, m):
+            a0 += <double>x[j] * w[idx[j]]
+        return (a0 + a1) + (a2 + a3)
     if floating is double:
         return fastgd_dot_d(x, w, m)
     else:
@@ -117,19 +124,22 @@ cdef inline Py_ssize_t locate(const Py_ssize_t* order, const int* indices,
     return i
 
 
-cdef inline void prefetch_ahead(const floating* data, const Py_ssize_t* order,
-                                const int* indptr, Py_ssize_t p, Py_ssize_t n,
-                                Py_ssize_t d) noexcept nogil:
+cdef inline void prefetch_ahead(const floating* data, const int* indices,
+                                const Py_ssize_t* order, const int* indptr,
+                                Py_ssize_t p, Py_ssize_t n, Py_ssize_t d) noexcept nogil:
     """Request the row PREFETCH_AHEAD positions ahead in a shuffled order
-    (a sequential order is the hardware prefetcher's job)."""
-    cdef Py_ssize_t k
+    (a sequential order is the hardware prefetcher's job); for a CSR row
+    both its values and its column indices."""
+    cdef Py_ssize_t k, nnz
     if order == NULL or p + PREFETCH_AHEAD >= n:
         return
     k = order[p + PREFETCH_AHEAD]
     if indptr == NULL:
         fastgd_prefetch(data + k * d, d * sizeof(floating))
     else:
-        fastgd_prefetch(data + indptr[k], (indptr[k + 1] - indptr[k]) * sizeof(floating))
+        nnz = indptr[k + 1] - indptr[k]
+        fastgd_prefetch(data + indptr[k], nnz * sizeof(floating))
+        fastgd_prefetch(indices + indptr[k], nnz * sizeof(int))
 
 
 cdef double accumulate(int loss, const floating* data, const int* indices,
@@ -150,7 +160,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     i = locate(order, indices, indptr, lo, d, &start, &m, &idx)
     outputs(data + start, idx, m, W, b, K, d, 1.0, z)
     for p in range(lo, hi):
-        prefetch_ahead(data, order, indptr, p, n, d)
+        prefetch_ahead(data, indices, order, indptr, p, n, d)
         s = sw[i] if sw != NULL else 1.0
         l = loss_and_dz(loss, z, K, y[i], dz)
         loss_sum += s * l
@@ -291,7 +301,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
             i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
             outputs(&data[start], idx, m, Wp, bp, K, d, wscale, z)
             for p in range(n):
-                prefetch_ahead(&data[0], order_p, ptr_p, p, n, d)
+                prefetch_ahead(&data[0], idx_p, order_p, ptr_p, p, n, d)
                 s = sw_p[i] if sw_p != NULL else 1.0
                 l = loss_and_dz(loss, z, K, y[i], dz)
                 if not isfinite(l):

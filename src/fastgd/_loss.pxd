@@ -9,7 +9,7 @@ has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
 All arithmetic is in double, whatever the dtype of the data.
 """
 from cython cimport floating
-from libc.math cimport exp, log, log1p
+from libc.math cimport exp, fabs, log, log1p
 
 cdef enum:
     SQUARED = 0     # 0.5 (z - y)^2
@@ -33,34 +33,43 @@ cdef inline double sigmoid(double z) noexcept nogil:
     return e / (1.0 + e)
 
 
-cdef inline double log_sum_exp(const floating* z, Py_ssize_t K) noexcept nogil:
-    """log sum_k exp(z_k), the maximum subtracted first so nothing overflows."""
+cdef inline double softmax(const floating* z, Py_ssize_t K, floating* p) noexcept nogil:
+    """p = softmax(z); returns log sum_k exp(z_k).  The maximum is subtracted
+    first so nothing overflows, and each exponential is computed once."""
     cdef Py_ssize_t k
-    cdef double zmax = z[0], total = 0.0
+    cdef double zmax = z[0], total = 0.0, e
     for k in range(1, K):
         if z[k] > zmax:
             zmax = z[k]
     for k in range(K):
-        total += exp(<double>z[k] - zmax)
+        e = exp(<double>z[k] - zmax)
+        p[k] = <floating>e
+        total += e
+    for k in range(K):
+        p[k] = <floating>(p[k] / total)
     return zmax + log(total)
 
 
 cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y,
                                double* dz) noexcept nogil:
     """Loss of one sample with outputs z[0:K] and target y; dL/dz into dz."""
-    cdef Py_ssize_t k, label
-    cdef double lse
+    cdef Py_ssize_t label
+    cdef double lse, e
     if loss == SQUARED:
         dz[0] = z[0] - y
         return 0.5 * dz[0] * dz[0]
     if loss == LOGISTIC:
-        dz[0] = sigmoid(z[0]) - y
-        # log(1 + e^z) - y z is the cross-entropy for y in {0, 1}
-        return log1pexp(z[0]) - y * z[0]
-    # softmax: dL/dz_k = p_k - [k == y], with log p_k = z_k - log-sum-exp(z)
+        # one exponential serves the loss and the derivative: with
+        # e = exp(-|z|) in (0, 1], log(1 + e^z) = max(z, 0) + log1p(e) and
+        # sigmoid(z) = 1 / (1 + e) or e / (1 + e)
+        e = exp(-fabs(z[0]))
+        if z[0] >= 0:
+            dz[0] = 1.0 / (1.0 + e) - y
+            return z[0] + log1p(e) - y * z[0]
+        dz[0] = e / (1.0 + e) - y
+        return log1p(e) - y * z[0]
+    # softmax: dL/dz_k = p_k - [k == y], -log p_y = log-sum-exp(z) - z_y
     label = <Py_ssize_t>y
-    lse = log_sum_exp(z, K)
-    for k in range(K):
-        dz[k] = exp(z[k] - lse)
+    lse = softmax(z, K, dz)
     dz[label] -= 1.0
     return lse - z[label]

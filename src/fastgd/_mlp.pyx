@@ -30,7 +30,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from fastgd._loss cimport sigmoid, log1pexp, log_sum_exp
+from fastgd._loss cimport sigmoid, log1pexp, softmax
 from fastgd._optim cimport Rule, UpdateRule, rule_step, scheduled_lr
 
 cdef enum:
@@ -225,12 +225,12 @@ cdef double output_error(int output, const floating* z, const floating* y,
             loss += log1pexp(zk) - y[k] * zk
             delta[k] = <floating>(s * (sigmoid(zk) - y[k]))
         return loss
-    lse = log_sum_exp(z, K)
+    lse = softmax(z, K, delta)
     for k in range(K):
         # -y_k log p_k, with log p_k = z_k - lse
         if y[k] != 0.0:
             loss += y[k] * (lse - z[k])
-        delta[k] = <floating>(s * (exp(<double>z[k] - lse) - y[k]))
+        delta[k] = <floating>(s * (delta[k] - y[k]))
     return loss
 
 
@@ -238,7 +238,6 @@ cdef void output_function(int output, const floating* z, Py_ssize_t K,
                           floating* h) noexcept nogil:
     """h = the output function of z (one row of K outputs)."""
     cdef Py_ssize_t k
-    cdef double lse
     if output == OUT_IDENTITY:
         for k in range(K):
             h[k] = z[k]
@@ -246,9 +245,7 @@ cdef void output_function(int output, const floating* z, Py_ssize_t K,
         for k in range(K):
             h[k] = <floating>sigmoid(z[k])
     else:
-        lse = log_sum_exp(z, K)
-        for k in range(K):
-            h[k] = <floating>exp(<double>z[k] - lse)
+        softmax(z, K, h)
 
 
 cdef void backward(const Net* net, const floating* theta, const floating* X0,

@@ -13,7 +13,8 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from . import _linear
-from ._base import SOLVERS, GradientDescentEstimator, Segment
+from ._base import (SOLVERS, GradientDescentEstimator, Segment, largest_eigenvalue,
+                    minibatch_smoothness)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin
 from ._validation import (check_array, check_is_fitted, check_n_features,
                           check_sample_weight, check_target, encode_labels)
@@ -120,40 +121,30 @@ class _LinearModel(GradientDescentEstimator):
         return loss_sum / weight_sum + _linear.penalty(self._coef, float(self.alpha)), t
 
     def _curvature(self, problem, batch_size):
-        """Smoothness constant of a batch's objective (Gower et al. 2019):
-        L_B = n (B-1) / (B (n-1)) L + (n-B) / (B (n-1)) L_max, with L the
-        largest eigenvalue of A^T S A / sum(s) and L_max the largest s_i ||a_i||^2
-        (A = X with a column of ones for the intercept)."""
+        """Curvature bound of a batch's objective: the loss's bound times the
+        mini-batch smoothness of A = [X, 1] (L the top eigenvalue of
+        A^T S A / sum(s), L_max the largest s_i ||a_i||^2)."""
         X, n = problem.X, problem.n_samples
         s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
         sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X, dtype=np.float64)
         L_max = float(np.max(s * (sq + float(self.fit_intercept))))
-        if batch_size == 1 or n == 1:
-            L_B = L_max
-        else:
-            L = self._largest_eigenvalue(problem)
-            L_B = (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+        L_B = minibatch_smoothness(n, batch_size, L_max, lambda: self._largest_eigenvalue(problem))
         return _LOSS_CURVATURE[self._loss] * L_B
 
     def _largest_eigenvalue(self, problem):
-        """Power iteration for the top eigenvalue of A^T S A / sum(s) on at most
-        _POWER_ROWS rows (a deterministic subsample: an estimate suffices, as
-        a step of 1/L is stable for any L above half the true value)."""
+        """The top eigenvalue of A^T S A / sum(s) on at most _POWER_ROWS rows
+        (a deterministic subsample: an estimate suffices)."""
         idx = np.linspace(0, problem.n_samples - 1, min(problem.n_samples, _POWER_ROWS)).astype(np.intp)
         X = problem.X[idx]
         s = np.ones(len(idx)) if problem.sample_weight is None else problem.sample_weight[idx].astype(np.float64)
         s = s / s.sum()
-        v = np.ones(problem.n_features + 1) / np.sqrt(problem.n_features + 1)
         c = float(self.fit_intercept)
-        lam = 0.0
-        for _ in range(_POWER_ITERATIONS):
+
+        def apply_gram(v):     # A^T S A v with A = [X, c], never formed
             u = X @ v[:-1] + c * v[-1]
-            w = np.concatenate([X.T @ (s * u), [c * (s @ u)]])
-            lam = float(np.linalg.norm(w))
-            if lam == 0.0:
-                return 0.0
-            v = w / lam
-        return lam
+            return np.concatenate([X.T @ (s * u), [c * (s @ u)]])
+
+        return largest_eigenvalue(apply_gram, problem.n_features + 1, _POWER_ITERATIONS)
 
     # -- fitting ------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset):

@@ -30,7 +30,8 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from . import _mlp
-from ._base import _ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment
+from ._base import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
+                    largest_eigenvalue, minibatch_smoothness)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin
 from ._validation import (check_array, check_consistent_length, check_is_fitted,
                           check_n_features, check_sample_weight, check_target,
@@ -95,22 +96,6 @@ def _hidden(activation, Z):
     if activation == "relu":
         return np.maximum(Z, 0.0)
     return Z
-
-
-def _top_eigenvalue(A, s):
-    """Largest eigenvalue of A^T diag(s) A by power iteration, without forming
-    the (width+1)^2 matrix.  It approaches from below; as for the linear
-    models an estimate suffices, since a step of 1/L is stable for any L above
-    half the true value."""
-    v = np.ones(A.shape[1]) / np.sqrt(A.shape[1])
-    lam = 0.0
-    for _ in range(_POWER_ITERATIONS):
-        w = A.T @ (s * (A @ v))
-        lam = float(np.linalg.norm(w))
-        if lam == 0.0:
-            return 0.0
-        v = w / lam
-    return lam
 
 
 def _reject_sparse(X, estimator):
@@ -214,11 +199,9 @@ class _BaseMLP(GradientDescentEstimator):
         s = (np.ones(len(idx)) if problem.sample_weight is None
              else problem.sample_weight[idx].astype(np.float64))
         L_max = float(np.max(s * np.einsum("ij,ij->i", A, A)))
-        if batch_size == 1 or n == 1:
-            L_B = L_max
-        else:
-            L = _top_eigenvalue(A, s / s.sum())
-            L_B = (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+        s = s / s.sum()
+        L_B = minibatch_smoothness(n, batch_size, L_max, lambda: largest_eigenvalue(
+            lambda v: A.T @ (s * (A @ v)), A.shape[1], _POWER_ITERATIONS))
         return _OUTPUT_CURVATURE[self._output] * L_B
 
     # -- the model, for the fit loop of GradientDescentEstimator -------------
