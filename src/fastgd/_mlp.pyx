@@ -31,7 +31,7 @@ from libc.string cimport memset, memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from fastgd._loss cimport sigmoid, log1pexp, softmax
-from fastgd._optim cimport Rule, UpdateRule, rule_step, scheduled_lr
+from fastgd._optim cimport Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr
 
 cdef enum:
     ACT_IDENTITY = 0
@@ -56,6 +56,7 @@ DEF BLOCK = 256
 
 DEF STATUS_OK = 0
 DEF STATUS_NONFINITE = 1
+DEF STATUS_OVERFLOW = 2     # an update left non-finite parameters
 
 
 cdef struct Net:
@@ -123,34 +124,34 @@ cdef object make_net(Net* net, const Py_ssize_t[::1] layer_sizes, int activation
 # of its transpose; so row-major C = A B is computed as column-major
 # C^T = B^T A^T, i.e. gemm with the operands swapped.
 
-cdef inline void gemm(char ta, char tb, int m, int n, int k, const floating* a,
-                      int lda, const floating* b, int ldb, floating beta,
-                      floating* c, int ldc) noexcept nogil:
-    cdef floating one = 1.0
+cdef inline void gemm(char ta, char tb, int m, int n, int k, floating alpha,
+                      const floating* a, int lda, const floating* b, int ldb,
+                      floating beta, floating* c, int ldc) noexcept nogil:
     if floating is float:
-        sgemm(&ta, &tb, &m, &n, &k, &one, <float*>a, &lda, <float*>b, &ldb,
+        sgemm(&ta, &tb, &m, &n, &k, &alpha, <float*>a, &lda, <float*>b, &ldb,
               &beta, c, &ldc)
     else:
-        dgemm(&ta, &tb, &m, &n, &k, &one, <double*>a, &lda, <double*>b, &ldb,
+        dgemm(&ta, &tb, &m, &n, &k, &alpha, <double*>a, &lda, <double*>b, &ldb,
               &beta, c, &ldc)
 
 
 cdef inline void mm(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const floating* A,
                     const floating* B, floating* C) noexcept nogil:
     """C (M, N) = A (M, K) @ B (K, N), all row-major."""
-    gemm(c'N', c'N', <int>N, <int>M, <int>K, B, <int>N, A, <int>K, 0.0, C, <int>N)
+    gemm(c'N', c'N', <int>N, <int>M, <int>K, 1.0, B, <int>N, A, <int>K, 0.0, C, <int>N)
 
 
 cdef inline void mm_bt(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const floating* A,
                        const floating* B, floating* C) noexcept nogil:
     """C (M, N) = A (M, K) @ B^T, B row-major (N, K)."""
-    gemm(c'T', c'N', <int>N, <int>M, <int>K, B, <int>K, A, <int>K, 0.0, C, <int>N)
+    gemm(c'T', c'N', <int>N, <int>M, <int>K, 1.0, B, <int>K, A, <int>K, 0.0, C, <int>N)
 
 
-cdef inline void mm_at(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, const floating* A,
-                       const floating* B, floating beta, floating* C) noexcept nogil:
-    """C (M, N) = A^T @ B + beta C, A row-major (K, M), B row-major (K, N)."""
-    gemm(c'N', c'T', <int>N, <int>M, <int>K, B, <int>N, A, <int>M, beta, C, <int>N)
+cdef inline void mm_at(Py_ssize_t M, Py_ssize_t N, Py_ssize_t K, floating alpha,
+                       const floating* A, const floating* B, floating beta,
+                       floating* C) noexcept nogil:
+    """C (M, N) = alpha A^T @ B + beta C, A row-major (K, M), B row-major (K, N)."""
+    gemm(c'N', c'T', <int>N, <int>M, <int>K, alpha, B, <int>N, A, <int>M, beta, C, <int>N)
 
 
 # --- activations ------------------------------------------------------------
@@ -248,39 +249,57 @@ cdef void output_function(int output, const floating* z, Py_ssize_t K,
         softmax(z, K, h)
 
 
-cdef void backward(const Net* net, const floating* theta, const floating* X0,
+cdef void backward(const Net* net, floating* theta, const floating* X0,
                    Py_ssize_t m, const floating* A, floating* D, double* grad,
-                   floating* gwork) noexcept nogil:
-    """Backpropagate the output errors already in layer L of D over m rows and
-    add sum_i a^(l-1)_i^T delta^(l)_i and sum_i delta^(l)_i into grad."""
+                   floating* gwork, double step, double shrink) noexcept nogil:
+    """Backpropagate the output errors already in layer L of D over m rows.
+
+    With step = 0, add sum_i a^(l-1)_i^T delta^(l)_i and sum_i delta^(l)_i
+    into grad.  With step > 0 (plain SGD on a batch of one block), take the
+    step itself instead: W_l <- shrink W_l - step a^T delta (one gemm, beta =
+    shrink = 1 - eta alpha, alpha = -step = -eta / m) and b_l <- b_l - step
+    sum delta, with no gradient buffer to clear, fill and read back.  Each
+    layer's error is propagated down through W_l before W_l changes.
+    """
     cdef Py_ssize_t l, i, j, n_in, n_out
     cdef const floating* a_prev
     cdef floating* d_cur
     cdef floating* d_prev
     cdef double* gb
+    cdef double bias_sum
     for l in range(net.L, 0, -1):
         n_in, n_out = net.size[l - 1], net.size[l]
         d_cur = layer(net, D, l)
         a_prev = X0 if l == 1 else layer(net, <floating*>A, l - 1)
+        if l > 1:
+            # delta^(l-1) = (delta^(l) W_l^T) * g'(z^(l-1)), with W_l as it
+            # was before this step
+            d_prev = layer(net, D, l - 1)
+            mm_bt(m, n_in, n_out, d_cur, theta + net.w_off[l], d_prev)
+            if net.activation != ACT_IDENTITY:
+                for j in range(m * n_in):
+                    d_prev[j] = <floating>(d_prev[j] * derivative(net.activation, a_prev[j]))
+        if step > 0.0:
+            mm_at(n_in, n_out, m, <floating>(-step), a_prev, d_cur, <floating>shrink,
+                  theta + net.w_off[l])
+            for j in range(n_out):
+                bias_sum = 0.0
+                for i in range(m):
+                    bias_sum += d_cur[i * n_out + j]
+                theta[net.b_off[l] + j] = <floating>(theta[net.b_off[l] + j] - step * bias_sum)
+            continue
         if floating is double:
             # float64: gemm accumulates straight into the gradient
-            mm_at(n_in, n_out, m, a_prev, d_cur, 1.0, grad + net.w_off[l])
+            mm_at(n_in, n_out, m, 1.0, a_prev, d_cur, 1.0, grad + net.w_off[l])
         else:
             # float32: the block's product in float32, summed into double
-            mm_at(n_in, n_out, m, a_prev, d_cur, 0.0, gwork)
+            mm_at(n_in, n_out, m, 1.0, a_prev, d_cur, 0.0, gwork)
             for j in range(n_in * n_out):
                 grad[net.w_off[l] + j] += gwork[j]
         gb = grad + net.b_off[l]
         for i in range(m):
             for j in range(n_out):
                 gb[j] += d_cur[i * n_out + j]
-        if l > 1:
-            # delta^(l-1) = (delta^(l) W_l^T) * g'(z^(l-1))
-            d_prev = layer(net, D, l - 1)
-            mm_bt(m, n_in, n_out, d_cur, theta + net.w_off[l], d_prev)
-            if net.activation != ACT_IDENTITY:
-                for j in range(m * n_in):
-                    d_prev[j] = <floating>(d_prev[j] * derivative(net.activation, a_prev[j]))
 
 
 def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
@@ -315,7 +334,7 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
                 loss_sum += s * output_error(output, out + (i - lo) * K, &Y[i, 0], K, s,
                                              layer(&net, D, net.L) + (i - lo) * K)
                 weights += s
-            backward(&net, th, &X[lo, 0], hi - lo, A, D, &grad[0], gwork)
+            backward(&net, <floating*>th, &X[lo, 0], hi - lo, A, D, &grad[0], gwork, 0.0, 1.0)
             lo = hi
         for j in range(net.n_weights):
             grad[j] = grad[j] / weights + alpha * th[j]
@@ -338,6 +357,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     sum_i s_i L_i / m (m rows) plus alpha W; the rule decays the weights
     (the prefix of theta) and not the biases.  status 1: a loss or a
     gradient became non-finite; theta is then as it was before that step.
+    status 2: a plain-SGD step (taken inside backward, unchecked) left
+    non-finite parameters.
     """
     cdef Net net
     cdef Py_ssize_t n = order.shape[0] if order is not None else X.shape[0]
@@ -362,6 +383,7 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     cdef double* grad = <double*> malloc(net.n_params * sizeof(double))
     cdef double s, eta, check, batch_loss, batch_weights, loss_sum = 0.0, weights = 0.0
     cdef int status = STATUS_OK
+    cdef bint plain = is_plain_sgd(rp), direct
     if A == NULL or grad == NULL:
         free(A)
         free(grad)
@@ -370,7 +392,10 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
         p = 0
         while p < n:
             hi = min(p + batch_size, n)
-            memset(grad, 0, net.n_params * sizeof(double))
+            # plain SGD on a batch of one block steps inside backward
+            direct = plain and hi - p <= cap
+            if not direct:
+                memset(grad, 0, net.n_params * sizeof(double))
             batch_loss = 0.0
             batch_weights = 0.0
             # a batch larger than the work buffers is done in blocks of cap rows
@@ -391,8 +416,25 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                     batch_loss += s * output_error(output, out + (i - q) * K, &Y[j, 0], K, s,
                                                    layer(&net, D, net.L) + (i - q) * K)
                     batch_weights += s
-                backward(&net, th, X0, r - q, A, D, grad, gwork)
+                if direct:
+                    if not isfinite(batch_loss):
+                        status = STATUS_NONFINITE
+                        break
+                    t += 1
+                    eta = table[step_no] if table != NULL else scheduled_lr(rp, t)
+                    step_no += 1
+                    backward(&net, th, X0, r - q, A, D, grad, gwork,
+                             eta / (r - q), 1.0 - eta * alpha)
+                else:
+                    backward(&net, th, X0, r - q, A, D, grad, gwork, 0.0, 1.0)
                 q = r
+            if status != STATUS_OK:
+                break
+            if direct:
+                loss_sum += batch_loss
+                weights += batch_weights
+                p = hi
+                continue
             # inf or nan anywhere in the gradient makes this sum non-finite
             check = batch_loss
             for j in range(net.n_params):
@@ -415,6 +457,14 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                       s0 + nw if s0 != NULL else NULL,
                       s1 + nw if s1 != NULL else NULL, nb, False)
             p = hi
+        # a direct step is not checked before it is taken: an update that
+        # overflowed shows here (or in a later batch's loss)
+        if status == STATUS_OK:
+            check = 0.0
+            for j in range(net.n_params):
+                check += th[j] * 0.0
+            if not isfinite(check):
+                status = STATUS_OVERFLOW
     free(A)
     free(grad)
     return loss_sum, weights, t, status

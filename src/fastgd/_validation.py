@@ -44,6 +44,13 @@ def check_finite(X, name="X"):
 
 
 def _check_finite(values, name):
+    # A sum is finite only if every value is (NaN and inf propagate, and
+    # inf - inf is NaN): one read of the data and no boolean temporary the
+    # size of X.  Only a non-finite sum (a bad value, or finite values whose
+    # sum overflows) pays for the element-wise scan.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(values)):
+            return
     if not np.isfinite(values).all():
         kind = "NaN" if np.isnan(values).any() else "infinity"
         raise ValueError(f"Input {name} contains {kind}; {name} must be finite (no NaN or inf).")

@@ -124,6 +124,8 @@ def _check_problem(X, Y, theta, layer_sizes, activation, output, sample_weight,
     """Validate a training call; return what the compiled loops read."""
     sizes = _check_layer_sizes(layer_sizes)
     act, out = _check_names(activation, output)
+    # unlike the linear loops, a network can hide a NaN in X (relu(NaN) is 0),
+    # so X's values are checked before the loop, by the cheap sum test
     X = check_array(X, "X", accept_sparse=False)
     dtype = X.dtype
     n, d = X.shape
