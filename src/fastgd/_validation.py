@@ -292,3 +292,20 @@ def check_random_state(random_state):
         raise TypeError("random_state must be None, an int, a numpy Generator or a "
                         f"RandomState, got {random_state!r}")
     return np.random.default_rng(random_state)
+
+
+def check_layer_widths(widths, name):
+    """A sequence of layer widths: positive ints below 2**31 (BLAS takes int
+    dimensions); returned as a tuple of ints."""
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of layer widths, got {widths!r}")
+    widths = tuple(widths)
+    for size in widths:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+            raise TypeError(f"{name} must hold integers, got {size!r} of type "
+                            f"{type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"{name} must all be >= 1, got {widths!r}")
+        if size > np.iinfo(np.int32).max:
+            raise ValueError(f"{name} must be below 2**31, got {size}")
+    return tuple(int(s) for s in widths)

@@ -39,7 +39,8 @@ import numpy as np
 
 from . import _mlp
 from ._optim import UpdateRule
-from ._validation import (check_array, check_consistent_length, check_lr_table,
+from ._validation import (check_array, check_consistent_length, check_layer_widths,
+                          check_lr_table,
                           check_random_state,
                           check_order, check_output,
                           check_sample_weight, check_scalar)
@@ -58,19 +59,10 @@ def _check_layer_sizes(layer_sizes):
     if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
         raise TypeError("layer_sizes must be a sequence of layer widths "
                         f"(n_features, hidden..., n_outputs), got {layer_sizes!r}")
-    sizes = list(layer_sizes)
+    sizes = check_layer_widths(layer_sizes, "layer_sizes")
     if len(sizes) < 2:
         raise ValueError("layer_sizes needs at least the input and output sizes, "
                          f"got {layer_sizes!r}")
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise TypeError(f"layer_sizes must hold integers, got {size!r} "
-                            f"of type {type(size).__name__}")
-        if size < 1:
-            raise ValueError(f"layer_sizes must all be >= 1, got {layer_sizes!r}")
-        # BLAS takes int dimensions
-        if size > np.iinfo(np.int32).max:
-            raise ValueError(f"layer_sizes must be below 2**31, got {size}")
     return np.asarray(sizes, dtype=np.intp)
 
 

@@ -34,6 +34,7 @@ from ._base import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, S
                     largest_eigenvalue, minibatch_smoothness)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin
 from ._validation import (check_array, check_consistent_length, check_is_fitted,
+                          check_layer_widths,
                           check_n_features, check_sample_weight, check_target,
                           column_or_1d, encode_labels)
 from .exceptions import DivergenceError
@@ -77,14 +78,7 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
         raise TypeError("hidden_layer_sizes must be an int or a sequence of ints, "
                         f"got {hidden_layer_sizes!r}")
-    sizes = tuple(sizes)
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-            raise TypeError(f"hidden_layer_sizes must hold ints, got {size!r} of type "
-                            f"{type(size).__name__}")
-        if size < 1:
-            raise ValueError(f"hidden_layer_sizes must all be >= 1, got {hidden_layer_sizes!r}")
-    return tuple(int(s) for s in sizes)
+    return check_layer_widths(sizes, "hidden_layer_sizes")
 
 
 def _hidden(activation, Z):
