@@ -21,6 +21,7 @@ from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
 from fastgd._loss cimport loss_and_dz, SOFTMAX
+from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd)
 
@@ -184,14 +185,6 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             outputs(data + start, idx, m, W, b, K, d, 1.0, z)
     sw_sum[0] += weights
     return loss_sum
-
-
-cdef inline bint all_finite(const floating* w, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef double total = 0.0
-    for j in range(n):
-        total += w[j] * 0.0     # stays 0 unless some w[j] is inf or NaN
-    return total == 0.0
 
 
 cdef double half_sq_norm(const floating* w, Py_ssize_t n) noexcept nogil:

@@ -31,6 +31,7 @@ from libc.string cimport memset, memcpy
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from fastgd._loss cimport sigmoid, log1pexp, softmax
+from fastgd._numeric cimport all_finite
 from fastgd._optim cimport Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr
 
 cdef extern from "_simd.h":
@@ -247,6 +248,29 @@ cdef double output_error(int output, const floating* z, const floating* y,
     return loss
 
 
+cdef double forward_errors(const Net* net, const floating* theta, const floating* X0,
+                           const floating* Y, const Py_ssize_t* order, Py_ssize_t lo,
+                           Py_ssize_t hi, const floating* sw, floating* A, floating* D,
+                           double* weight_sum) noexcept nogil:
+    """Forward the block of rows at positions lo:hi (X0 holds them, in that
+    order) and put each row's weighted output error in layer L of D; return
+    sum_i s_i L_i and add sum_i s_i to weight_sum.  Row p's target and weight
+    are those of sample order[p] (sample p when order is NULL)."""
+    cdef Py_ssize_t p, i, K = net.size[net.L]
+    cdef floating* out
+    cdef floating* err = layer(net, D, net.L)
+    cdef double s, loss_sum = 0.0
+    forward(net, theta, X0, hi - lo, A)
+    out = layer(net, A, net.L)
+    for p in range(lo, hi):
+        i = order[p] if order != NULL else p
+        s = sw[i] if sw != NULL else 1.0
+        loss_sum += s * output_error(net.output, out + (p - lo) * K, Y + i * K, K, s,
+                                     err + (p - lo) * K)
+        weight_sum[0] += s
+    return loss_sum
+
+
 cdef void output_function(int output, const floating* z, Py_ssize_t K,
                           floating* h) noexcept nogil:
     """h = the output function of z (one row of K outputs)."""
@@ -323,15 +347,14 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
     blocks of BLOCK rows."""
     cdef Net net
     cdef Py_ssize_t n = X.shape[0], K = Y.shape[1]
-    cdef Py_ssize_t lo, hi, i, j, cap = min(n, BLOCK)
+    cdef Py_ssize_t lo, hi, j, cap = min(n, BLOCK)
     keep = make_net(&net, layer_sizes, activation, output, cap)
     cdef const floating* th = &theta[0]
     cdef const floating* sw = &sample_weight[0] if sample_weight is not None else NULL
     cdef floating* A = <floating*> malloc((2 * cap * net.units + net.max_fan) * sizeof(floating))
     cdef floating* D = A + cap * net.units
     cdef floating* gwork = D + cap * net.units
-    cdef floating* out
-    cdef double s, loss_sum = 0.0, weights = 0.0, penalty = 0.0
+    cdef double loss_sum = 0.0, weights = 0.0, penalty = 0.0
     if A == NULL:
         raise MemoryError()
     with nogil:
@@ -339,13 +362,8 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
         lo = 0
         while lo < n:
             hi = min(lo + cap, n)
-            forward(&net, th, &X[lo, 0], hi - lo, A)
-            out = layer(&net, A, net.L)
-            for i in range(lo, hi):
-                s = sw[i] if sw != NULL else 1.0
-                loss_sum += s * output_error(output, out + (i - lo) * K, &Y[i, 0], K, s,
-                                             layer(&net, D, net.L) + (i - lo) * K)
-                weights += s
+            loss_sum += forward_errors(&net, th, &X[lo, 0], &Y[0, 0], NULL, lo, hi,
+                                       sw, A, D, &weights)
             backward(&net, <floating*>th, &X[lo, 0], hi - lo, A, D, &grad[0], gwork, 0.0, 1.0)
             lo = hi
         for j in range(net.n_weights):
@@ -391,9 +409,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     cdef floating* gwork = D + cap * net.units
     cdef floating* Xbuf = gwork + net.max_fan
     cdef const floating* X0
-    cdef floating* out
     cdef double* grad = <double*> malloc(net.n_params * sizeof(double))
-    cdef double s, eta, check, batch_loss, batch_weights, loss_sum = 0.0, weights = 0.0
+    cdef double eta, batch_loss, batch_weights, loss_sum = 0.0, weights = 0.0
     cdef int status = STATUS_OK
     cdef bint plain = is_plain_sgd(rp), direct
     if A == NULL or grad == NULL:
@@ -420,14 +437,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                     X0 = Xbuf
                 else:
                     X0 = &X[q, 0]
-                forward(&net, th, X0, r - q, A)
-                out = layer(&net, A, net.L)
-                for i in range(q, r):
-                    j = order_p[i] if order_p != NULL else i
-                    s = sw[j] if sw != NULL else 1.0
-                    batch_loss += s * output_error(output, out + (i - q) * K, &Y[j, 0], K, s,
-                                                   layer(&net, D, net.L) + (i - q) * K)
-                    batch_weights += s
+                batch_loss += forward_errors(&net, th, X0, &Y[0, 0], order_p, q, r,
+                                             sw, A, D, &batch_weights)
                 if direct:
                     if not isfinite(batch_loss):
                         status = STATUS_NONFINITE
@@ -448,10 +459,7 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                 p = hi
                 continue
             # inf or nan anywhere in the gradient makes this sum non-finite
-            check = batch_loss
-            for j in range(net.n_params):
-                check += grad[j]
-            if not isfinite(check):
+            if not (isfinite(batch_loss) and all_finite(grad, net.n_params)):
                 status = STATUS_NONFINITE
                 break
             loss_sum += batch_loss
@@ -471,12 +479,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
             p = hi
         # a direct step is not checked before it is taken: an update that
         # overflowed shows here (or in a later batch's loss)
-        if status == STATUS_OK:
-            check = 0.0
-            for j in range(net.n_params):
-                check += th[j] * 0.0
-            if not isfinite(check):
-                status = STATUS_OVERFLOW
+        if status == STATUS_OK and not all_finite(th, net.n_params):
+            status = STATUS_OVERFLOW
     free(A)
     free(grad)
     return loss_sum, weights, t, status

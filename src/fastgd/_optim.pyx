@@ -3,7 +3,7 @@
 import numpy as np
 from cython cimport floating
 
-from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr)
+from fastgd._optim cimport (Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr)
 
 
 cdef class UpdateRule:
@@ -42,6 +42,12 @@ cdef class UpdateRule:
     def params(self):
         """The rule's fields as a dict (for repr and tests)."""
         return dict(self.c)
+
+    @property
+    def keeps_state(self):
+        """Whether the rule reads and writes state (momentum, moments): every
+        rule but a plain step without weight decay."""
+        return not is_plain_sgd(&self.c)
 
     def __reduce__(self):
         c = dict(self.c)

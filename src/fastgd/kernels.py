@@ -201,8 +201,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     order = check_order(order, X.shape[0])
     n_steps = -(-(order.size if order is not None else X.shape[0]) // batch_size)
     lr_table = check_lr_table(lr_table, n_steps)
-    stateful = not (rule.params["kind"] == 0 and rule.params["momentum"] == 0
-                    and rule.params["weight_decay"] == 0)
+    stateful = rule.keeps_state
     if state_coef is None and state_intercept is None and not stateful:
         state_coef, state_intercept = _NO_STATE, _NO_STATE
     elif stateful and (state_coef is None or state_intercept is None):

@@ -321,9 +321,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     lr_table = check_lr_table(lr_table, n_steps)
     # a batch larger than the epoch is the whole epoch (and fits a Py_ssize_t)
     batch_size = int(min(batch_size, n_rows))
-    p = rule.params
-    stateful = not (p["kind"] == 0 and p["momentum"] == 0 and p["weight_decay"] == 0)
-    if state is None and stateful:
+    if state is None and rule.keeps_state:
         raise ValueError("this update rule keeps state: pass state "
                          "(fastgd.mlp_kernels.init_state makes a zeroed one)")
     if state is not None:

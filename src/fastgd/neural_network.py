@@ -223,8 +223,7 @@ class _BaseMLP(GradientDescentEstimator):
                                   problem.sample_weight)
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
-        p = rule.params
-        stateful = not (p["kind"] == 0 and p["momentum"] == 0 and p["weight_decay"] == 0)
+        stateful = rule.keeps_state
         state = None
         if stateful:
             # the state goes into the compiled loop's (2, n_params) layout and

@@ -1,0 +1,14 @@
+# cython: language_level=3
+"""Numerical checks shared by the compiled loops."""
+from cython cimport floating
+
+
+cdef inline bint all_finite(const floating* w, Py_ssize_t n) noexcept nogil:
+    """True when w[0:n] holds no inf or NaN.  Each value times zero is 0
+    unless the value is inf or NaN, so the sum cannot overflow, as a plain
+    sum of large finite values could."""
+    cdef Py_ssize_t j
+    cdef double total = 0.0
+    for j in range(n):
+        total += w[j] * 0.0
+    return total == 0.0
