@@ -15,7 +15,8 @@ import warnings
 import numpy as np
 
 from ._sklearn_compat import BaseEstimator
-from ._validation import check_random_state, check_scalar
+from ._validation import (check_lr_table, check_random_state, check_sample_weight,
+                          check_scalar)
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optim import OPTIMIZERS, SCHEDULES, make_rule
 
@@ -58,6 +59,16 @@ def minibatch_smoothness(n, batch_size, L_max, full_curvature):
         return L_max
     L = full_curvature()
     return (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+
+
+def training_weights(sample_weight, n_samples, dtype):
+    """Validated sample weights scaled to mean one (None stays None): a
+    step's sum_i s_i grad L_i / m is then an unbiased estimate of the
+    gradient of the weighted mean sum_i s_i L_i / sum_i s_i."""
+    sw = check_sample_weight(sample_weight, n_samples, dtype)
+    if sw is None:
+        return None
+    return np.ascontiguousarray(sw * (n_samples / sw.sum(dtype=np.float64)), dtype=dtype)
 
 
 class Segment:
@@ -126,10 +137,8 @@ class GradientDescentEstimator(BaseEstimator):
         if not callable(self.schedule):
             return None
         t0 = self.t_
-        table = np.array([self.schedule(t0 + k + 1) for k in range(n_steps)], dtype=np.float64)
-        if not (np.isfinite(table).all() and (table > 0).all()):
-            raise ValueError("schedule must return finite positive learning rates")
-        return table
+        table = [self.schedule(t0 + k + 1) for k in range(n_steps)]
+        return check_lr_table(table, n_steps, name="the rates the schedule returned")
 
     def _fit_epochs(self, problem, validation, rng, max_epochs, reset):
         """Run up to max_epochs epochs on problem; record history; stop."""

@@ -9,6 +9,21 @@ import inspect
 
 import numpy as np
 
+
+
+def r2_score(y, pred, sample_weight=None):
+    """Weighted coefficient of determination, averaged over the outputs
+    (scikit-learn's 'uniform_average'); an output with constant targets
+    scores 0."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    pred = np.asarray(pred, dtype=np.float64).reshape(y.shape)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    resid = np.average((y - pred) ** 2, axis=0, weights=w)
+    total = np.average((y - np.average(y, axis=0, weights=w)) ** 2, axis=0, weights=w)
+    r2 = np.where(total > 0, 1.0 - resid / np.where(total > 0, total, 1.0), 0.0)
+    return float(r2.mean())
+
+
 try:  # pragma: no cover - depends on the environment
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 except ImportError:  # pragma: no cover
@@ -49,10 +64,6 @@ except ImportError:  # pragma: no cover
 
         def score(self, X, y, sample_weight=None):
             """Coefficient of determination R^2 of ``predict(X)`` against y."""
-            y = np.asarray(y, dtype=np.float64)
-            w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, float)
-            resid = np.sum(w * (y - self.predict(X)) ** 2)
-            total = np.sum(w * (y - np.average(y, weights=w)) ** 2)
-            return float(1.0 - resid / total) if total > 0 else 0.0
+            return r2_score(y, self.predict(X), sample_weight)
 
-__all__ = ["BaseEstimator", "ClassifierMixin", "RegressorMixin"]
+__all__ = ["BaseEstimator", "ClassifierMixin", "RegressorMixin", "r2_score"]

@@ -268,15 +268,15 @@ def check_order(order, n_samples):
     return np.ascontiguousarray(order, dtype=np.intp)
 
 
-def check_lr_table(lr_table, n_steps):
+def check_lr_table(lr_table, n_steps, name="lr_table"):
     """One finite positive learning rate per step of an epoch, as float64."""
     if lr_table is None:
         return None
     lr_table = np.ascontiguousarray(lr_table, dtype=np.float64)
     if lr_table.ndim != 1 or lr_table.size < n_steps:
-        raise ValueError(f"lr_table must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
+        raise ValueError(f"{name} must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
     if not (np.isfinite(lr_table) & (lr_table > 0)).all():
-        raise ValueError("lr_table must hold finite positive learning rates")
+        raise ValueError(f"{name} must hold finite positive learning rates")
     return lr_table
 
 

@@ -14,10 +14,10 @@ import scipy.sparse as sp
 
 from . import _linear
 from ._base import (SOLVERS, GradientDescentEstimator, Segment, largest_eigenvalue,
-                    minibatch_smoothness)
-from ._sklearn_compat import ClassifierMixin, RegressorMixin
+                    minibatch_smoothness, training_weights)
+from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
 from ._validation import (check_array, check_is_fitted, check_n_features,
-                          check_sample_weight, check_target, encode_labels)
+                          check_target, encode_labels)
 from .exceptions import DivergenceError
 from .kernels import LOSSES, rows
 
@@ -152,11 +152,7 @@ class _LinearModel(GradientDescentEstimator):
         if not reset:
             check_n_features(self, X)
         y = self._encode_target(y, X.shape[0], X.dtype, reset)
-        sw = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        if sw is not None:
-            # mean-one weights: then a per-sample step s_i grad L_i is an
-            # unbiased estimate of the gradient of the weighted mean
-            sw = np.ascontiguousarray(sw * (X.shape[0] / sw.sum(dtype=np.float64)), dtype=X.dtype)
+        sw = training_weights(sample_weight, X.shape[0], X.dtype)
         return _Problem(X, y, sw)
 
     def fit(self, X, y, sample_weight=None):
@@ -225,9 +221,7 @@ class _LinearModel(GradientDescentEstimator):
         y = validation.y.astype(np.float64)
         sw = None if validation.sample_weight is None else validation.sample_weight.astype(np.float64)
         if self._loss == "squared":
-            resid = np.average((y - Z[:, 0]) ** 2, weights=sw)
-            total = np.average((y - np.average(y, weights=sw)) ** 2, weights=sw)
-            return float(1.0 - resid / total) if total > 0 else 0.0
+            return r2_score(y, Z[:, 0], sw)
         index = (Z[:, 0] > 0) if self._loss == "logistic" else Z.argmax(axis=1)
         return float(np.average(index == y, weights=sw))
 

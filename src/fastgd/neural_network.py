@@ -31,11 +31,10 @@ from scipy.special import expit
 
 from . import _mlp
 from ._base import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
-                    largest_eigenvalue, minibatch_smoothness)
-from ._sklearn_compat import ClassifierMixin, RegressorMixin
+                    largest_eigenvalue, minibatch_smoothness, training_weights)
+from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
 from ._validation import (check_array, check_consistent_length, check_is_fitted,
-                          check_layer_widths,
-                          check_n_features, check_sample_weight, check_target,
+                          check_layer_widths, check_n_features, check_target,
                           column_or_1d, encode_labels)
 from .exceptions import DivergenceError
 from .mlp_kernels import count_params, init_params, unpack
@@ -266,11 +265,7 @@ class _BaseMLP(GradientDescentEstimator):
                                  f"{self._theta.dtype}: pass X as {self._theta.dtype} to "
                                  "continue training it (or fit anew)")
         Y = self._encode_target(y, X.shape[0], X.dtype, reset)
-        sw = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        if sw is not None:
-            # mean-one weights: a batch's gradient sum_i s_i g_i / m is then an
-            # unbiased estimate of the gradient of the weighted mean
-            sw = np.ascontiguousarray(sw * (X.shape[0] / sw.sum(dtype=np.float64)), dtype=X.dtype)
+        sw = training_weights(sample_weight, X.shape[0], X.dtype)
         sizes = np.array((X.shape[1],) + hidden + (Y.shape[1],), dtype=np.intp)
         if reset:
             self._layer_sizes = sizes
@@ -661,14 +656,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validation_score(self, validation):
         """R^2 on the held-out split, averaged over the outputs."""
-        P = self._outputs(validation.X).astype(np.float64)
-        Y = validation.Y.astype(np.float64)
-        sw = validation.sample_weight
-        sw = None if sw is None else sw.astype(np.float64)
-        resid = np.average((Y - P) ** 2, axis=0, weights=sw)
-        total = np.average((Y - np.average(Y, axis=0, weights=sw)) ** 2, axis=0, weights=sw)
-        r2 = np.where(total > 0, 1.0 - resid / np.where(total > 0, total, 1.0), 0.0)
-        return float(r2.mean())
+        return r2_score(validation.Y, self._outputs(validation.X), validation.sample_weight)
 
     def predict(self, X):
         """The network's outputs.
