@@ -18,7 +18,6 @@ Environment:
 ``FASTGD_BENCH_BLAS_THREADS`` (default: unset, the BLAS library's choice)
     Limit the BLAS threads of NumPy / SciPy / scikit-learn.
 """
-import os
 
 import pytest
 
@@ -26,14 +25,7 @@ import workloads
 
 
 def _rounds():
-    value = os.environ.get("FASTGD_BENCH_ROUNDS", "5")
-    try:
-        rounds = int(value)
-    except ValueError:
-        raise ValueError(f"FASTGD_BENCH_ROUNDS must be a positive integer, got {value!r}") from None
-    if rounds < 1:
-        raise ValueError(f"FASTGD_BENCH_ROUNDS must be a positive integer, got {value!r}")
-    return rounds
+    return workloads.env_positive_int("FASTGD_BENCH_ROUNDS", 5)
 
 
 # held for the whole session: the limit lasts as long as this object

@@ -36,11 +36,12 @@ Before timing, each peer runs one epoch in the rows' order from the start
 parameters, and the test asserts that it reaches fastgd's loss and
 parameters (relative 1e-9 in float64, 1e-4 in float32).
 """
-import os
 import warnings
 
 import numpy as np
 import pytest
+
+import workloads
 
 from fastgd import mlp_kernels as mk
 from fastgd.neural_network import MLPClassifier
@@ -143,8 +144,8 @@ class FastgdEstimatorEpoch:
 class TorchEpoch:
     def __init__(self, X, y, batch_size, shuffle=True):
         import torch
-        threads = os.environ.get("FASTGD_BENCH_TORCH_THREADS")
-        torch.set_num_threads(int(threads) if threads else blas_threads_in_use())
+        torch.set_num_threads(workloads.env_positive_int("FASTGD_BENCH_TORCH_THREADS", None)
+                              or blas_threads_in_use())
         self.torch = torch
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
         self.batch_size, self.shuffle = batch_size, shuffle

@@ -373,32 +373,31 @@ class FastgdRuleEpoch:
         return self.coef[0], self.intercept[0]
 
 
+def env_positive_int(name, default):
+    """The positive integer in environment variable ``name``; ``default``
+    (which may be None) when it is unset or empty."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
+
+
 def torch_threads():
     """Threads given to torch: FASTGD_BENCH_TORCH_THREADS, default 1 (the
     fastgd epoch it is compared with runs on one thread)."""
-    value = os.environ.get("FASTGD_BENCH_TORCH_THREADS", "1")
-    try:
-        threads = int(value)
-    except ValueError:
-        raise ValueError(f"FASTGD_BENCH_TORCH_THREADS must be a positive integer, got {value!r}") from None
-    if threads < 1:
-        raise ValueError(f"FASTGD_BENCH_TORCH_THREADS must be a positive integer, got {value!r}")
-    return threads
+    return env_positive_int("FASTGD_BENCH_TORCH_THREADS", 1)
 
 
 def blas_threads():
     """FASTGD_BENCH_BLAS_THREADS as an int, or None when unset (the BLAS
     library then picks its own number of threads)."""
-    value = os.environ.get("FASTGD_BENCH_BLAS_THREADS")
-    if value is None or value == "":
-        return None
-    try:
-        threads = int(value)
-    except ValueError:
-        raise ValueError(f"FASTGD_BENCH_BLAS_THREADS must be a positive integer, got {value!r}") from None
-    if threads < 1:
-        raise ValueError(f"FASTGD_BENCH_BLAS_THREADS must be a positive integer, got {value!r}")
-    return threads
+    return env_positive_int("FASTGD_BENCH_BLAS_THREADS", None)
 
 
 def limit_blas_threads(threads):
