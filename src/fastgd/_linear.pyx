@@ -369,6 +369,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     return loss_sum, weights, t, status
 
 
-def penalty(const floating[:, ::1] W, double alpha):
-    """alpha / 2 ||W||^2, summed in double."""
-    return alpha * half_sq_norm(&W[0, 0], W.shape[0] * W.shape[1])
+def penalty(const floating[::1] w, double alpha):
+    """alpha / 2 ||w||^2 of a flat array of penalized weights (a linear
+    model's coef, a network's weight prefix of theta), summed in double
+    without a float64 copy."""
+    if w.shape[0] == 0:
+        return 0.0
+    return alpha * half_sq_norm(&w[0], w.shape[0])

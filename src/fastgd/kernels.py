@@ -231,7 +231,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
             f"{where} (this epoch began after update {t_start}): the learning rate is "
             "too large for this data; use a smaller learning rate or standardize the "
             "features")
-    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef, alpha), t)
+    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha), t)
 
 
 # plain SGD reads no state; a shared empty-shaped placeholder fills the slot

@@ -118,7 +118,7 @@ class _LinearModel(GradientDescentEstimator):
             self.t_, lr_table)
         if status:
             raise DivergenceError("non-finite loss")
-        return loss_sum / weight_sum + _linear.penalty(self._coef, float(self.alpha)), t
+        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _curvature(self, problem, batch_size):
         """Curvature bound of a batch's objective: the loss's bound times the

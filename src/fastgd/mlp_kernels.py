@@ -37,7 +37,7 @@ import numbers
 
 import numpy as np
 
-from . import _mlp
+from . import _linear, _mlp
 from ._optim import UpdateRule
 from ._validation import (check_array, check_consistent_length, check_layer_widths,
                           check_lr_table,
@@ -335,8 +335,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
             "rate is too large for this data; use a smaller learning rate or standardize "
             "the features")
     n_weights, _ = count_params(sizes)
-    w = theta[:n_weights].astype(np.float64)
-    return EpochResult(loss_sum / weight_sum + 0.5 * alpha * float(w @ w), t)
+    return EpochResult(loss_sum / weight_sum + _linear.penalty(theta[:n_weights], alpha), t)
 
 
 def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=None):

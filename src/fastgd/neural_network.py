@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from . import _mlp
+from . import _linear, _mlp
 from ._base import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
@@ -239,8 +239,7 @@ class _BaseMLP(GradientDescentEstimator):
             self._segments[1].state[...] = state[:, nw:]
         if status:
             raise DivergenceError("non-finite loss or gradient")
-        w = self._theta[:self._n_weights].astype(np.float64)
-        return loss_sum / weight_sum + 0.5 * float(self.alpha) * float(w @ w), t
+        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _relink_segments(self):
         nw = self._n_weights
