@@ -7,8 +7,9 @@ Every workload is an object with ``reset()`` (untimed: fresh parameters,
 fresh estimator) and ``run()`` (timed: the work itself, returning its
 result), so that a timing harness can call ``reset`` before each repeat and
 time only ``run``.  Whatever a user of the library would pay on each call is
-inside ``run``: input validation of the public API, the shuffling permutation
-of an epoch (scikit-learn draws its own inside ``fit``), allocation of
+inside ``run``: input validation of the public API, the shuffled order of an
+epoch (drawn by ``kernels.shuffled_order``, as fastgd's estimators draw it;
+scikit-learn draws its own inside ``fit``), allocation of
 temporaries by NumPy.
 
 Sizes follow the issues (dense 200,000 x 100; CSR 100,000 x 100,000 with 50
@@ -259,7 +260,7 @@ def objective(X, y, coef, intercept, loss, alpha=ALPHA):
 class FastgdSGDEpoch:
     """One per-sample SGD epoch of fastgd.kernels.sgd_epoch from zero
     parameters, constant rate, L2 alpha; ``shuffle`` draws a fresh
-    permutation inside the timed call (scikit-learn shuffles inside fit)."""
+    order inside the timed call (scikit-learn shuffles inside fit)."""
 
     def __init__(self, X, y, loss, shuffle, rate=None, alpha=ALPHA, fit_intercept=True, seed=SEED):
         self.X, self.y, self.loss, self.shuffle = X, y, loss, shuffle
@@ -272,7 +273,7 @@ class FastgdSGDEpoch:
         self.coef, self.intercept = zero_params(1, self.X.shape[1], self.X.dtype)
 
     def run(self):
-        order = self.rng.permutation(self.X.shape[0]) if self.shuffle else None
+        order = kernels.shuffled_order(self.X.shape[0], self.rng) if self.shuffle else None
         kernels.sgd_epoch(self.X, self.y, self.coef, self.intercept, loss=self.loss,
                           alpha=self.alpha, learning_rate=self.rate, order=order,
                           fit_intercept=self.fit_intercept)
@@ -366,7 +367,7 @@ class FastgdRuleEpoch:
 
     def run(self, order=None):
         if order is None:
-            order = self.rng.permutation(self.X.shape[0])
+            order = kernels.shuffled_order(self.X.shape[0], self.rng)
         kernels.epoch(self.X, self.y, self.coef, self.intercept, loss=self.loss,
                       alpha=self.alpha, batch_size=self.batch_size, rule=self.rule,
                       order=order, state_coef=self.state[0], state_intercept=self.state[1])

