@@ -39,9 +39,10 @@ FASTGD_INLINE fastgd_v4d fastgd_load4_d(const double *p)
 }
 FASTGD_INLINE fastgd_v4d fastgd_load4_f(const float *p)
 {
-    fastgd_v4f v;
-    memcpy(&v, p, sizeof v);
-    return __builtin_convertvector(v, fastgd_v4d);
+    /* element by element: GCC 12 makes this one vcvtps2pd from memory, but
+     * __builtin_convertvector two half-width ones and an insert */
+    fastgd_v4d v = {p[0], p[1], p[2], p[3]};
+    return v;
 }
 FASTGD_INLINE void fastgd_store4_d(double *p, fastgd_v4d v) { memcpy(p, &v, sizeof v); }
 FASTGD_INLINE double fastgd_hsum(fastgd_v4d a) { return (a[0] + a[1]) + (a[2] + a[3]); }
@@ -110,6 +111,30 @@ FASTGD_CLONES static double NAME(double c, const TX *restrict xa,             \
     }                                                                         \
     return s;                                                                 \
 }
+
+/* G += c[0] x0 + c[1] x1 + c[2] x2 + c[3] x3 in double, added in that order
+ * (the order of one row at a time): a block of the full-batch gradient
+ * reads and writes G once per four rows. */
+#define FASTGD_ACC4(NAME, TX, LOADX)                                          \
+FASTGD_CLONES static void NAME(const double *restrict c,                      \
+                               const TX *restrict x0, const TX *restrict x1,  \
+                               const TX *restrict x2, const TX *restrict x3,  \
+                               double *restrict G, ptrdiff_t m)               \
+{                                                                             \
+    const fastgd_v4d c0 = FASTGD_SPLAT(c[0]), c1 = FASTGD_SPLAT(c[1]);        \
+    const fastgd_v4d c2 = FASTGD_SPLAT(c[2]), c3 = FASTGD_SPLAT(c[3]);        \
+    fastgd_v4d g;                                                             \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 4 <= m; j += 4) {                                              \
+        g = fastgd_load4_d(G + j) + c0 * LOADX(x0 + j);                       \
+        g = g + c1 * LOADX(x1 + j);                                           \
+        g = g + c2 * LOADX(x2 + j);                                           \
+        fastgd_store4_d(G + j, g + c3 * LOADX(x3 + j));                       \
+    }                                                                         \
+    for (; j < m; j++)                                                        \
+        G[j] = (((G[j] + c[0] * (double)x0[j]) + c[1] * (double)x1[j])        \
+                + c[2] * (double)x2[j]) + c[3] * (double)x3[j];               \
+}
 #else
 /* Without GCC vector extensions: the same sums with scalar accumulators. */
 #define FASTGD_DOT(NAME, TX, LOADX, TW, LOADW)                                \
@@ -143,6 +168,16 @@ static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
     }                                                                         \
     return a0 + a1;                                                           \
 }
+#define FASTGD_ACC4(NAME, TX, LOADX)                                          \
+static void NAME(const double *restrict c, const TX *restrict x0,             \
+                 const TX *restrict x1, const TX *restrict x2,                \
+                 const TX *restrict x3, double *restrict G, ptrdiff_t m)      \
+{                                                                             \
+    ptrdiff_t j;                                                              \
+    for (j = 0; j < m; j++)                                                   \
+        G[j] = (((G[j] + c[0] * (double)x0[j]) + c[1] * (double)x1[j])        \
+                + c[2] * (double)x2[j]) + c[3] * (double)x3[j];               \
+}
 #endif
 
 FASTGD_DOT(fastgd_dot_d, double, fastgd_load4_d, double, fastgd_load4_d)
@@ -150,6 +185,8 @@ FASTGD_DOT(fastgd_dot_f, float, fastgd_load4_f, float, fastgd_load4_f)
 FASTGD_DOT(fastgd_dot_fd, float, fastgd_load4_f, double, fastgd_load4_d)
 FASTGD_AXPY_DOT(fastgd_axpy_dot_d, double, fastgd_load4_d)
 FASTGD_AXPY_DOT(fastgd_axpy_dot_fd, float, fastgd_load4_f)   /* float rows, double w */
+FASTGD_ACC4(fastgd_acc4_d, double, fastgd_load4_d)
+FASTGD_ACC4(fastgd_acc4_f, float, fastgd_load4_f)
 
 /* w += c x, in double, stored back in w's type (a loop without a reduction:
  * compilers vectorize it as it is) */
@@ -166,29 +203,6 @@ FASTGD_AXPY(fastgd_axpy_d, double, double)
 FASTGD_AXPY(fastgd_axpy_f, float, float)
 FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
 
-/* The full-batch gradient's counterpart: G += c xa (G in double) and return
- * xb . w, one pass for this row's contribution and the next row's output. */
-#define FASTGD_ACC_DOT(NAME, T)                                               \
-FASTGD_CLONES static double NAME(double c, const T *restrict xa,              \
-                                 double *restrict G, const T *restrict xb,    \
-                                 const T *restrict w, ptrdiff_t m)            \
-{                                                                             \
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
-    ptrdiff_t j = 0;                                                          \
-    for (; j + 4 <= m; j += 4) {                                              \
-        G[j] += c * (double)xa[j];         G[j + 1] += c * (double)xa[j + 1]; \
-        G[j + 2] += c * (double)xa[j + 2]; G[j + 3] += c * (double)xa[j + 3]; \
-        a0 += (double)xb[j] * w[j];         a1 += (double)xb[j + 1] * w[j + 1]; \
-        a2 += (double)xb[j + 2] * w[j + 2]; a3 += (double)xb[j + 3] * w[j + 3]; \
-    }                                                                         \
-    for (; j < m; j++) {                                                      \
-        G[j] += c * (double)xa[j];                                            \
-        a0 += (double)xb[j] * w[j];                                           \
-    }                                                                         \
-    return (a0 + a1) + (a2 + a3);                                             \
-}
-
-FASTGD_ACC_DOT(fastgd_acc_dot_d, double)
 /* The logistic sigmoid of a layer, z <- sigmoid(z + b) for a row-major
  * (rows, cols) block, four lanes at a time.  libm's exp is a scalar call;
  * here e = exp(-|v|) is 2^k exp(r) with k = round(-|v| / ln 2), |r| <= ln2/2,
