@@ -888,3 +888,23 @@ def test_shuffled_order_is_a_uniform_permutation():
 def test_shuffled_order_rejects_bad_n_samples(n_samples, error):
     with pytest.raises(error, match="n_samples"):
         kernels.shuffled_order(n_samples, random_state=0)
+
+
+@pytest.mark.parametrize("n_samples", [1, 3, 4, 37, 64])
+def test_logistic_block_losses_match_libm_at_every_output_size(n_samples):
+    # the full-batch gradient computes logistic losses four lanes at a time
+    # with its own exp and log1p (_simd.h): outputs from 0 to past the
+    # -708 cut, both signs, partial groups of four, against the reference
+    zs = np.array([0.0, -0.0, 1e-300, 1e-12, 0.3, -0.3, 0.6931, 0.8814, 1.0, 2.5, -7.0,
+                   20.0, -36.0, 40.0, 700.0, -707.9, 708.5, -745.0, 800.0, -1e4])
+    z = np.resize(zs, n_samples) * np.where(np.arange(n_samples) % 3 == 0, -1.0, 1.0)
+    y = (np.arange(n_samples) % 2).astype(np.float64)
+    # row i is z_i e_i and every weight is 1, so row i's output is z_i
+    Xz = np.diag(z)
+    coef, intercept = np.ones((1, n_samples)), np.zeros(1)
+    g_coef, g_int = np.empty((1, n_samples)), np.empty(1)
+    J = kernels.loss_gradient(Xz, y, coef, intercept, g_coef, g_int, loss="logistic")
+    J_ref, g_ref, gb_ref = reference.loss_gradient(Xz, y, coef, intercept, loss="logistic")
+    np.testing.assert_allclose(J, J_ref, rtol=1e-13)
+    np.testing.assert_allclose(g_coef, g_ref, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(g_int, gb_ref, rtol=1e-13)

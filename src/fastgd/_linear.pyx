@@ -21,7 +21,7 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport loss_and_dz, SOFTMAX
+from fastgd._loss cimport loss_and_dz, LOGISTIC, SOFTMAX
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd)
@@ -41,6 +41,8 @@ cdef extern from "_simd.h":
                              double* w, Py_ssize_t m) noexcept nogil
     double fastgd_axpy_dot_fd(double c, const float* xa, const float* xb,
                               double* w, Py_ssize_t m) noexcept nogil
+    void fastgd_logistic_d(const double* z, const double* y, double* loss, double* dz,
+                           Py_ssize_t n) noexcept nogil
     void fastgd_acc4_d(const double* c, const double* x0, const double* x1,
                        const double* x2, const double* x3, double* G, Py_ssize_t m) noexcept nogil
     void fastgd_acc4_f(const double* c, const float* x0, const float* x1,
@@ -161,6 +163,11 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
         fastgd_prefetch(indices + indptr[k], nnz * sizeof(int))
 
 
+cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
+    """The doubles of scratch space accumulate needs for K outputs."""
+    return 2 * BLOCK_ROWS * (K + 1)
+
+
 cdef inline const floating* row_at(const floating* data, const Py_ssize_t* order,
                                    Py_ssize_t p, Py_ssize_t d) noexcept nogil:
     """The dense row visited at position p."""
@@ -176,17 +183,21 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     """Add sum_i s_i dL_i/dz x_i to G and sum_i s_i dL_i/dz to Gb for the rows
     at positions lo:hi of order (rows lo:hi when order is NULL); return
     sum_i s_i L_i and add sum_i s_i to sw_sum.  ``scratch`` holds
-    2 BLOCK_ROWS K doubles.
+    scratch_size(K) doubles.
 
     Dense rows go in blocks: every output of the block, then every loss,
     then G += the block's rows four at a time.  The rows' dot products and
     losses are then independent work the processor overlaps (one row at a
     time, each step waited for the one before), G is read and written once
-    per four rows, and the block is still in cache for its second pass."""
+    per four rows, and the block is still in cache for its second pass.
+    Logistic losses of a block are computed four lanes at a time by
+    fastgd_logistic_d (_simd.h), the formulas of loss_and_dz vectorized."""
     cdef Py_ssize_t p, r, nb, i, k, start, m
     cdef const int* idx
     cdef double* Z = scratch                    # (BLOCK_ROWS, K) outputs
     cdef double* DZ = scratch + BLOCK_ROWS * K  # (BLOCK_ROWS, K) s dL/dz
+    cdef double* Y = DZ + BLOCK_ROWS * K        # (BLOCK_ROWS,) targets
+    cdef double* L = Y + BLOCK_ROWS             # (BLOCK_ROWS,) losses
     cdef double c4[4]
     cdef double s, l, loss_sum = 0.0, weights = 0.0
     p = lo
@@ -196,10 +207,17 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             prefetch_ahead(data, indices, order, indptr, p + r, n, d)
             i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
             outputs(data + start, idx, m, W, b, K, d, 1.0, Z + r * K)
+        if loss == LOGISTIC:
+            for r in range(nb):
+                Y[r] = y[order[p + r] if order != NULL else p + r]
+            fastgd_logistic_d(Z, Y, L, DZ, nb)
         for r in range(nb):
             i = order[p + r] if order != NULL else p + r
             s = sw[i] if sw != NULL else 1.0
-            l = loss_and_dz(loss, Z + r * K, K, y[i], DZ + r * K)
+            if loss == LOGISTIC:
+                l = L[r]
+            else:
+                l = loss_and_dz(loss, Z + r * K, K, y[i], DZ + r * K)
             loss_sum += s * l
             weights += s
             for k in range(K):
@@ -251,7 +269,7 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     as a float64 copy, so that a row's dot product converts only the row.
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
-    cdef Py_ssize_t width = K * d + K + 2 * BLOCK_ROWS * K + 2
+    cdef Py_ssize_t width = K * d + K + scratch_size(K) + 2
     cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
     cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
@@ -343,9 +361,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* bp = &b[0]
     cdef const Rule* r = &rule.c
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
-    # G (K d), Gb (K), then the scratch of accumulate (2 BLOCK_ROWS K), whose
-    # first 2 K serve as z and dz of the per-sample loop
-    cdef double* G = <double*> calloc(KD + K + 2 * BLOCK_ROWS * K, sizeof(double))
+    # G (K d), Gb (K), then the scratch of accumulate, whose first 2 K
+    # doubles serve as z and dz of the per-sample loop
+    cdef double* G = <double*> calloc(KD + K + scratch_size(K), sizeof(double))
     cdef double* Gb = G + KD
     cdef double* z = Gb + K
     cdef double* dz = z + K
