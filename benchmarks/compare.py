@@ -33,9 +33,17 @@ def log(message):
 
 
 # -- timing --------------------------------------------------------------------
+# Seconds to wait before timing a workload.  OpenBLAS's worker threads keep
+# spinning for a while after a call (and so may OpenMP's): without a pause
+# the contender timed next shares its cores with the last one's idle threads.
+SETTLE_SECONDS = 0.3
+
+
 def timings(workload, repeats):
-    """Seconds of ``workload.run()`` for each of ``repeats`` runs, after one
-    untimed warm-up; ``reset()`` (untimed) before every run."""
+    """Seconds of ``workload.run()`` for each of ``repeats`` runs, after a
+    settling pause and one untimed warm-up; ``reset()`` (untimed) before
+    every run."""
+    time.sleep(SETTLE_SECONDS)
     workload.reset()
     workload.run()
     times = []

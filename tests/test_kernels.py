@@ -908,3 +908,14 @@ def test_logistic_block_losses_match_libm_at_every_output_size(n_samples):
     np.testing.assert_allclose(J, J_ref, rtol=1e-13)
     np.testing.assert_allclose(g_coef, g_ref, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(g_int, gb_ref, rtol=1e-13)
+
+
+@pytest.mark.parametrize("n_samples", [31, 32, 33, 100])
+def test_logistic_sgd_epoch_objective_with_deferred_losses(n_samples, rng):
+    # a per-sample logistic epoch sums its losses 32 steps at a time, after
+    # the steps: full and partial groups give the reference's objective
+    p = make_problem("logistic", n_samples, 6, rng=rng, weighted=True, x_scale=0.5)
+    rule = rule_for("sgd", lr=0.1)
+    kw = dict(alpha=0.01, batch_size=1, order=rng.permutation(n_samples))
+    assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
+                        RTOL64, check_state=False)

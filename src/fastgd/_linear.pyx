@@ -21,7 +21,7 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport loss_and_dz, LOGISTIC, SOFTMAX
+from fastgd._loss cimport loss_and_dz, sigmoid, LOGISTIC, SOFTMAX
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd)
@@ -166,6 +166,21 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
 cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
     """The doubles of scratch space accumulate needs for K outputs."""
     return 2 * BLOCK_ROWS * (K + 1)
+
+
+cdef double deferred_logistic_losses(double* queue, Py_ssize_t count) noexcept nogil:
+    """sum_q s_q L_q of the ``count`` queued logistic steps, in step order:
+    ``queue`` holds BLOCK_ROWS outputs, then targets, then weights, then
+    room for the losses and for their derivatives (not used)."""
+    cdef Py_ssize_t q
+    cdef double total = 0.0
+    cdef double* losses = queue + 3 * BLOCK_ROWS
+    if count == 0:
+        return 0.0
+    fastgd_logistic_d(queue, queue + BLOCK_ROWS, losses, losses + BLOCK_ROWS, count)
+    for q in range(count):
+        total += queue[2 * BLOCK_ROWS + q] * losses[q]
+    return total
 
 
 cdef inline const floating* row_at(const floating* data, const Py_ssize_t* order,
@@ -363,10 +378,14 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
     # G (K d), Gb (K), then the scratch of accumulate, whose first 2 K
     # doubles serve as z and dz of the per-sample loop
-    cdef double* G = <double*> calloc(KD + K + scratch_size(K), sizeof(double))
+    cdef double* G = <double*> calloc(KD + K + scratch_size(K) + 5 * BLOCK_ROWS, sizeof(double))
     cdef double* Gb = G + KD
     cdef double* z = Gb + K
     cdef double* dz = z + K
+    # the per-sample logistic loop's last outputs, targets and weights, whose
+    # losses are summed BLOCK_ROWS at a time (see deferred_logistic_losses)
+    cdef double* Zq = z + scratch_size(K)
+    cdef Py_ssize_t queued = 0
     # the lazy loop's float64 weights and intercepts: W and b themselves for
     # float64, a working copy for float32
     cdef double* V = NULL
@@ -396,11 +415,26 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
             for p in range(n):
                 prefetch_ahead(&data[0], idx_p, order_p, ptr_p, p, n, d)
                 s = sw_p[i] if sw_p != NULL else 1.0
-                l = loss_and_dz(loss, z, K, y[i], dz)
-                if not isfinite(l):
-                    status = STATUS_NONFINITE
-                    break
-                loss_sum += s * l
+                if loss == LOGISTIC:
+                    # the step needs only dz; the loss (a log1p, off the
+                    # chain of steps but not free) waits to be computed
+                    # with others, four lanes at a time.  A logistic loss is
+                    # finite exactly when its output is.
+                    if not isfinite(z[0]):
+                        status = STATUS_NONFINITE
+                        break
+                    dz[0] = sigmoid(z[0]) - y[i]
+                    Zq[queued], Zq[BLOCK_ROWS + queued], Zq[2 * BLOCK_ROWS + queued] = z[0], y[i], s
+                    queued += 1
+                    if queued == BLOCK_ROWS:
+                        loss_sum += deferred_logistic_losses(Zq, queued)
+                        queued = 0
+                else:
+                    l = loss_and_dz(loss, z, K, y[i], dz)
+                    if not isfinite(l):
+                        status = STATUS_NONFINITE
+                        break
+                    loss_sum += s * l
                 weights += s
                 t += 1
                 eta = table[p] if table != NULL else scheduled_lr(r, t)
@@ -441,6 +475,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                     i, start, m, idx = i_next, start_next, m_next, idx_next
                     if not fused:
                         outputs(&data[start], idx, m, V, Vb, K, d, wscale, z)
+            loss_sum += deferred_logistic_losses(Zq, queued)
             if wscale != 1.0:
                 scale(V, KD, wscale)
             if floating is float:
