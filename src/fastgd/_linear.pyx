@@ -200,8 +200,8 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     sum_i s_i L_i and add sum_i s_i to sw_sum.  ``scratch`` holds
     scratch_size(K) doubles.
 
-    Dense rows go in blocks: every output of the block, then every loss,
-    then G += the block's rows four at a time.  The rows' dot products and
+    Rows go in blocks: every output of the block, then every loss, then
+    G += the block's rows (dense rows four at a time).  The rows' dot products and
     losses are then independent work the processor overlaps (one row at a
     time, each step waited for the one before), G is read and written once
     per four rows, and the block is still in cache for its second pass.
@@ -217,7 +217,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     cdef double s, l, loss_sum = 0.0, weights = 0.0
     p = lo
     while p < hi:
-        nb = min(BLOCK_ROWS, hi - p) if indptr == NULL else 1
+        nb = min(BLOCK_ROWS, hi - p)
         for r in range(nb):
             prefetch_ahead(data, indices, order, indptr, p + r, n, d)
             i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
@@ -240,7 +240,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
                 Gb[k] += DZ[r * K + k]
         for k in range(K):
             r = 0
-            while r + 4 <= nb:
+            while indptr == NULL and r + 4 <= nb:
                 c4[0], c4[1] = DZ[r * K + k], DZ[(r + 1) * K + k]
                 c4[2], c4[3] = DZ[(r + 2) * K + k], DZ[(r + 3) * K + k]
                 if floating is double:
