@@ -919,3 +919,30 @@ def test_logistic_sgd_epoch_objective_with_deferred_losses(n_samples, rng):
     kw = dict(alpha=0.01, batch_size=1, order=rng.permutation(n_samples))
     assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
                         RTOL64, check_state=False)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_samples, n_features", [(32, 1), (33, 5), (67, 17), (130, 3)])
+def test_loss_gradient_blocks_of_rows_match_reference(loss, dtype, sparse, n_samples,
+                                                      n_features, rng):
+    # the gradient goes through rows in blocks of 32, four rows at a time
+    # into G: full and partial blocks, groups of four and their remainders
+    p = make_problem(loss, n_samples, n_features, rng=rng, dtype=dtype, weighted=True,
+                     sparse=sparse)
+    p64 = _as_dtype(p, np.float64) if dtype == np.float32 else p
+    assert_within(call_loss_gradient(p, alpha=0.1), reference_loss_gradient(p64, 0.1),
+                  rounding_scales(p64, 0.1), RTOL64)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_minibatch_epoch_blocks_in_a_shuffled_order_match_reference(loss, sparse, rng):
+    # batches of 70 rows: two blocks of 32 and a partial one, read through
+    # a shuffled order, in every batch
+    p = make_problem(loss, 150, 6, rng=rng, weighted=True, sparse=sparse, x_scale=0.5)
+    rule = rule_for("momentum")
+    kw = dict(alpha=0.01, batch_size=70, order=rng.permutation(150))
+    assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
+                        RTOL64)
