@@ -946,3 +946,26 @@ def test_minibatch_epoch_blocks_in_a_shuffled_order_match_reference(loss, sparse
     kw = dict(alpha=0.01, batch_size=70, order=rng.permutation(150))
     assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
                         RTOL64)
+
+
+@pytest.mark.parametrize("n_samples", [1, 3, 4, 37])
+@pytest.mark.parametrize("n_classes", [2, 3, 7])
+def test_softmax_block_losses_match_libm(n_samples, n_classes):
+    # the gradient's softmax losses run four samples at a time with their own
+    # exp and log (_simd.h): outputs far apart (terms that underflow), equal
+    # (ties for the maximum), large and small, against the reference
+    gen = np.random.default_rng(n_samples * 10 + n_classes)
+    Z = gen.choice([0.0, -0.0, 1e-12, 0.5, -3.0, 30.0, -30.0, 700.0, -745.0, 1e3],
+                   size=(n_samples, n_classes))
+    y = gen.integers(0, n_classes, n_samples).astype(np.float64)
+    # sample i is e_i and the weights of class k are column k of Z, so the
+    # outputs of sample i are row i of Z
+    X = np.eye(n_samples)
+    coef, intercept = np.ascontiguousarray(Z.T), np.zeros(n_classes)
+    g_coef, g_int = np.empty_like(coef), np.empty(n_classes)
+    J = kernels.loss_gradient(X, y, coef, intercept, g_coef, g_int, loss="softmax")
+    J_ref, g_ref, gb_ref = reference.loss_gradient(X, y, coef, intercept, loss="softmax")
+    np.testing.assert_allclose(J, J_ref, rtol=1e-13)
+    np.testing.assert_allclose(g_coef, g_ref, rtol=1e-13, atol=1e-300)
+    # each intercept gradient is a mean of terms in [-1, 1] that may cancel
+    np.testing.assert_allclose(g_int, gb_ref, rtol=1e-13, atol=1e-15)

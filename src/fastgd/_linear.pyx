@@ -21,7 +21,7 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport loss_and_dz, sigmoid, LOGISTIC, SOFTMAX
+from fastgd._loss cimport loss_and_dz, sigmoid, SQUARED, LOGISTIC
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd)
@@ -43,6 +43,8 @@ cdef extern from "_simd.h":
                               double* w, Py_ssize_t m) noexcept nogil
     void fastgd_logistic_d(const double* z, const double* y, double* loss, double* dz,
                            Py_ssize_t n) noexcept nogil
+    void fastgd_softmax_d(const double* z, const double* y, double* loss, double* dz,
+                          Py_ssize_t n, Py_ssize_t K, Py_ssize_t ld) noexcept nogil
     void fastgd_acc4_d(const double* c, const double* x0, const double* x1,
                        const double* x2, const double* x3, double* G, Py_ssize_t m) noexcept nogil
     void fastgd_acc4_f(const double* c, const float* x0, const float* x1,
@@ -213,12 +215,14 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     losses are then independent work the processor overlaps (one row at a
     time, each step waited for the one before), G is read and written once
     per four rows, and the block is still in cache for its second pass.
-    Logistic losses of a block are computed four lanes at a time by
-    fastgd_logistic_d (_simd.h), the formulas of loss_and_dz vectorized."""
+    Logistic and softmax losses of a block are computed four samples at a
+    time by fastgd_logistic_d and fastgd_softmax_d (_simd.h), the formulas of
+    loss_and_dz vectorized; the block's outputs are stored output by output
+    (K, BLOCK_ROWS) for them."""
     cdef Py_ssize_t p, r, nb, i, k, start, m
     cdef const int* idx
-    cdef double* Z = scratch                    # (BLOCK_ROWS, K) outputs
-    cdef double* DZ = scratch + BLOCK_ROWS * K  # (BLOCK_ROWS, K) s dL/dz
+    cdef double* Z = scratch                    # (K, BLOCK_ROWS) outputs
+    cdef double* DZ = scratch + BLOCK_ROWS * K  # (K, BLOCK_ROWS) s dL/dz
     cdef double* Y = DZ + BLOCK_ROWS * K        # (BLOCK_ROWS,) targets
     cdef double* L = Y + BLOCK_ROWS             # (BLOCK_ROWS,) losses
     cdef double c4[4]
@@ -230,28 +234,32 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             # the full-batch gradient (no order) reads far ahead
             prefetch_ahead(data, indices, order, indptr, p + r, n, d, order != NULL)
             i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
-            outputs(data + start, idx, m, W, b, K, d, 1.0, Z + r * K)
-        if loss == LOGISTIC:
+            for k in range(K):
+                Z[k * BLOCK_ROWS + r] = row_dot(data + start, idx, m, W + k * d) + b[k]
+        if loss != SQUARED:
             for r in range(nb):
                 Y[r] = y[order[p + r] if order != NULL else p + r]
-            fastgd_logistic_d(Z, Y, L, DZ, nb)
+            if loss == LOGISTIC:
+                fastgd_logistic_d(Z, Y, L, DZ, nb)
+            else:
+                fastgd_softmax_d(Z, Y, L, DZ, nb, K, BLOCK_ROWS)
         for r in range(nb):
             i = order[p + r] if order != NULL else p + r
             s = sw[i] if sw != NULL else 1.0
-            if loss == LOGISTIC:
-                l = L[r]
+            if loss == SQUARED:
+                l = loss_and_dz(loss, Z + r, 1, y[i], DZ + r)
             else:
-                l = loss_and_dz(loss, Z + r * K, K, y[i], DZ + r * K)
+                l = L[r]
             loss_sum += s * l
             weights += s
             for k in range(K):
-                DZ[r * K + k] *= s
-                Gb[k] += DZ[r * K + k]
+                DZ[k * BLOCK_ROWS + r] *= s
+                Gb[k] += DZ[k * BLOCK_ROWS + r]
         for k in range(K):
             r = 0
             while indptr == NULL and r + 4 <= nb:
-                c4[0], c4[1] = DZ[r * K + k], DZ[(r + 1) * K + k]
-                c4[2], c4[3] = DZ[(r + 2) * K + k], DZ[(r + 3) * K + k]
+                c4[0], c4[1] = DZ[k * BLOCK_ROWS + r], DZ[k * BLOCK_ROWS + r + 1]
+                c4[2], c4[3] = DZ[k * BLOCK_ROWS + r + 2], DZ[k * BLOCK_ROWS + r + 3]
                 if floating is double:
                     fastgd_acc4_d(c4, row_at(data, order, p + r, d),
                                   row_at(data, order, p + r + 1, d),
@@ -265,7 +273,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
                 r += 4
             while r < nb:
                 locate(order, indices, indptr, p + r, d, &start, &m, &idx)
-                row_axpy(DZ[r * K + k], data + start, idx, m, G + k * d)
+                row_axpy(DZ[k * BLOCK_ROWS + r], data + start, idx, m, G + k * d)
                 r += 1
         p += nb
     sw_sum[0] += weights

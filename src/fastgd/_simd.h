@@ -249,16 +249,19 @@ FASTGD_INLINE fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
     return (fastgd_v4d)(((fastgd_v4i)(e * s) & neg) | ((fastgd_v4i)s & ~neg));
 }
 
-/* log1p(e) for e in [0, 1], four lanes: u = 1 + e is m 2^k with m in
+/* log x for positive normal x, four lanes: x is m 2^k with m in
  * [sqrt(1/2), sqrt(2)], log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| < 0.172,
- * by its series to f^23 (truncation below 1e-17), and (e - (u - 1)) / u
- * restores what rounding 1 + e lost.  Within a few ulp of libm's log1p. */
-FASTGD_INLINE fastgd_v4d fastgd_log1p_unit4(fastgd_v4d e)
+ * by its series to f^23 (truncation below 1e-17); within a few ulp of libm. */
+FASTGD_INLINE fastgd_v4d fastgd_log4(fastgd_v4d x)
 {
-    fastgd_v4d u = FASTGD_SPLAT(1.0) + e;
-    fastgd_v4i big = u > FASTGD_SPLAT(1.4142135623730951);
-    fastgd_v4d k = (fastgd_v4d)((fastgd_v4i)FASTGD_SPLAT(1.0) & big);
-    fastgd_v4d m = u - FASTGD_SPLAT(0.5) * u * k;                /* u or u / 2, exactly */
+    const fastgd_v4d shifter = FASTGD_SPLAT(6755399441055744.0);   /* 1.5 * 2^52 */
+    fastgd_v4i bits = (fastgd_v4i)x;
+    fastgd_v4i k = (bits >> 52) - 1023;                          /* x >= 0: no sign bit */
+    fastgd_v4d m = (fastgd_v4d)((bits & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL);
+    fastgd_v4i big = m > FASTGD_SPLAT(1.4142135623730951);
+    m = m - FASTGD_SPLAT(0.5) * m * (fastgd_v4d)((fastgd_v4i)FASTGD_SPLAT(1.0) & big);
+    k = k - big;                                                 /* big is -1 where set */
+    fastgd_v4d kd = (fastgd_v4d)((fastgd_v4i)shifter + k) - shifter;
     fastgd_v4d f = (m - FASTGD_SPLAT(1.0)) / (m + FASTGD_SPLAT(1.0));
     fastgd_v4d f2 = f * f;
     fastgd_v4d q = FASTGD_SPLAT(1.0 / 23.0);
@@ -272,11 +275,18 @@ FASTGD_INLINE fastgd_v4d fastgd_log1p_unit4(fastgd_v4d e)
     q = q * f2 + FASTGD_SPLAT(1.0 / 7.0);
     q = q * f2 + FASTGD_SPLAT(1.0 / 5.0);
     q = q * f2 + FASTGD_SPLAT(1.0 / 3.0);
-    /* log u = k ln2 + 2 f (1 + f2 q), ln 2 split so k ln2_hi is exact */
-    fastgd_v4d log_u = k * FASTGD_SPLAT(6.93147180369123816490e-01)
-                       + (FASTGD_SPLAT(2.0) * f + FASTGD_SPLAT(2.0) * f * (f2 * q)
-                          + k * FASTGD_SPLAT(1.90821492927058770002e-10));
-    return log_u + (e - (u - FASTGD_SPLAT(1.0))) / u;
+    /* k ln2 + 2 f (1 + f2 q), ln 2 split so k ln2_hi is exact */
+    return kd * FASTGD_SPLAT(6.93147180369123816490e-01)
+           + (FASTGD_SPLAT(2.0) * f + FASTGD_SPLAT(2.0) * f * (f2 * q)
+              + kd * FASTGD_SPLAT(1.90821492927058770002e-10));
+}
+
+/* log1p(e) for e in [0, 1]: log(1 + e), and (e - (u - 1)) / u restores what
+ * rounding u = 1 + e lost.  Within a few ulp of libm's log1p. */
+FASTGD_INLINE fastgd_v4d fastgd_log1p_unit4(fastgd_v4d e)
+{
+    fastgd_v4d u = FASTGD_SPLAT(1.0) + e;
+    return fastgd_log4(u) + (e - (u - FASTGD_SPLAT(1.0))) / u;
 }
 
 /* The logistic loss of four outputs v with targets t and its derivative:
@@ -320,6 +330,45 @@ FASTGD_CLONES static void fastgd_logistic_d(const double *restrict z, const doub
         for (j = 0; i + j < n; j++) {
             loss[i + j] = ll[j];
             dz[i + j] = dd[j];
+        }
+    }
+}
+
+/* The softmax losses of n samples of K outputs and their derivatives:
+ * loss = log sum_k exp(z_k) - z_y, dz_k = softmax(z)_k - [k == y], the
+ * formulas of _loss.pxd's softmax and loss_and_dz (the maximum subtracted
+ * first).  Four samples a lane each: z and dz are (K, ld), column i holding
+ * sample i; y holds the class indices as doubles.  ld, and the room in z,
+ * dz, y and loss, must reach n rounded up to a multiple of four (the lanes
+ * past n are computed on whatever is there, and not stored). */
+FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const double *restrict y,
+                                           double *restrict loss, double *restrict dz,
+                                           ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
+{
+    ptrdiff_t i, j, k, label;
+    fastgd_v4d zmax, v, e, total, lse;
+    fastgd_v4i gt;
+    for (i = 0; i < n; i += 4) {
+        zmax = fastgd_load4_d(z + i);
+        for (k = 1; k < K; k++) {
+            v = fastgd_load4_d(z + k * ld + i);
+            gt = v > zmax;
+            zmax = (fastgd_v4d)(((fastgd_v4i)v & gt) | ((fastgd_v4i)zmax & ~gt));
+        }
+        total = FASTGD_SPLAT(0.0);
+        for (k = 0; k < K; k++) {
+            /* z_k - max <= 0, so exp(-|.|) is its exp */
+            e = fastgd_exp_neg_abs4(fastgd_load4_d(z + k * ld + i) - zmax);
+            fastgd_store4_d(dz + k * ld + i, e);
+            total += e;
+        }
+        lse = zmax + fastgd_log4(total);
+        for (k = 0; k < K; k++)
+            fastgd_store4_d(dz + k * ld + i, fastgd_load4_d(dz + k * ld + i) / total);
+        for (j = 0; j < 4 && i + j < n; j++) {
+            label = (ptrdiff_t)y[i + j];
+            loss[i + j] = lse[j] - z[label * ld + i + j];
+            dz[label * ld + i + j] -= 1.0;
         }
     }
 }
@@ -375,6 +424,28 @@ static void NAME(T *z, const T *b, ptrdiff_t rows, ptrdiff_t cols)              
 }
 FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_d, double)
 FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_f, float)
+
+static void fastgd_softmax_d(const double *z, const double *y, double *loss, double *dz,
+                             ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
+{
+    ptrdiff_t i, k, label;
+    for (i = 0; i < n; i++) {
+        double zmax = z[i], total = 0.0, e;
+        for (k = 1; k < K; k++)
+            if (z[k * ld + i] > zmax)
+                zmax = z[k * ld + i];
+        for (k = 0; k < K; k++) {
+            e = exp(z[k * ld + i] - zmax);
+            dz[k * ld + i] = e;
+            total += e;
+        }
+        for (k = 0; k < K; k++)
+            dz[k * ld + i] /= total;
+        label = (ptrdiff_t)y[i];
+        loss[i] = (zmax + log(total)) - z[label * ld + i];
+        dz[label * ld + i] -= 1.0;
+    }
+}
 
 static void fastgd_logistic_d(const double *z, const double *y, double *loss, double *dz,
                               ptrdiff_t n)
