@@ -212,6 +212,17 @@ FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
  * below 1e-307).  Written with GCC vector extensions, so each target_clones
  * clone uses its own registers; other compilers get scalar loops. */
 #if defined(__GNUC__) || defined(__clang__)
+/* c[0] x^(n-1) + ... + c[n-1], by Horner's rule (n is a constant where it
+ * is called: the loop unrolls) */
+FASTGD_INLINE fastgd_v4d fastgd_horner4(fastgd_v4d x, const double *c, int n)
+{
+    fastgd_v4d p = FASTGD_SPLAT(c[0]);
+    int i;
+    for (i = 1; i < n; i++)
+        p = p * x + FASTGD_SPLAT(c[i]);
+    return p;
+}
+
 FASTGD_INLINE fastgd_v4d fastgd_exp_neg_abs4(fastgd_v4d v)
 {
     const fastgd_v4d shifter = FASTGD_SPLAT(6755399441055744.0);   /* 1.5 * 2^52 */
@@ -222,20 +233,11 @@ FASTGD_INLINE fastgd_v4d fastgd_exp_neg_abs4(fastgd_v4d v)
     fastgd_v4d k = t - shifter;
     fastgd_v4d r = (x - k * FASTGD_SPLAT(6.93147180369123816490e-01))
                    - k * FASTGD_SPLAT(1.90821492927058770002e-10);
-    fastgd_v4d p = FASTGD_SPLAT(1.0 / 6227020800.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 479001600.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 39916800.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 3628800.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 362880.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 40320.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 5040.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 720.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 120.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 24.0);
-    p = p * r + FASTGD_SPLAT(1.0 / 6.0);
-    p = p * r + FASTGD_SPLAT(0.5);
-    p = p * r + FASTGD_SPLAT(1.0);
-    p = p * r + FASTGD_SPLAT(1.0);
+    static const double taylor[14] = {
+        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+        1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0,
+        1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0};                 /* 1/13! .. 1/0! */
+    fastgd_v4d p = fastgd_horner4(r, taylor, 14);
     fastgd_v4i bits = ((fastgd_v4i)t - (fastgd_v4i)shifter + 1023) << 52;
     return (fastgd_v4d)((fastgd_v4i)(p * (fastgd_v4d)bits) & ~low);
 }
@@ -264,17 +266,10 @@ FASTGD_INLINE fastgd_v4d fastgd_log4(fastgd_v4d x)
     fastgd_v4d kd = (fastgd_v4d)((fastgd_v4i)shifter + k) - shifter;
     fastgd_v4d f = (m - FASTGD_SPLAT(1.0)) / (m + FASTGD_SPLAT(1.0));
     fastgd_v4d f2 = f * f;
-    fastgd_v4d q = FASTGD_SPLAT(1.0 / 23.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 21.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 19.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 17.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 15.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 13.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 11.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 9.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 7.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 5.0);
-    q = q * f2 + FASTGD_SPLAT(1.0 / 3.0);
+    static const double atanh_series[11] = {
+        1.0 / 23.0, 1.0 / 21.0, 1.0 / 19.0, 1.0 / 17.0, 1.0 / 15.0, 1.0 / 13.0,
+        1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0};
+    fastgd_v4d q = fastgd_horner4(f2, atanh_series, 11);
     /* k ln2 + 2 f (1 + f2 q), ln 2 split so k ln2_hi is exact */
     return kd * FASTGD_SPLAT(6.93147180369123816490e-01)
            + (FASTGD_SPLAT(2.0) * f + FASTGD_SPLAT(2.0) * f * (f2 * q)
