@@ -305,7 +305,11 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     as a float64 copy, so that a row's dot product converts only the row.
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
-    cdef Py_ssize_t width = K * d + K + scratch_size(K) + 2
+    # a chunk's buffer, rounded up to whole 64-byte lines and one line more:
+    # two threads then never write to one cache line (unpadded, the losses
+    # one thread writes for every block sat beside the first gradient
+    # entries the next thread writes for every four rows)
+    cdef Py_ssize_t width = (K * d + K + scratch_size(K) + 2 + 7) // 8 * 8 + 8
     cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
     cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
