@@ -969,3 +969,23 @@ def test_softmax_block_losses_match_libm(n_samples, n_classes):
     np.testing.assert_allclose(g_coef, g_ref, rtol=1e-13, atol=1e-300)
     # each intercept gradient is a mean of terms in [-1, 1] that may cancel
     np.testing.assert_allclose(g_int, gb_ref, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "softmax"])
+@pytest.mark.parametrize("n_samples", [1, 5, 40])
+def test_block_losses_report_an_overflowed_output(loss, n_samples):
+    # finite X and coef whose product overflows to inf - inf = NaN in one
+    # output (for softmax not the first class, so its maximum stays finite):
+    # the vectorized losses must come out non-finite, not a finite number
+    # over NaN derivatives (the objective is what callers check)
+    K = 3 if loss == "softmax" else 1
+    # (the penalty's |coef|^2 stays finite, so only the loss can be NaN; 16
+    # features put the two infinite terms in different partial sums)
+    X = np.ones((n_samples, 16))
+    X[-1] = 1e160
+    coef = np.zeros((K, 16))
+    coef[K - 1, :2] = [1e153, -1e153]
+    y = np.zeros(n_samples)
+    g_coef, g_int = np.empty_like(coef), np.empty(K)
+    J = kernels.loss_gradient(X, y, coef, np.zeros(K), g_coef, g_int, loss=loss)
+    assert not np.isfinite(J)

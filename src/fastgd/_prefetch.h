@@ -5,9 +5,10 @@
  * run ahead far enough for the hardware prefetcher (measured: 14.6 -> 11.4 ms
  * for a 200,000 x 100 float64 epoch).
  *
- * fastgd_prefetch asks for the lines in L1; fastgd_prefetch_l2 only in L2,
- * which lets more requests be in flight at once (a 100-feature float64 row is
- * 13 lines): the dense loops use it, further ahead.
+ * fastgd_prefetch asks for the lines in L1; fastgd_prefetch_l2 only in the
+ * outer caches (prefetcht2: L2 and beyond on the x86 machines measured), not
+ * L1, which lets more requests be in flight at once (a 100-feature float64
+ * row is 13 lines): the fast dense loops use it, further ahead.
  *
  * The prefetch is a volatile asm statement where we know the instruction:
  * GCC's interprocedural pure/const analysis counts __builtin_prefetch as free

@@ -1,5 +1,6 @@
-/* Dense row primitives of the linear kernels, written so that a compiler
- * vectorizes them with portable flags: several independent accumulators
+/* Dense row primitives of the linear kernels and the vectorized losses,
+ * written with GCC vector extensions (four doubles a vector) or as loops a
+ * compiler vectorizes, with portable flags: several independent accumulators
  * (a reduction in one accumulator cannot be reordered without -ffast-math)
  * and restrict-qualified pointers (no aliasing checks in the loop).
  *
@@ -253,7 +254,8 @@ FASTGD_INLINE fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
 
 /* log x for positive normal x, four lanes: x is m 2^k with m in
  * [sqrt(1/2), sqrt(2)], log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| < 0.172,
- * by its series to f^23 (truncation below 1e-17); within a few ulp of libm. */
+ * by its series to f^23 (truncation below 1e-17); within a few ulp of libm.
+ * A NaN stays NaN (its bits would otherwise read as some finite m 2^k). */
 FASTGD_INLINE fastgd_v4d fastgd_log4(fastgd_v4d x)
 {
     const fastgd_v4d shifter = FASTGD_SPLAT(6755399441055744.0);   /* 1.5 * 2^52 */
@@ -271,9 +273,11 @@ FASTGD_INLINE fastgd_v4d fastgd_log4(fastgd_v4d x)
         1.0 / 11.0, 1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0};
     fastgd_v4d q = fastgd_horner4(f2, atanh_series, 11);
     /* k ln2 + 2 f (1 + f2 q), ln 2 split so k ln2_hi is exact */
-    return kd * FASTGD_SPLAT(6.93147180369123816490e-01)
-           + (FASTGD_SPLAT(2.0) * f + FASTGD_SPLAT(2.0) * f * (f2 * q)
-              + kd * FASTGD_SPLAT(1.90821492927058770002e-10));
+    fastgd_v4d result = kd * FASTGD_SPLAT(6.93147180369123816490e-01)
+                        + (FASTGD_SPLAT(2.0) * f + FASTGD_SPLAT(2.0) * f * (f2 * q)
+                           + kd * FASTGD_SPLAT(1.90821492927058770002e-10));
+    fastgd_v4i number = x == x;
+    return (fastgd_v4d)(((fastgd_v4i)result & number) | ((fastgd_v4i)x & ~number));
 }
 
 /* log1p(e) for e in [0, 1]: log(1 + e), and (e - (u - 1)) / u restores what

@@ -279,7 +279,7 @@ def shuffled_order(n_samples, random_state=None):
     Examples
     --------
     >>> from fastgd import kernels
-    >>> sorted(kernels.shuffled_order(5, random_state=0))
+    >>> sorted(kernels.shuffled_order(5, random_state=0).tolist())
     [0, 1, 2, 3, 4]
     """
     n_samples = check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
