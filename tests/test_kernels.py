@@ -772,22 +772,29 @@ def test_divergence_at_the_last_step_raises():
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("batch_size", [1, 2])
-def test_nan_in_a_late_row_is_reported_with_the_parameters_of_that_step(sparse, batch_size, rng):
-    # the loop meets row 7 at step 7 (batch_size 1) or 4 (batch_size 2); the
-    # parameters are those after the steps before it, as the docstring says
-    p = make_problem("logistic", 8, 3, rng=rng)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_samples", [8, 45])
+def test_nan_in_a_late_row_is_reported_with_the_parameters_of_that_step(sparse, batch_size,
+                                                                        dtype, n_samples, rng):
+    # the loop meets the last row at the last step; the parameters are those
+    # after the steps before it, as the docstring says (float32 per-sample:
+    # the float64 working copy is rounded back on the way out; 45 rows: a
+    # full group of deferred logistic losses is summed before the break)
+    p = make_problem("logistic", n_samples, 3, rng=rng, dtype=dtype)
     X = p.X.copy()
-    X[7, 1] = np.nan
+    X[-1, 1] = np.nan
     coef, intercept = p.coef.copy(), p.intercept.copy()
     with pytest.raises(ValueError, match="X contains NaN"):
         kernels.epoch(sp.csr_matrix(X) if sparse else X, p.y, coef, intercept, loss="logistic",
                       learning_rate=0.1, alpha=0.1, batch_size=batch_size)
-    rows_before = 7 if batch_size == 1 else 6
+    rows_before = (n_samples - 1) // batch_size * batch_size
     _, want_coef, want_int, *_ = reference.epoch(
         X, p.y, p.coef, p.intercept, make_rule("sgd", 0.1), loss="logistic", alpha=0.1,
         batch_size=batch_size, order=np.arange(rows_before))
-    assert_params_close(coef, want_coef, RTOL64, "coef")
-    assert_params_close(intercept, want_int, RTOL64, "intercept")
+    rtol = RTOL64 if dtype == np.float64 else RTOL32
+    assert coef.dtype == dtype and intercept.dtype == dtype
+    assert_params_close(coef, want_coef, rtol, "coef")
+    assert_params_close(intercept, want_int, rtol, "intercept")
 
 
 @pytest.mark.parametrize("function", ["loss_gradient", "epoch"])
@@ -925,15 +932,17 @@ def test_logistic_sgd_epoch_objective_with_deferred_losses(n_samples, rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("n_samples, n_features", [(32, 1), (33, 5), (67, 17), (130, 3)])
+@pytest.mark.parametrize("n_jobs", [1, 2])
 def test_loss_gradient_blocks_of_rows_match_reference(loss, dtype, sparse, n_samples,
-                                                      n_features, rng):
+                                                      n_features, n_jobs, rng):
     # the gradient goes through rows in blocks of 32, four rows at a time
-    # into G: full and partial blocks, groups of four and their remainders
+    # into G: full and partial blocks, groups of four and their remainders,
+    # in one chunk or two (each with its own padded buffer)
     p = make_problem(loss, n_samples, n_features, rng=rng, dtype=dtype, weighted=True,
                      sparse=sparse)
     p64 = _as_dtype(p, np.float64) if dtype == np.float32 else p
-    assert_within(call_loss_gradient(p, alpha=0.1), reference_loss_gradient(p64, 0.1),
-                  rounding_scales(p64, 0.1), RTOL64)
+    assert_within(call_loss_gradient(p, alpha=0.1, n_jobs=n_jobs),
+                  reference_loss_gradient(p64, 0.1), rounding_scales(p64, 0.1), RTOL64)
 
 
 @pytest.mark.parametrize("loss", LOSSES)
