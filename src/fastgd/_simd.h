@@ -8,7 +8,9 @@
  * (target_clones, dispatched on the ISA level the CPU reports, not its model
  * name, so virtual machines qualify), and the loader picks the clone:
  * the default build stays portable (no -march flag) and still uses the wide
- * registers where they exist.  Define FASTGD_NO_CLONES to build one version.
+ * registers where they exist.  Define FASTGD_NO_CLONES to build one version,
+ * FASTGD_SCALAR to build the scalar loops compilers without vector extensions
+ * get (tests/test_simd_builds.py builds all three and checks them).
  *
  * Dot products accumulate in double also for float32 data.
  */
@@ -23,7 +25,7 @@
 #define FASTGD_CLONES
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
 #include <string.h>
 typedef double fastgd_v4d __attribute__((vector_size(32)));
 typedef long long fastgd_v4i __attribute__((vector_size(32)));
@@ -212,7 +214,7 @@ FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
  * -708, where 2^k would leave the normal range, e is 0 (the true value is
  * below 1e-307).  Written with GCC vector extensions, so each target_clones
  * clone uses its own registers; other compilers get scalar loops. */
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
 /* c[0] x^(n-1) + ... + c[n-1], by Horner's rule (n is a constant where it
  * is called: the loop unrolls) */
 FASTGD_INLINE fastgd_v4d fastgd_horner4(fastgd_v4d x, const double *c, int n)

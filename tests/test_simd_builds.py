@@ -1,0 +1,184 @@
+"""The row primitives and vectorized losses of ``_simd.h`` in every build.
+
+The extension modules are built one way on a given machine: here the
+x86-64-v3 clones run, the baseline clones and the scalar loops (what a
+compiler without GCC vector extensions gets) never do.  This test compiles
+a small C program against the installed header three ways (as shipped,
+``-DFASTGD_NO_CLONES``: the baseline code only, ``-DFASTGD_SCALAR``: the
+scalar loops) and checks every function against plain loops in long double
+and libm, for every row length up to 41 (each remainder of the loops of 16
+and 4 lanes) and outputs from 0 past the -708 cut of the exponential.
+"""
+import os
+import shutil
+import subprocess
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import fastgd
+
+HARNESS = textwrap.dedent(r"""
+    #include <math.h>
+    #include <stdio.h>
+    #include <string.h>
+    #include "_simd.h"
+
+    static unsigned long long state = 88172645463325252ULL;
+    static double uniform(void)     /* xorshift64 in [-1, 1) */
+    {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+        return (double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+    }
+    static int failures = 0;
+    static void check(const char *what, int m, double got, long double want, long double scale)
+    {
+        long double err = fabsl((long double)got - want) / (scale > 0 ? scale : 1.0L);
+        if (!(err <= 1e-13L)) {
+            printf("FAIL %s m=%d got %.17g want %.17Lg\n", what, m, got, want);
+            failures++;
+        }
+    }
+
+    int main(void)
+    {
+        double xd[41], yd[41], wd[41], w2[41], G0[41], G[41], G2[41], c[4];
+        float xf[41], yf[41], wf[41], rows_f[4][41];
+        double rows_d[4][41];
+        int m, j, r, i, k;
+        for (m = 1; m <= 41; m++) {
+            long double ref = 0, scale = 0, reff = 0, scalef = 0, reffd = 0, scalefd = 0;
+            for (j = 0; j < m; j++) {
+                xd[j] = uniform(); yd[j] = uniform(); wd[j] = uniform();
+                xf[j] = (float)uniform(); yf[j] = (float)uniform(); wf[j] = (float)uniform();
+                ref += (long double)xd[j] * wd[j]; scale += fabsl((long double)xd[j] * wd[j]);
+                reff += (long double)xf[j] * wf[j]; scalef += fabsl((long double)xf[j] * wf[j]);
+                reffd += (long double)xf[j] * wd[j]; scalefd += fabsl((long double)xf[j] * wd[j]);
+            }
+            check("dot_d", m, fastgd_dot_d(xd, wd, m), ref, scale);
+            check("dot_f", m, fastgd_dot_f(xf, wf, m), reff, scalef);
+            check("dot_fd", m, fastgd_dot_fd(xf, wd, m), reffd, scalefd);
+
+            /* w += 0.3 xa, then xb . w */
+            memcpy(w2, wd, sizeof wd);
+            ref = 0; scale = 0;
+            for (j = 0; j < m; j++) {
+                long double wj = (long double)wd[j] + 0.3L * xd[j];
+                ref += (long double)yd[j] * wj; scale += fabsl((long double)yd[j] * wj);
+            }
+            check("axpy_dot_d", m, fastgd_axpy_dot_d(0.3, xd, yd, w2, m), ref, scale);
+            for (j = 0; j < m; j++)
+                check("axpy_dot_d w", m, w2[j], (long double)wd[j] + 0.3L * xd[j], 1.0L);
+            memcpy(w2, wd, sizeof wd);
+            ref = 0; scale = 0;
+            for (j = 0; j < m; j++) {
+                long double wj = (long double)wd[j] + 0.3L * xf[j];
+                ref += (long double)yf[j] * wj; scale += fabsl((long double)yf[j] * wj);
+            }
+            check("axpy_dot_fd", m, fastgd_axpy_dot_fd(0.3, xf, yf, w2, m), ref, scale);
+
+            /* G += c0 x0 + c1 x1 + c2 x2 + c3 x3 */
+            for (r = 0; r < 4; r++) {
+                c[r] = uniform();
+                for (j = 0; j < m; j++) {
+                    rows_d[r][j] = uniform();
+                    rows_f[r][j] = (float)uniform();
+                }
+            }
+            for (j = 0; j < m; j++) G0[j] = G[j] = G2[j] = uniform();
+            fastgd_acc4_d(c, rows_d[0], rows_d[1], rows_d[2], rows_d[3], G, m);
+            fastgd_acc4_f(c, rows_f[0], rows_f[1], rows_f[2], rows_f[3], G2, m);
+            for (j = 0; j < m; j++) {
+                long double want = G0[j], wantf = G0[j];
+                for (r = 0; r < 4; r++) {
+                    want += (long double)c[r] * rows_d[r][j];
+                    wantf += (long double)c[r] * rows_f[r][j];
+                }
+                check("acc4_d", m, G[j], want, 5.0L);
+                check("acc4_f", m, G2[j], wantf, 5.0L);
+            }
+        }
+
+        {   /* logistic losses: 30 outputs in a room of 32 */
+            double z[32], y[32], loss[32], dz[32];
+            const double zs[10] = {0.0, 1e-12, 0.3, 2.5, 20.0, 36.0, 40.0, 700.0, 708.5, 800.0};
+            for (i = 0; i < 32; i++) {
+                z[i] = (i % 2 ? -1.0 : 1.0) * zs[i % 10];
+                y[i] = (double)(i % 3 == 0);
+            }
+            fastgd_logistic_d(z, y, loss, dz, 30);
+            for (i = 0; i < 30; i++) {
+                double e = exp(-fabs(z[i]));
+                double want_dz = (z[i] >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - y[i];
+                double want = (z[i] >= 0 ? z[i] : 0.0) + log1p(e) - y[i] * z[i];
+                check("logistic loss", i, loss[i], want, fabs(want) + 1e-300);
+                check("logistic dz", i, dz[i], want_dz, 1.0L);
+            }
+        }
+
+        {   /* softmax losses: 29 samples of 3 outputs, (3, 32) */
+            double z[3 * 32], y[32], loss[32], dz[3 * 32];
+            const double zs[8] = {0.0, -3.0, 30.0, -30.0, 700.0, -745.0, 0.5, 1e3};
+            for (i = 0; i < 32; i++) {
+                for (k = 0; k < 3; k++)
+                    z[k * 32 + i] = zs[(i + 3 * k) % 8];
+                y[i] = (double)(i % 3);
+            }
+            fastgd_softmax_d(z, y, loss, dz, 29, 3, 32);
+            for (i = 0; i < 29; i++) {
+                double zmax = z[i], total = 0.0;
+                int label = (int)y[i];
+                for (k = 1; k < 3; k++)
+                    if (z[k * 32 + i] > zmax) zmax = z[k * 32 + i];
+                for (k = 0; k < 3; k++)
+                    total += exp(z[k * 32 + i] - zmax);
+                double want = zmax + log(total) - z[label * 32 + i];
+                check("softmax loss", i, loss[i], want, fabs(want) + 1e-300);
+                for (k = 0; k < 3; k++)
+                    check("softmax dz", i, dz[k * 32 + i],
+                          exp(z[k * 32 + i] - zmax) / total - (k == label), 1.0L);
+            }
+        }
+
+        {   /* the network's sigmoid layer: 3 rows of 7 */
+            double zz[21], b[7];
+            for (j = 0; j < 7; j++) b[j] = 10.0 * uniform();
+            for (i = 0; i < 21; i++) zz[i] = 100.0 * uniform();
+            double before[21];
+            memcpy(before, zz, sizeof zz);
+            fastgd_sigmoid_bias_d(zz, b, 3, 7);
+            for (i = 0; i < 21; i++) {
+                double v = before[i] + b[i % 7], e = exp(-fabs(v));
+                check("sigmoid", i, zz[i], v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e), 1.0L);
+            }
+        }
+        printf("failures %d\n", failures);
+        return failures != 0;
+    }
+""")
+
+
+def _compiler():
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    cc = cc.split()
+    return cc if shutil.which(cc[0]) else None
+
+
+@pytest.mark.parametrize("flags", [[], ["-DFASTGD_NO_CLONES"], ["-DFASTGD_SCALAR"]],
+                         ids=["as-shipped", "baseline-only", "scalar"])
+def test_simd_functions_in_every_build(flags, tmp_path):
+    cc = _compiler()
+    if cc is None:
+        pytest.skip("no C compiler")
+    header_dir = Path(fastgd.__file__).resolve().parent
+    assert (header_dir / "_simd.h").exists(), "the header ships with the package"
+    source = tmp_path / "harness.c"
+    source.write_text(HARNESS)
+    program = tmp_path / "harness"
+    build = subprocess.run(cc + ["-O2", *flags, f"-I{header_dir}", str(source), "-o",
+                                 str(program), "-lm"], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    run = subprocess.run([str(program)], capture_output=True, text=True)
+    assert run.returncode == 0 and "failures 0" in run.stdout, run.stdout[-3000:]
