@@ -387,15 +387,12 @@ FASTGD_CLONES static void fastgd_sigmoid_bias_f(float *restrict z, const float *
                                                 ptrdiff_t rows, ptrdiff_t cols)
 {
     ptrdiff_t i, j;
-    fastgd_v4f v, bias;
+    fastgd_v4f v;
     for (i = 0; i < rows; i++) {
         float *zi = z + i * cols;
         for (j = 0; j + 4 <= cols; j += 4) {
-            memcpy(&v, zi + j, sizeof v);
-            memcpy(&bias, b + j, sizeof bias);
             v = __builtin_convertvector(
-                fastgd_sigmoid4(__builtin_convertvector(v, fastgd_v4d)
-                                + __builtin_convertvector(bias, fastgd_v4d)), fastgd_v4f);
+                fastgd_sigmoid4(fastgd_load4_f(zi + j) + fastgd_load4_f(b + j)), fastgd_v4f);
             memcpy(zi + j, &v, sizeof v);
         }
         for (; j < cols; j++)
