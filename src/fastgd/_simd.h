@@ -18,8 +18,12 @@
 #define FASTGD_SIMD_H
 #include <stddef.h>
 
+/* No clones where the build already targets AVX2 (-march=native on such a
+ * machine, say): the x86-64-v3 clone would add nothing, and GCC 12 crashes
+ * (internal compiler error) building it from an AVX-512 base. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && !defined(FASTGD_NO_CLONES) && __GNUC__ >= 11
+    defined(__linux__) && !defined(FASTGD_NO_CLONES) && __GNUC__ >= 11 && \
+    !defined(__AVX2__)
 #define FASTGD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define FASTGD_CLONES
@@ -338,8 +342,9 @@ FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const doubl
                                            ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
 {
     ptrdiff_t i, j, k, label;
-    fastgd_v4d zmax, v, e, total, lse;
+    fastgd_v4d zmax, v, e, total;
     fastgd_v4i gt;
+    double lse[4];
     for (i = 0; i < n; i += 4) {
         zmax = fastgd_load4_d(z + i);
         for (k = 1; k < K; k++) {
@@ -354,7 +359,7 @@ FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const doubl
             fastgd_store4_d(dz + k * ld + i, e);
             total += e;
         }
-        lse = zmax + fastgd_log4(total);
+        fastgd_store4_d(lse, zmax + fastgd_log4(total));
         for (k = 0; k < K; k++)
             fastgd_store4_d(dz + k * ld + i, fastgd_load4_d(dz + k * ld + i) / total);
         for (j = 0; j < 4 && i + j < n; j++) {
