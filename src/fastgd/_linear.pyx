@@ -134,11 +134,19 @@ cdef inline void scale(double* w, Py_ssize_t n, double factor) noexcept nogil:
 
 cdef inline void outputs(const floating* x, const int* idx, Py_ssize_t m,
                          const real_out* W, const real_out* b, Py_ssize_t K,
-                         Py_ssize_t d, double wscale, double* z) noexcept nogil:
-    """z = wscale (W x) + b for the K outputs."""
+                         Py_ssize_t d, double wscale, double* z,
+                         Py_ssize_t stride) noexcept nogil:
+    """z[k stride] = wscale (W x)_k + b_k for the K outputs."""
     cdef Py_ssize_t k
     for k in range(K):
-        z[k] = wscale * row_dot(x, idx, m, W + k * d) + b[k]
+        z[k * stride] = wscale * row_dot(x, idx, m, W + k * d) + b[k]
+
+
+cdef inline void widen(const floating* src, Py_ssize_t n, double* out) noexcept nogil:
+    """out[:n] = src[:n] as float64."""
+    cdef Py_ssize_t j
+    for j in range(n):
+        out[j] = src[j]
 
 
 cdef inline Py_ssize_t locate(const Py_ssize_t* order, const int* indices,
@@ -232,7 +240,10 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     cdef double* DZ = scratch + BLOCK_ROWS * K  # (K, BLOCK_ROWS) s dL/dz
     cdef double* Y = DZ + BLOCK_ROWS * K        # (BLOCK_ROWS,) targets
     cdef double* L = Y + BLOCK_ROWS             # (BLOCK_ROWS,) losses
-    cdef double c4[4]
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
     cdef double s, l, loss_sum = 0.0, weights = 0.0
     p = lo
     while p < hi:
@@ -241,8 +252,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             # the full-batch gradient (no order) reads far ahead
             prefetch_ahead(data, indices, order, indptr, p + r, n, d, order != NULL)
             i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
-            for k in range(K):
-                Z[k * BLOCK_ROWS + r] = row_dot(data + start, idx, m, W + k * d) + b[k]
+            outputs(data + start, idx, m, W, b, K, d, 1.0, Z + r, BLOCK_ROWS)
         if loss != SQUARED:
             for r in range(nb):
                 Y[r] = y[order[p + r] if order != NULL else p + r]
@@ -265,18 +275,13 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
         for k in range(K):
             r = 0
             while indptr == NULL and r + 4 <= nb:
-                c4[0], c4[1] = DZ[k * BLOCK_ROWS + r], DZ[k * BLOCK_ROWS + r + 1]
-                c4[2], c4[3] = DZ[k * BLOCK_ROWS + r + 2], DZ[k * BLOCK_ROWS + r + 3]
+                # this class's s dL/dz of the four rows are contiguous in DZ
+                x0, x1 = row_at(data, order, p + r, d), row_at(data, order, p + r + 1, d)
+                x2, x3 = row_at(data, order, p + r + 2, d), row_at(data, order, p + r + 3, d)
                 if floating is double:
-                    fastgd_acc4_d(c4, row_at(data, order, p + r, d),
-                                  row_at(data, order, p + r + 1, d),
-                                  row_at(data, order, p + r + 2, d),
-                                  row_at(data, order, p + r + 3, d), G + k * d, d)
+                    fastgd_acc4_d(DZ + k * BLOCK_ROWS + r, x0, x1, x2, x3, G + k * d, d)
                 else:
-                    fastgd_acc4_f(c4, row_at(data, order, p + r, d),
-                                  row_at(data, order, p + r + 1, d),
-                                  row_at(data, order, p + r + 2, d),
-                                  row_at(data, order, p + r + 3, d), G + k * d, d)
+                    fastgd_acc4_f(DZ + k * BLOCK_ROWS + r, x0, x1, x2, x3, G + k * d, d)
                 r += 4
             while r < nb:
                 locate(order, indices, indptr, p + r, d, &start, &m, &idx)
@@ -328,10 +333,8 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     try:
         with nogil:
             if floating is float:
-                for j in range(K * d):
-                    Wd[j] = W[j // d, j % d]
-                for j in range(K):
-                    Wd[K * d + j] = b[j]
+                widen(&W[0, 0], K * d, Wd)
+                widen(&b[0], K, Wd + K * d)
             for c in prange(chunks, num_threads=chunks, schedule="static", chunksize=1):
                 part = buf + c * width
                 lo = c * n // chunks
@@ -435,12 +438,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     with nogil:
         if lazy:
             if floating is float:
-                for k in range(KD):
-                    V[k] = Wp[k]
-                for k in range(K):
-                    Vb[k] = bp[k]
+                widen(Wp, KD, V)
+                widen(bp, K, Vb)
             i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
-            outputs(&data[start], idx, m, V, Vb, K, d, wscale, z)
+            outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
             for p in range(n):
                 prefetch_ahead(&data[0], idx_p, order_p, ptr_p, p, n, d, False)
                 s = sw_p[i] if sw_p != NULL else 1.0
@@ -503,7 +504,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 if p + 1 < n:
                     i, start, m, idx = i_next, start_next, m_next, idx_next
                     if not fused:
-                        outputs(&data[start], idx, m, V, Vb, K, d, wscale, z)
+                        outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
             loss_sum += deferred_logistic_losses(Zq, queued)
             if wscale != 1.0:
                 scale(V, KD, wscale)
