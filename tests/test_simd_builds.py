@@ -109,12 +109,17 @@ HARNESS = textwrap.dedent(r"""
                 z[i] = (i % 2 ? -1.0 : 1.0) * zs[i % 10];
                 y[i] = (double)(i % 3 == 0);
             }
+            double e[32], loss_given[32];
+            for (i = 0; i < 32; i++)
+                e[i] = exp(-fabs(z[i]));
             fastgd_logistic_d(z, y, loss, dz, 30);
+            /* the same losses from the exponentials the caller has */
+            fastgd_logistic_loss_d(z, y, e, loss_given, 30);
             for (i = 0; i < 30; i++) {
-                double e = exp(-fabs(z[i]));
-                double want_dz = (z[i] >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - y[i];
-                double want = (z[i] >= 0 ? z[i] : 0.0) + log1p(e) - y[i] * z[i];
+                double want_dz = (z[i] >= 0 ? 1.0 / (1.0 + e[i]) : e[i] / (1.0 + e[i])) - y[i];
+                double want = (z[i] >= 0 ? z[i] : 0.0) + log1p(e[i]) - y[i] * z[i];
                 check("logistic loss", i, loss[i], want, fabs(want) + 1e-300);
+                check("logistic loss given e", i, loss_given[i], want, fabs(want) + 1e-300);
                 check("logistic dz", i, dz[i], want_dz, 1.0L);
             }
         }

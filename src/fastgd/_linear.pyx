@@ -16,12 +16,12 @@ import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport isfinite
+from libc.math cimport exp, fabs, isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport loss_and_dz, sigmoid, SQUARED, LOGISTIC
+from fastgd._loss cimport loss_and_dz, sigmoid_given, SQUARED, LOGISTIC
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd)
@@ -43,6 +43,8 @@ cdef extern from "_simd.h":
                               double* w, Py_ssize_t m) noexcept nogil
     void fastgd_logistic_d(const double* z, const double* y, double* loss, double* dz,
                            Py_ssize_t n) noexcept nogil
+    void fastgd_logistic_loss_d(const double* z, const double* y, const double* e,
+                                double* loss, Py_ssize_t n) noexcept nogil
     void fastgd_softmax_d(const double* z, const double* y, double* loss, double* dz,
                           Py_ssize_t n, Py_ssize_t K, Py_ssize_t ld) noexcept nogil
     void fastgd_acc4_d(const double* c, const double* x0, const double* x1,
@@ -196,13 +198,14 @@ cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
 cdef double deferred_logistic_losses(double* queue, Py_ssize_t count) noexcept nogil:
     """sum_q s_q L_q of the ``count`` queued logistic steps, in step order:
     ``queue`` holds BLOCK_ROWS outputs, then targets, then weights, then
-    room for the losses and for their derivatives (not used)."""
+    their exp(-|z|) (computed by the steps' sigmoids), then room for the
+    losses."""
     cdef Py_ssize_t q
     cdef double total = 0.0
-    cdef double* losses = queue + 3 * BLOCK_ROWS
+    cdef double* losses = queue + 4 * BLOCK_ROWS
     if count == 0:
         return 0.0
-    fastgd_logistic_d(queue, queue + BLOCK_ROWS, losses, losses + BLOCK_ROWS, count)
+    fastgd_logistic_loss_d(queue, queue + BLOCK_ROWS, queue + 3 * BLOCK_ROWS, losses, count)
     for q in range(count):
         total += queue[2 * BLOCK_ROWS + q] * losses[q]
     return total
@@ -422,7 +425,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* V = NULL
     cdef double* Vb = NULL
     cdef double* copy = NULL
-    cdef double s, l, eta, shrink, step, wscale = 1.0, loss_sum = 0.0, weights = 0.0
+    cdef double s, l, e, eta, shrink, step, wscale = 1.0, loss_sum = 0.0, weights = 0.0
     cdef double batch_loss, batch_weights
     cdef int status = STATUS_OK
     if lazy:
@@ -453,8 +456,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                     if not isfinite(z[0]):
                         status = STATUS_NONFINITE
                         break
-                    dz[0] = sigmoid(z[0]) - y[i]
-                    Zq[queued], Zq[BLOCK_ROWS + queued], Zq[2 * BLOCK_ROWS + queued] = z[0], y[i], s
+                    e = exp(-fabs(z[0]))
+                    dz[0] = sigmoid_given(z[0], e) - y[i]
+                    Zq[queued], Zq[BLOCK_ROWS + queued] = z[0], y[i]
+                    Zq[2 * BLOCK_ROWS + queued], Zq[3 * BLOCK_ROWS + queued] = s, e
                     queued += 1
                     if queued == BLOCK_ROWS:
                         loss_sum += deferred_logistic_losses(Zq, queued)

@@ -29,13 +29,16 @@ cdef inline double log1pexp(double z) noexcept nogil:
     return log1p(exp(z))
 
 
+cdef inline double sigmoid_given(double z, double e) noexcept nogil:
+    """sigmoid(z) given e = exp(-|z|): 1 / (1 + e) for z >= 0, e / (1 + e)
+    below, so nothing overflows.  A select, not a branch (GCC emits bit
+    masks): the sign of z is a coin toss the branch predictor loses."""
+    return (1.0 if z >= 0 else e) / (1.0 + e)
+
+
 cdef inline double sigmoid(double z) noexcept nogil:
     """1 / (1 + exp(-z)) without overflow for any finite z."""
-    cdef double e
-    if z >= 0:
-        return 1.0 / (1.0 + exp(-z))
-    e = exp(z)
-    return e / (1.0 + e)
+    return sigmoid_given(z, exp(-fabs(z)))
 
 
 cdef inline double softmax(const floating* z, Py_ssize_t K, floating* p) noexcept nogil:

@@ -297,10 +297,19 @@ FASTGD_INLINE fastgd_v4d fastgd_log1p_unit4(fastgd_v4d e)
 /* The logistic loss of four outputs v with targets t and its derivative:
  * loss = max(z, 0) - y z + log1p(e), dz = sigmoid(z) - y, e = exp(-|z|),
  * the formulas of _loss.pxd's scalar loss_and_dz. */
+/* The logistic loss max(z, 0) - y z + log1p(e) of four outputs v with
+ * targets t, given e = exp(-|v|). */
+FASTGD_INLINE fastgd_v4d fastgd_logistic_loss4(fastgd_v4d v, fastgd_v4d t, fastgd_v4d e)
+{
+    fastgd_v4i neg = v < FASTGD_SPLAT(0.0);
+    fastgd_v4d pos = (fastgd_v4d)((fastgd_v4i)v & ~neg);          /* max(z, 0) */
+    return (pos + fastgd_log1p_unit4(e)) - t * v;
+}
+
 FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *restrict y,
                                     double *restrict loss, double *restrict dz)
 {
-    fastgd_v4d v, t, e, s, pos;
+    fastgd_v4d v, t, e, s;
     fastgd_v4i neg;
     memcpy(&v, z, sizeof v);
     memcpy(&t, y, sizeof t);
@@ -308,8 +317,7 @@ FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *rest
     s = FASTGD_SPLAT(1.0) / (FASTGD_SPLAT(1.0) + e);
     neg = v < FASTGD_SPLAT(0.0);
     s = (fastgd_v4d)(((fastgd_v4i)(e * s) & neg) | ((fastgd_v4i)s & ~neg));
-    pos = (fastgd_v4d)((fastgd_v4i)v & ~neg);                     /* max(z, 0) */
-    v = (pos + fastgd_log1p_unit4(e)) - t * v;
+    v = fastgd_logistic_loss4(v, t, e);
     s = s - t;
     memcpy(loss, &v, sizeof v);
     memcpy(dz, &s, sizeof s);
@@ -328,6 +336,23 @@ FASTGD_CLONES static void fastgd_logistic_d(const double *restrict z, const doub
     ptrdiff_t i;
     for (i = 0; i < n; i += 4)
         fastgd_logistic4(z + i, y + i, loss + i, dz + i);
+}
+
+/* The logistic losses of n outputs z with targets y, given e = exp(-|z|)
+ * (the per-sample loop has it from the step's sigmoid): only the log1p is
+ * left to compute.  Whole groups of four, as fastgd_logistic_d. */
+FASTGD_CLONES static void fastgd_logistic_loss_d(const double *restrict z,
+                                                 const double *restrict y,
+                                                 const double *restrict e,
+                                                 double *restrict loss, ptrdiff_t n)
+{
+    fastgd_v4d v;
+    ptrdiff_t i;
+    for (i = 0; i < n; i += 4) {
+        v = fastgd_logistic_loss4(fastgd_load4_d(z + i), fastgd_load4_d(y + i),
+                                  fastgd_load4_d(e + i));
+        fastgd_store4_d(loss + i, v);
+    }
 }
 
 /* The softmax losses of n samples of K outputs and their derivatives:
@@ -439,6 +464,14 @@ static void fastgd_softmax_d(const double *z, const double *y, double *loss, dou
         loss[i] = (zmax + log(total)) - z[label * ld + i];
         dz[label * ld + i] -= 1.0;
     }
+}
+
+static void fastgd_logistic_loss_d(const double *z, const double *y, const double *e,
+                                   double *loss, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    for (i = 0; i < n; i++)
+        loss[i] = ((z[i] >= 0 ? z[i] : 0.0) + log1p(e[i])) - y[i] * z[i];
 }
 
 static void fastgd_logistic_d(const double *z, const double *y, double *loss, double *dz,
