@@ -37,15 +37,24 @@ def log(message):
 # spinning for a while after a call (and so may OpenMP's): without a pause
 # the contender timed next shares its cores with the last one's idle threads.
 SETTLE_SECONDS = 0.3
+# Seconds of untimed runs before the timed ones (at least one run).  One
+# warm-up run was not enough on this virtual machine: after the pause an idle
+# core wakes slowly, and a two-thread gradient measured 18 ms for its first
+# runs against 12.6 ms once both cores were busy (float32 softmax).
+WARM_SECONDS = 0.25
 
 
 def timings(workload, repeats):
     """Seconds of ``workload.run()`` for each of ``repeats`` runs, after a
-    settling pause and one untimed warm-up; ``reset()`` (untimed) before
-    every run."""
+    settling pause and WARM_SECONDS of untimed warm-up runs; ``reset()``
+    (untimed) before every run."""
     time.sleep(SETTLE_SECONDS)
-    workload.reset()
-    workload.run()
+    warm_until = time.perf_counter() + WARM_SECONDS
+    while True:
+        workload.reset()
+        workload.run()
+        if time.perf_counter() >= warm_until:
+            break
     times = []
     for _ in range(repeats):
         workload.reset()
@@ -125,6 +134,20 @@ class Row:
             met += f"; {'yes' if self._met(extra) else '**no**'}"
         return [self.issue, self.figure, fmt_time(self.fastgd), self.peer,
                 fmt_time(self.peer_time), measured, target, met]
+
+
+def merge_rounds(rounds):
+    """One Row per figure from several rounds of the same figures (lists of
+    Rows in the same order): the median of each time over the rounds.  The
+    rounds are minutes apart, so a slow spell of this shared machine moves one
+    round, not every figure's median."""
+    merged = []
+    for same in zip(*rounds):
+        first = same[0]
+        merged.append(Row(first.issue, first.figure, statistics.median(r.fastgd for r in same),
+                          first.peer, statistics.median(r.peer_time for r in same),
+                          first.kind, first.target, first.extra_targets))
+    return merged
 
 
 def markdown_table(header, rows):
@@ -337,6 +360,10 @@ def parse_args(argv):
                         help="smoke run: scale 0.01 unless --scale is given, 1 repeat, small budgets")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed runs per figure, the median is reported (default 5; 1 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="measure the dense, sparse and adam sections this many times, one "
+                             "after the other, and report each time's median over the rounds "
+                             "(default 3; 1 with --quick)")
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--max-budget", type=int, default=None,
@@ -362,6 +389,10 @@ def parse_args(argv):
         args.repeats = 1 if args.quick else 5
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     if args.model_repeats is None:
         args.model_repeats = 1 if args.quick else 3
     if args.model_repeats < 1:
@@ -395,13 +426,18 @@ def main(argv=None):
 def run(args):
     if args.repeats < 3 and not args.quick:
         log(f"warning: --repeats {args.repeats}: the targets ask for the median of at least 3")
-    rows, notes = [], []
-    if "dense" in args.sections:
-        rows += dense_rows(args.scale, args.repeats)
-    if "sparse" in args.sections:
-        rows += sparse_rows(args.scale, args.repeats)
-    if "adam" in args.sections:
-        rows += adam_rows(args.scale, args.repeats)
+    rounds = []
+    for number in range(args.rounds):
+        log(f"round {number + 1} of {args.rounds}")
+        rows = []
+        if "dense" in args.sections:
+            rows += dense_rows(args.scale, args.repeats)
+        if "sparse" in args.sections:
+            rows += sparse_rows(args.scale, args.repeats)
+        if "adam" in args.sections:
+            rows += adam_rows(args.scale, args.repeats)
+        rounds.append(rows)
+    rows, notes = merge_rounds(rounds), []
     if "model" in args.sections:
         model_rows, text = model_section(args.scale, args.model_repeats, args.max_budget, args.max_seconds)
         rows += model_rows
@@ -410,9 +446,10 @@ def run(args):
     out = ["## fastgd speed: measured against the targets of issues 2, 3 and 4", ""]
     out.append(markdown_table(["machine", ""], W.machine_info()))
     out.append("")
-    out.append(f"Scale {args.scale:g} of the issues' sizes; each time is the median of {args.repeats} "
-               "run(s) after a warm-up (X.sum(): the best). Ratios are fastgd / peer; "
-               "'faster' is peer / fastgd.")
+    out.append(f"Scale {args.scale:g} of the issues' sizes; each time is the median over "
+               f"{args.rounds} round(s) of the round's median of {args.repeats} run(s) after a "
+               "warm-up (X.sum(): of the round's best); a round measures every figure once. "
+               "Ratios are fastgd / peer; 'faster' is peer / fastgd.")
     out.append("")
     out.append(markdown_table(["issue", "figure", "fastgd", "peer", "peer time", "measured",
                                "target", "met"], [row.cells() for row in rows]))
