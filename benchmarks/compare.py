@@ -9,9 +9,12 @@ Usage (from a checkout, after ``python setup.py build_ext --inplace``)::
 
 The table on stdout is ready to paste into the README (progress goes to
 stderr).  Ratios are fastgd's time / the peer's time unless the target says
-"faster" (then the peer's time / fastgd's).  Each timing is the median of
-``--repeats`` runs after one warm-up run (the memory floor X.sum() takes the
-best run); the workloads are those of the pytest-benchmark suites
+"faster" (then the peer's time / fastgd's).  The kernel figures (dense,
+sparse, adam) are timed in ``--rounds`` rounds; in each, a timing is the
+median of ``--repeats`` runs after a pause and WARM_SECONDS of warm-up runs
+(the memory floor X.sum() takes the best run), and the table shows each
+timing's median over the rounds.  Time to a good model is measured once.  The
+workloads are those of the pytest-benchmark suites
 (``workloads.py``), whose tests also check that the implementations agree.
 """
 import argparse
@@ -142,8 +145,10 @@ def merge_rounds(rounds):
     rounds are minutes apart, so a slow spell of this shared machine moves one
     round, not every figure's median."""
     merged = []
-    for same in zip(*rounds):
+    for same in zip(*rounds, strict=True):
         first = same[0]
+        if any(r.figure != first.figure or r.peer != first.peer for r in same):
+            raise RuntimeError(f"rounds measured different figures: {[r.figure for r in same]}")
         merged.append(Row(first.issue, first.figure, statistics.median(r.fastgd for r in same),
                           first.peer, statistics.median(r.peer_time for r in same),
                           first.kind, first.target, first.extra_targets))
@@ -357,7 +362,8 @@ def parse_args(argv):
     parser.add_argument("--scale", default=None,
                         help="multiply every size by this (default: $FASTGD_BENCH_SCALE or 1.0)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: scale 0.01 unless --scale is given, 1 repeat, small budgets")
+                        help="smoke run: scale 0.01 unless --scale is given, 1 round of 1 repeat, "
+                             "small budgets")
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed runs per figure, the median is reported (default 5; 1 with --quick)")
     parser.add_argument("--rounds", type=int, default=None,
@@ -427,7 +433,8 @@ def run(args):
     if args.repeats < 3 and not args.quick:
         log(f"warning: --repeats {args.repeats}: the targets ask for the median of at least 3")
     rounds = []
-    for number in range(args.rounds):
+    kernel_sections = [s for s in args.sections if s != "model"]
+    for number in range(args.rounds if kernel_sections else 0):
         log(f"round {number + 1} of {args.rounds}")
         rows = []
         if "dense" in args.sections:
@@ -437,7 +444,7 @@ def run(args):
         if "adam" in args.sections:
             rows += adam_rows(args.scale, args.repeats)
         rounds.append(rows)
-    rows, notes = merge_rounds(rounds), []
+    rows, notes = (merge_rounds(rounds) if rounds else []), []
     if "model" in args.sections:
         model_rows, text = model_section(args.scale, args.model_repeats, args.max_budget, args.max_seconds)
         rows += model_rows
@@ -446,9 +453,10 @@ def run(args):
     out = ["## fastgd speed: measured against the targets of issues 2, 3 and 4", ""]
     out.append(markdown_table(["machine", ""], W.machine_info()))
     out.append("")
-    out.append(f"Scale {args.scale:g} of the issues' sizes; each time is the median over "
+    out.append(f"Scale {args.scale:g} of the issues' sizes; each kernel time is the median over "
                f"{args.rounds} round(s) of the round's median of {args.repeats} run(s) after a "
-               "warm-up (X.sum(): of the round's best); a round measures every figure once. "
+               "warm-up (X.sum(): of the round's best); a round measures every kernel figure "
+               "once; time to a good model is measured once. "
                "Ratios are fastgd / peer; 'faster' is peer / fastgd.")
     out.append("")
     out.append(markdown_table(["issue", "figure", "fastgd", "peer", "peer time", "measured",

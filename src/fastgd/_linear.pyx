@@ -67,6 +67,8 @@ ctypedef fused real_out:
 # in a shuffled order, each step long enough to cover the latency, go to L1
 # from 4 rows ahead only (per-sample momentum steps measured 10% slower with
 # the far prefetch); sequential mini-batch steps prefetch as the fast loops.
+# Per-sample plain SGD over CSR rows in a shuffled order also requests each
+# row's indptr entries and target from 16 rows ahead (see prefetch_ahead).
 DEF FAR_PREFETCH_AHEAD = 16
 DEF NEAR_PREFETCH_AHEAD = 4
 # Dense rows per block of the full-batch gradient: 32 rows of 100 float64
@@ -174,12 +176,15 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
     without, to L2 from FAR_PREFETCH_AHEAD ahead in any order and, in
     sequence, to L1 from NEAR_PREFETCH_AHEAD ahead too.  A CSR row (its
     values and its column indices): to L1 from NEAR_PREFETCH_AHEAD ahead,
-    in any order; in a shuffled order, its indptr entries and its target
-    first, from FAR_PREFETCH_AHEAD ahead: where a row starts is itself a
+    in any order; without ``near`` in a shuffled order (per-sample plain
+    SGD), its indptr entries and its target first, from FAR_PREFETCH_AHEAD
+    ahead: where a row starts is itself a
     random read, and the row's prefetch waited for it (a shuffled
     100,000 x 100,000 CSR epoch, 50 non-zeros a row: 20.2 -> 17.9 ms, median
-    of 9 A/B pairs; the target's: 16.6 -> 15.7 ms, 6 of 6 pairs faster; for
-    dense rows the target's prefetch made logistic epochs 8% slower)."""
+    of 9 A/B pairs; adding the target's, in a later and quieter spell of
+    the machine: 16.6 -> 15.7 ms, 6 of 6 pairs faster; for dense rows the
+    target's prefetch made logistic epochs 8% slower).  Mini-batch and
+    stateful-rule steps (``near``) were not measured with it and go without."""
     cdef Py_ssize_t k, nnz
     if indptr == NULL:
         if p + NEAR_PREFETCH_AHEAD < n and (order != NULL) == near:
@@ -189,7 +194,7 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
             k = order[p + FAR_PREFETCH_AHEAD] if order != NULL else p + FAR_PREFETCH_AHEAD
             fastgd_prefetch_l2(data + k * d, d * sizeof(floating))
     elif p + NEAR_PREFETCH_AHEAD < n:
-        if order != NULL and p + FAR_PREFETCH_AHEAD < n:
+        if order != NULL and not near and p + FAR_PREFETCH_AHEAD < n:
             fastgd_prefetch(indptr + order[p + FAR_PREFETCH_AHEAD], 2 * sizeof(int))
             fastgd_prefetch(y + order[p + FAR_PREFETCH_AHEAD], sizeof(floating))
         k = order[p + NEAR_PREFETCH_AHEAD] if order != NULL else p + NEAR_PREFETCH_AHEAD
@@ -424,8 +429,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* Gb = G + KD
     cdef double* z = Gb + K
     cdef double* dz = z + K
-    # the per-sample logistic loop's last outputs, targets and weights, whose
-    # losses are summed BLOCK_ROWS at a time (see deferred_logistic_losses)
+    # the per-sample logistic loop's last outputs, targets, weights and
+    # exp(-|z|), whose losses are summed BLOCK_ROWS at a time (see
+    # deferred_logistic_losses)
     cdef double* Zq = z + scratch_size(K)
     cdef Py_ssize_t queued = 0
     # the lazy loop's float64 weights and intercepts: W and b themselves for

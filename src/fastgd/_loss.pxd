@@ -3,11 +3,12 @@
 
 Every per-sample loop in fastgd (SGD and mini-batch epochs, dense and
 sparse) calls these inline functions, so a loss is defined once.  The
-blocks of rows of the full-batch gradient and mini-batch steps, and the
-deferred loss sums of per-sample logistic epochs, compute the logistic and
-softmax losses four samples at a time with the same formulas
-(``fastgd_logistic_d`` and ``fastgd_softmax_d`` in ``_simd.h``); tests hold
-the two to each other and to the NumPy reference.  A model
+blocks of rows of the full-batch gradient and mini-batch steps compute the
+logistic and softmax losses four samples at a time with the same formulas
+(``fastgd_logistic_d`` and ``fastgd_softmax_d`` in ``_simd.h``), and the
+deferred loss sums of per-sample logistic epochs from the steps' own
+exp(-|z|) (``fastgd_logistic_loss_d``); tests hold them to each other and to
+the NumPy reference.  A model
 has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
 ``loss_and_dz`` returns the loss of one sample and writes dL/dz_k into ``dz``.
 

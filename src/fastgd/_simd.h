@@ -294,9 +294,6 @@ FASTGD_INLINE fastgd_v4d fastgd_log1p_unit4(fastgd_v4d e)
     return fastgd_log4(u) + (e - (u - FASTGD_SPLAT(1.0))) / u;
 }
 
-/* The logistic loss of four outputs v with targets t and its derivative:
- * loss = max(z, 0) - y z + log1p(e), dz = sigmoid(z) - y, e = exp(-|z|),
- * the formulas of _loss.pxd's scalar loss_and_dz. */
 /* The logistic loss max(z, 0) - y z + log1p(e) of four outputs v with
  * targets t, given e = exp(-|v|). */
 FASTGD_INLINE fastgd_v4d fastgd_logistic_loss4(fastgd_v4d v, fastgd_v4d t, fastgd_v4d e)
@@ -306,6 +303,9 @@ FASTGD_INLINE fastgd_v4d fastgd_logistic_loss4(fastgd_v4d v, fastgd_v4d t, fastg
     return (pos + fastgd_log1p_unit4(e)) - t * v;
 }
 
+/* The logistic loss of four outputs z with targets y and its derivative:
+ * loss = max(z, 0) - y z + log1p(e), dz = sigmoid(z) - y, e = exp(-|z|),
+ * the formulas of _loss.pxd's scalar loss_and_dz. */
 FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *restrict y,
                                     double *restrict loss, double *restrict dz)
 {
@@ -340,7 +340,8 @@ FASTGD_CLONES static void fastgd_logistic_d(const double *restrict z, const doub
 
 /* The logistic losses of n outputs z with targets y, given e = exp(-|z|)
  * (the per-sample loop has it from the step's sigmoid): only the log1p is
- * left to compute.  Whole groups of four, as fastgd_logistic_d. */
+ * left to compute.  Whole groups of four, as fastgd_logistic_d: z, y, e and
+ * loss must have room for n rounded up to a multiple of four. */
 FASTGD_CLONES static void fastgd_logistic_loss_d(const double *restrict z,
                                                  const double *restrict y,
                                                  const double *restrict e,
