@@ -43,6 +43,20 @@ HARNESS = textwrap.dedent(r"""
         }
     }
 
+    /* w = wd + 0.3 xa in w2, then xb . w: the value and the updated w, for
+     * double rows (axpy_dot_d) and float rows (axpy_dot_fd) alike */
+    #define CHECK_AXPY_DOT(name, fn, xa, xb) do {                              \
+        memcpy(w2, wd, sizeof wd);                                             \
+        ref = 0; scale = 0;                                                    \
+        for (j = 0; j < m; j++) {                                              \
+            long double wj = (long double)wd[j] + 0.3L * xa[j];                \
+            ref += (long double)xb[j] * wj; scale += fabsl((long double)xb[j] * wj); \
+        }                                                                      \
+        check(name, m, fn(0.3, xa, xb, w2, m), ref, scale);                    \
+        for (j = 0; j < m; j++)                                                \
+            check(name " w", m, w2[j], (long double)wd[j] + 0.3L * xa[j], 1.0L); \
+    } while (0)
+
     int main(void)
     {
         double xd[41], yd[41], wd[41], w2[41], G0[41], G[41], G2[41], c[4];
@@ -62,23 +76,8 @@ HARNESS = textwrap.dedent(r"""
             check("dot_f", m, fastgd_dot_f(xf, wf, m), reff, scalef);
             check("dot_fd", m, fastgd_dot_fd(xf, wd, m), reffd, scalefd);
 
-            /* w += 0.3 xa, then xb . w */
-            memcpy(w2, wd, sizeof wd);
-            ref = 0; scale = 0;
-            for (j = 0; j < m; j++) {
-                long double wj = (long double)wd[j] + 0.3L * xd[j];
-                ref += (long double)yd[j] * wj; scale += fabsl((long double)yd[j] * wj);
-            }
-            check("axpy_dot_d", m, fastgd_axpy_dot_d(0.3, xd, yd, w2, m), ref, scale);
-            for (j = 0; j < m; j++)
-                check("axpy_dot_d w", m, w2[j], (long double)wd[j] + 0.3L * xd[j], 1.0L);
-            memcpy(w2, wd, sizeof wd);
-            ref = 0; scale = 0;
-            for (j = 0; j < m; j++) {
-                long double wj = (long double)wd[j] + 0.3L * xf[j];
-                ref += (long double)yf[j] * wj; scale += fabsl((long double)yf[j] * wj);
-            }
-            check("axpy_dot_fd", m, fastgd_axpy_dot_fd(0.3, xf, yf, w2, m), ref, scale);
+            CHECK_AXPY_DOT("axpy_dot_d", fastgd_axpy_dot_d, xd, yd);
+            CHECK_AXPY_DOT("axpy_dot_fd", fastgd_axpy_dot_fd, xf, yf);
 
             /* G += c0 x0 + c1 x1 + c2 x2 + c3 x3 */
             for (r = 0; r < 4; r++) {

@@ -249,13 +249,18 @@ FASTGD_INLINE fastgd_v4d fastgd_exp_neg_abs4(fastgd_v4d v)
     return (fastgd_v4d)((fastgd_v4i)(p * (fastgd_v4d)bits) & ~low);
 }
 
-/* sigmoid(v) = 1 / (1 + e) for v >= 0, e / (1 + e) below */
-FASTGD_INLINE fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
+/* sigmoid(v) given e = exp(-|v|): 1 / (1 + e) for v >= 0, e / (1 + e)
+ * below (_loss.pxd's sigmoid_given, four lanes) */
+FASTGD_INLINE fastgd_v4d fastgd_sigmoid_given4(fastgd_v4d v, fastgd_v4d e)
 {
-    fastgd_v4d e = fastgd_exp_neg_abs4(v);
     fastgd_v4d s = FASTGD_SPLAT(1.0) / (FASTGD_SPLAT(1.0) + e);
     fastgd_v4i neg = v < FASTGD_SPLAT(0.0);
     return (fastgd_v4d)(((fastgd_v4i)(e * s) & neg) | ((fastgd_v4i)s & ~neg));
+}
+
+FASTGD_INLINE fastgd_v4d fastgd_sigmoid4(fastgd_v4d v)
+{
+    return fastgd_sigmoid_given4(v, fastgd_exp_neg_abs4(v));
 }
 
 /* log x for positive normal x, four lanes: x is m 2^k with m in
@@ -310,13 +315,10 @@ FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *rest
                                     double *restrict loss, double *restrict dz)
 {
     fastgd_v4d v, t, e, s;
-    fastgd_v4i neg;
     memcpy(&v, z, sizeof v);
     memcpy(&t, y, sizeof t);
     e = fastgd_exp_neg_abs4(v);
-    s = FASTGD_SPLAT(1.0) / (FASTGD_SPLAT(1.0) + e);
-    neg = v < FASTGD_SPLAT(0.0);
-    s = (fastgd_v4d)(((fastgd_v4i)(e * s) & neg) | ((fastgd_v4i)s & ~neg));
+    s = fastgd_sigmoid_given4(v, e);
     v = fastgd_logistic_loss4(v, t, e);
     s = s - t;
     memcpy(loss, &v, sizeof v);
@@ -467,12 +469,18 @@ static void fastgd_softmax_d(const double *z, const double *y, double *loss, dou
     }
 }
 
+/* the logistic loss of one output z with target y, given e = exp(-|z|) */
+static inline double fastgd_logistic_loss1(double z, double y, double e)
+{
+    return ((z >= 0 ? z : 0.0) + log1p(e)) - y * z;
+}
+
 static void fastgd_logistic_loss_d(const double *z, const double *y, const double *e,
                                    double *loss, ptrdiff_t n)
 {
     ptrdiff_t i;
     for (i = 0; i < n; i++)
-        loss[i] = ((z[i] >= 0 ? z[i] : 0.0) + log1p(e[i])) - y[i] * z[i];
+        loss[i] = fastgd_logistic_loss1(z[i], y[i], e[i]);
 }
 
 static void fastgd_logistic_d(const double *z, const double *y, double *loss, double *dz,
@@ -482,7 +490,7 @@ static void fastgd_logistic_d(const double *z, const double *y, double *loss, do
     for (i = 0; i < n; i++) {
         double e = exp(-fabs(z[i]));
         dz[i] = (z[i] >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - y[i];
-        loss[i] = ((z[i] >= 0 ? z[i] : 0.0) + log1p(e)) - y[i] * z[i];
+        loss[i] = fastgd_logistic_loss1(z[i], y[i], e);
     }
 }
 #endif
