@@ -473,8 +473,9 @@ def test_lazy_l2_scale_matches_plain_update(lr, alpha, n_samples, sparse, rng):
 
 
 @pytest.mark.parametrize("loss", ["logistic", "softmax"])
-def test_lazy_l2_scale_with_classification_losses(loss, rng):
-    p = make_problem(loss, 300, 4, rng=rng, sparse=True)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lazy_l2_scale_with_classification_losses(loss, sparse, rng):
+    p = make_problem(loss, 300, 4, rng=rng, sparse=sparse)
     rule = make_rule("sgd", 0.4)
     kw = dict(alpha=2.3, batch_size=1)
     got = run_epoch(p, rule=rule, state=False, **kw)

@@ -26,6 +26,7 @@ HARNESS = textwrap.dedent(r"""
     #include <stdio.h>
     #include <string.h>
     #include "_simd.h"
+    #include "_sgd.h"
 
     static unsigned long long state = 88172645463325252ULL;
     static double uniform(void)     /* xorshift64 in [-1, 1) */
@@ -56,6 +57,83 @@ HARNESS = textwrap.dedent(r"""
         for (j = 0; j < m; j++)                                                \
             check(name " w", m, w2[j], (long double)wd[j] + 0.3L * xa[j], 1.0L); \
     } while (0)
+
+    /* The per-sample SGD epoch of _sgd.h against the textbook update in long
+     * double (no lazy scale, every loss at once): w <- (1 - eta alpha) w -
+     * eta s dz x, b <- b - eta s dz, for rows in the order given. */
+    #define N_ROWS 150
+    #define N_FEATURES 13
+    static void check_epoch(const char *what, int logistic, int weighted, int shuffled,
+                            int scheduled, double rate, double alpha)
+    {
+        double Xd[N_ROWS * N_FEATURES], yd[N_ROWS], swd[N_ROWS], rates[N_ROWS];
+        float Xf[N_ROWS * N_FEATURES], yf[N_ROWS], swf[N_ROWS];
+        double w[2][N_FEATURES] = {{0}}, b[2] = {0.1, 0.1};
+        long double wr[2][N_FEATURES] = {{0}}, br[2] = {0.1L, 0.1L}, lr[2] = {0, 0};
+        ptrdiff_t order[N_ROWS], i, j, p, t;
+        double shrink;
+        fastgd_sgd1_epoch e;
+        int f;
+        for (i = 0; i < N_ROWS * N_FEATURES; i++)
+            Xf[i] = (float)uniform(), Xd[i] = uniform();
+        for (i = 0; i < N_ROWS; i++) {
+            yd[i] = logistic ? (double)(uniform() > 0) : 3.0 * uniform();
+            yf[i] = (float)yd[i];
+            swd[i] = weighted ? 1.0 + 0.5 * uniform() : 1.0;   /* in [0.5, 1.5) */
+            swf[i] = (float)swd[i];
+            rates[i] = rate / (1.0 + 0.01 * i);
+            order[i] = shuffled ? (i * 37 + 11) % N_ROWS : i;
+        }
+        for (f = 0; f < 2; f++) {     /* 0: float64 rows, 1: float32 rows */
+            memset(&e, 0, sizeof e);
+            e.n = N_ROWS; e.d = N_FEATURES; e.order = shuffled ? order : NULL;
+            e.rates = scheduled ? rates : NULL; e.rate = rate; e.alpha = alpha;
+            e.logistic = logistic; e.fit_intercept = 1;
+            if (f == 0)
+                fastgd_sgd1_epoch_d(Xd, yd, weighted ? swd : NULL, w[0], &b[0], &e);
+            else
+                fastgd_sgd1_epoch_f(Xf, yf, weighted ? swf : NULL, w[1], &b[1], &e);
+            for (p = 0; p < N_ROWS; p++) {
+                long double z = br[f], dz, loss, s, eta, target;
+                i = order[p];
+                for (j = 0; j < N_FEATURES; j++)
+                    z += wr[f][j] * (f ? (long double)Xf[i * N_FEATURES + j]
+                                       : (long double)Xd[i * N_FEATURES + j]);
+                s = f ? swf[i] : swd[i];
+                target = f ? yf[i] : yd[i];
+                if (logistic) {
+                    long double ez = expl(-fabsl(z));
+                    dz = (z >= 0 ? 1.0L / (1.0L + ez) : ez / (1.0L + ez)) - target;
+                    loss = (z >= 0 ? z : 0.0L) + log1pl(ez) - target * z;
+                } else {
+                    dz = z - target;
+                    loss = 0.5L * dz * dz;
+                }
+                lr[f] += s * loss;
+                eta = scheduled ? rates[p] : rate;
+                /* 1 - eta alpha rounded to double as the loop has it: near
+                 * eta alpha = 1 its rounding is all there is of it */
+                shrink = 1.0 - (double)eta * alpha;
+                for (j = 0; j < N_FEATURES; j++)
+                    wr[f][j] = shrink * wr[f][j] - eta * s * dz
+                               * (f ? (long double)Xf[i * N_FEATURES + j]
+                                    : (long double)Xd[i * N_FEATURES + j]);
+                br[f] -= eta * s * dz;
+            }
+            long double scale = fabsl(br[f]);
+            for (j = 0; j < N_FEATURES; j++)
+                if (fabsl(wr[f][j]) > scale) scale = fabsl(wr[f][j]);
+            for (j = 0; j < N_FEATURES; j++)
+                check(what, (int)j, w[f][j], wr[f][j], scale);
+            check(what, -1, b[f], br[f], scale);
+            check(what, -2, e.loss_sum, lr[f], fabsl(lr[f]));
+            t = e.steps;
+            if (t != N_ROWS || e.nonfinite) {
+                printf("FAIL %s: %ld steps, nonfinite %d\n", what, (long)t, e.nonfinite);
+                failures++;
+            }
+        }
+    }
 
     int main(void)
     {
@@ -159,6 +237,33 @@ HARNESS = textwrap.dedent(r"""
                 check("sigmoid", i, zz[i], v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e), 1.0L);
             }
         }
+        {   /* the one scalar exponential, exp(-|z|), against expl: within 2 ulp */
+            const double zs[12] = {0.0, 1e-300, 1e-12, 0.25, 0.3465735902799727, 1.0,
+                                   20.0, 36.7, 700.0, 707.9, 708.5, 1e5};
+            for (i = 0; i < 2000; i++) {
+                double z = i < 12 ? zs[i] : (i % 2 ? -1.0 : 1.0) * 710.0 * (uniform() + 1.0) / 2.0;
+                long double want = fabsl(z) > 708.0L ? 0.0L : expl(-fabsl((long double)z));
+                double got = fastgd_exp_neg_abs1(z);
+                if (!(fabsl(got - want) <= 4.5e-16L * want)) {
+                    printf("FAIL exp_neg_abs1(%.17g) = %.17g, want %.17Lg\n", z, got, want);
+                    failures++;
+                }
+            }
+            if (fastgd_exp_neg_abs1(INFINITY) != 0.0 || fastgd_exp_neg_abs1(NAN) == fastgd_exp_neg_abs1(NAN)) {
+                printf("FAIL exp_neg_abs1 of inf or NaN\n");
+                failures++;
+            }
+        }
+
+        /* per-sample epochs: each loss, weights, orders, schedules; alpha
+         * with a lazy scale that falls below its floor every few steps
+         * (shrink 0.05), and one below the floor at once (shrink 1e-10) */
+        check_epoch("epoch squared", 0, 0, 0, 0, 0.05, 1e-3);
+        check_epoch("epoch logistic", 1, 0, 0, 0, 0.2, 1e-3);
+        check_epoch("epoch logistic weighted shuffled scheduled", 1, 1, 1, 1, 0.2, 1e-2);
+        check_epoch("epoch squared weighted shuffled", 0, 1, 1, 0, 0.05, 0.0);
+        check_epoch("epoch logistic rescaled", 1, 0, 1, 0, 0.2, 4.75);
+        check_epoch("epoch squared rescaled at once", 0, 1, 0, 0, 0.05, (1.0 - 1e-10) / 0.05);
         printf("failures %d\n", failures);
         return failures != 0;
     }

@@ -21,14 +21,20 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport loss_and_dz, sigmoid_given, SQUARED, LOGISTIC
+from fastgd._loss cimport (loss_and_dz, sigmoid_given, exp_neg_abs, SQUARED, LOGISTIC,
+                           SOFTMAX)
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
-                            is_plain_sgd)
+                            is_plain_sgd, SCHEDULE_CONSTANT)
 
 cdef extern from "_prefetch.h":
+    enum:
+        FASTGD_FAR_PREFETCH_AHEAD
+        FASTGD_NEAR_PREFETCH_AHEAD
     void fastgd_prefetch(const void* p, Py_ssize_t nbytes) noexcept nogil
-    void fastgd_prefetch_l2(const void* p, Py_ssize_t nbytes) noexcept nogil
+    void fastgd_prefetch_rows_ahead(const void* data, const Py_ssize_t* order,
+                                    Py_ssize_t p, Py_ssize_t n, Py_ssize_t row_bytes,
+                                    bint near) noexcept nogil
 
 cdef extern from "_simd.h":
     double fastgd_dot_d(const double* x, const double* w, Py_ssize_t m) noexcept nogil
@@ -52,31 +58,42 @@ cdef extern from "_simd.h":
     void fastgd_acc4_f(const double* c, const float* x0, const float* x1,
                        const float* x2, const float* x3, double* G, Py_ssize_t m) noexcept nogil
 
+cdef extern from "_sgd.h":
+    const double FASTGD_MIN_WSCALE
+    enum:
+        FASTGD_LOSS_QUEUE
+    ctypedef struct fastgd_sgd1_epoch:
+        Py_ssize_t n
+        Py_ssize_t d
+        const Py_ssize_t* order
+        const double* rates
+        double rate
+        double alpha
+        int logistic
+        int fit_intercept
+        double loss_sum
+        double weights
+        Py_ssize_t steps
+        int nonfinite
+    double fastgd_deferred_logistic_losses(double* queue, Py_ssize_t count) noexcept nogil
+    void fastgd_sgd1_epoch_d(const double* X, const double* y, const double* sw,
+                             double* w, double* b, fastgd_sgd1_epoch* e) noexcept nogil
+    void fastgd_sgd1_epoch_f(const float* X, const float* y, const float* sw,
+                             double* w, double* b, fastgd_sgd1_epoch* e) noexcept nogil
+
 ctypedef fused real_out:
     float
     double
 
-# How many rows ahead a loop prefetches: far enough to cover the memory
-# latency, near enough to stay in cache.  The fast loops (per-sample plain
-# SGD, the full-batch gradient) send dense rows to L2 from 16 rows ahead
-# (measured best of 4, 8, 16, 32 on 200,000 x 100 rows, sequential and
-# shuffled) and, in sequence, on to L1 from 4 rows ahead (a float32
-# sequential epoch 11% faster than with L2 alone; shuffled epochs 10%
-# slower).  CSR rows, short and scattered (also in sequence: the full-batch
-# CSR gradient measured 11% faster), and the rows of mini-batch steps
-# in a shuffled order, each step long enough to cover the latency, go to L1
-# from 4 rows ahead only (per-sample momentum steps measured 10% slower with
-# the far prefetch); sequential mini-batch steps prefetch as the fast loops.
-# Per-sample plain SGD over CSR rows in a shuffled order also requests each
-# row's indptr entries and target from 16 rows ahead (see prefetch_ahead).
-DEF FAR_PREFETCH_AHEAD = 16
-DEF NEAR_PREFETCH_AHEAD = 4
+# How many rows ahead the loops prefetch: see _prefetch.h.  Per-sample plain
+# SGD over CSR rows in a shuffled order also requests each row's indptr
+# entries and target from FASTGD_FAR_PREFETCH_AHEAD rows ahead (see
+# prefetch_ahead).
 # Dense rows per block of the full-batch gradient: 32 rows of 100 float64
 # features (25 KB) stay in L1 between the block's two passes.
 DEF BLOCK_ROWS = 32
-# Below this the lazy L2 scale is folded back into the weights, long before
-# it can underflow (as scikit-learn's WeightVector does).
-DEF MIN_WSCALE = 1e-9
+# The lazy L2 scale's floor (FASTGD_MIN_WSCALE) and the deferred logistic
+# losses (FASTGD_LOSS_QUEUE, fastgd_deferred_logistic_losses): see _sgd.h.
 
 # Status codes of the loops, turned into exceptions by the wrappers.
 DEF STATUS_OK = 0
@@ -171,44 +188,26 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
                                 const Py_ssize_t* order, const int* indptr,
                                 const floating* y, Py_ssize_t p, Py_ssize_t n,
                                 Py_ssize_t d, bint near) noexcept nogil:
-    """Request the rows some positions ahead of p.  Dense rows: with
-    ``near``, to L1 from NEAR_PREFETCH_AHEAD ahead in a shuffled order;
-    without, to L2 from FAR_PREFETCH_AHEAD ahead in any order and, in
-    sequence, to L1 from NEAR_PREFETCH_AHEAD ahead too.  A CSR row (its
-    values and its column indices): to L1 from NEAR_PREFETCH_AHEAD ahead,
-    in any order; without ``near`` in a shuffled order (per-sample plain
-    SGD), its indptr entries and its target first, from FAR_PREFETCH_AHEAD
+    """Request the rows some positions ahead of p.  Dense rows: as
+    fastgd_prefetch_rows_ahead (_prefetch.h) says.  A CSR row (its values
+    and its column indices): to L1 from FASTGD_NEAR_PREFETCH_AHEAD ahead, in
+    any order; without ``near`` in a shuffled order (per-sample plain SGD),
+    its indptr entries and its target first, from FASTGD_FAR_PREFETCH_AHEAD
     ahead: where a row starts is itself a random read, and the row's
     prefetch waited for it (a shuffled 100,000 x 100,000 CSR epoch, 50
     non-zeros a row: 20.2 -> 17.9 ms, median of 9 A/B pairs; adding the
     target's, in a later and quieter spell of the machine: 16.6 -> 15.7 ms,
     6 of 6 pairs faster; for dense rows the target's prefetch made logistic
     epochs 8% slower).  Mini-batch and stateful-rule steps (``near``) were
-    not measured with it and go without.
-
-    The dense cases are written as separate branches, not as one condition
-    on ``(order != NULL) == near``: the same requests, and GCC then compiled
-    the per-sample loop faster (sequential float64 epochs, squared and
-    logistic: 1-15% faster in 12 of 12 A/B pairs; float32 and shuffled
-    epochs within noise)."""
+    not measured with it and go without."""
     cdef Py_ssize_t k, nnz
     if indptr == NULL:
-        if order == NULL:
-            if not near:
-                if p + NEAR_PREFETCH_AHEAD < n:
-                    fastgd_prefetch(data + (p + NEAR_PREFETCH_AHEAD) * d, d * sizeof(floating))
-                if p + FAR_PREFETCH_AHEAD < n:
-                    fastgd_prefetch_l2(data + (p + FAR_PREFETCH_AHEAD) * d, d * sizeof(floating))
-        elif near:
-            if p + NEAR_PREFETCH_AHEAD < n:
-                fastgd_prefetch(data + order[p + NEAR_PREFETCH_AHEAD] * d, d * sizeof(floating))
-        elif p + FAR_PREFETCH_AHEAD < n:
-            fastgd_prefetch_l2(data + order[p + FAR_PREFETCH_AHEAD] * d, d * sizeof(floating))
-    elif p + NEAR_PREFETCH_AHEAD < n:
-        if order != NULL and not near and p + FAR_PREFETCH_AHEAD < n:
-            fastgd_prefetch(indptr + order[p + FAR_PREFETCH_AHEAD], 2 * sizeof(int))
-            fastgd_prefetch(y + order[p + FAR_PREFETCH_AHEAD], sizeof(floating))
-        k = order[p + NEAR_PREFETCH_AHEAD] if order != NULL else p + NEAR_PREFETCH_AHEAD
+        fastgd_prefetch_rows_ahead(data, order, p, n, d * sizeof(floating), near)
+    elif p + FASTGD_NEAR_PREFETCH_AHEAD < n:
+        if order != NULL and not near and p + FASTGD_FAR_PREFETCH_AHEAD < n:
+            fastgd_prefetch(indptr + order[p + FASTGD_FAR_PREFETCH_AHEAD], 2 * sizeof(int))
+            fastgd_prefetch(y + order[p + FASTGD_FAR_PREFETCH_AHEAD], sizeof(floating))
+        k = order[p + FASTGD_NEAR_PREFETCH_AHEAD] if order != NULL else p + FASTGD_NEAR_PREFETCH_AHEAD
         nnz = indptr[k + 1] - indptr[k]
         fastgd_prefetch(data + indptr[k], nnz * sizeof(floating))
         fastgd_prefetch(indices + indptr[k], nnz * sizeof(int))
@@ -217,22 +216,6 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
 cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
     """The doubles of scratch space accumulate needs for K outputs."""
     return 2 * BLOCK_ROWS * (K + 1)
-
-
-cdef double deferred_logistic_losses(double* queue, Py_ssize_t count) noexcept nogil:
-    """sum_q s_q L_q of the ``count`` queued logistic steps, in step order:
-    ``queue`` holds BLOCK_ROWS outputs, then targets, then weights, then
-    their exp(-|z|) (computed by the steps' sigmoids), then room for the
-    losses."""
-    cdef Py_ssize_t q
-    cdef double total = 0.0
-    cdef double* losses = queue + 4 * BLOCK_ROWS
-    if count == 0:
-        return 0.0
-    fastgd_logistic_loss_d(queue, queue + BLOCK_ROWS, queue + 3 * BLOCK_ROWS, losses, count)
-    for q in range(count):
-        total += queue[2 * BLOCK_ROWS + q] * losses[q]
-    return total
 
 
 cdef inline const floating* row_at(const floating* data, const Py_ssize_t* order,
@@ -434,15 +417,20 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* bp = &b[0]
     cdef const Rule* r = &rule.c
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
+    # per-sample plain SGD over dense rows with one output runs in C (_sgd.h),
+    # with a rate for each step unless the rate is constant
+    cdef bint single = lazy and ptr_p == NULL and K == 1 and loss != SOFTMAX
+    cdef fastgd_sgd1_epoch plan
+    cdef double* rates = NULL
     # G (K d), Gb (K), then the scratch of accumulate, whose first 2 K
     # doubles serve as z and dz of the per-sample loop
-    cdef double* G = <double*> calloc(KD + K + scratch_size(K) + 5 * BLOCK_ROWS, sizeof(double))
+    cdef double* G = <double*> calloc(KD + K + scratch_size(K) + 5 * FASTGD_LOSS_QUEUE, sizeof(double))
     cdef double* Gb = G + KD
     cdef double* z = Gb + K
     cdef double* dz = z + K
     # the per-sample logistic loop's last outputs, targets, weights and
-    # exp(-|z|), whose losses are summed BLOCK_ROWS at a time (see
-    # deferred_logistic_losses)
+    # exp(-|z|), whose losses are summed FASTGD_LOSS_QUEUE at a time (see
+    # fastgd_deferred_logistic_losses)
     cdef double* Zq = z + scratch_size(K)
     cdef Py_ssize_t queued = 0
     # the lazy loop's float64 weights and intercepts: W and b themselves for
@@ -459,85 +447,108 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
         else:
             copy = <double*> malloc((KD + K) * sizeof(double))
             V, Vb = copy, copy + KD
+    if single and table == NULL and r.schedule != SCHEDULE_CONSTANT:
+        rates = <double*> malloc(max(n, 1) * sizeof(double))
+        if rates == NULL:
+            free(G)
+            G = NULL
     if G == NULL or (lazy and V == NULL):
         free(G)
         free(copy)
+        free(rates)
         raise MemoryError()
     with nogil:
         if lazy:
             if floating is float:
                 widen(Wp, KD, V)
                 widen(bp, K, Vb)
-            i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
-            outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
-            for p in range(n):
-                prefetch_ahead(&data[0], idx_p, order_p, ptr_p, &y[0], p, n, d, False)
-                s = sw_p[i] if sw_p != NULL else 1.0
-                if loss == LOGISTIC:
-                    # the step needs only dz; the loss (a log1p, off the
-                    # chain of steps but not free) waits to be computed
-                    # with others, four lanes at a time.  A logistic loss is
-                    # finite exactly when its output is.
-                    if not isfinite(z[0]):
-                        status = STATUS_NONFINITE
-                        break
-                    e = exp(-fabs(z[0]))
-                    dz[0] = sigmoid_given(z[0], e) - y[i]
-                    Zq[queued], Zq[BLOCK_ROWS + queued] = z[0], y[i]
-                    Zq[2 * BLOCK_ROWS + queued], Zq[3 * BLOCK_ROWS + queued] = s, e
-                    queued += 1
-                    if queued == BLOCK_ROWS:
-                        loss_sum += deferred_logistic_losses(Zq, queued)
-                        queued = 0
+            if single:
+                # dense rows, one output: the loop of _sgd.h
+                plan.n, plan.d, plan.order, plan.rates = n, d, order_p, table
+                plan.rate, plan.alpha = r.lr, alpha
+                plan.logistic, plan.fit_intercept = loss == LOGISTIC, fit_intercept
+                if rates != NULL:
+                    for p in range(n):
+                        rates[p] = scheduled_lr(r, t + p + 1)
+                    plan.rates = rates
+                if floating is double:
+                    fastgd_sgd1_epoch_d(&data[0], &y[0], sw_p, V, Vb, &plan)
                 else:
-                    l = loss_and_dz(loss, z, K, y[i], dz)
-                    if not isfinite(l):
-                        status = STATUS_NONFINITE
-                        break
-                    loss_sum += s * l
-                weights += s
-                t += 1
-                eta = table[p] if table != NULL else scheduled_lr(r, t)
-                # w <- (1 - eta alpha) w - eta s dz x, with w = wscale V
-                shrink = 1.0 - eta * alpha
-                if shrink > MIN_WSCALE:
-                    wscale *= shrink
-                else:
-                    scale(V, KD, wscale * shrink)
-                    wscale = 1.0
-                # the factor of dz in V's update, with its division made
-                # while the row's dot product is still being summed: dz is
-                # the end of the chain each step waits for
-                step = -eta * s / wscale
-                fused = False
-                if p + 1 < n:
-                    i_next = locate(order_p, idx_p, ptr_p, p + 1, d, &start_next, &m_next, &idx_next)
-                    # dense rows: this step's update and the next row's
-                    # outputs in one pass over the weights
-                    fused = ptr_p == NULL
-                for k in range(K):
-                    if fit_intercept:
-                        Vb[k] = Vb[k] - eta * s * dz[k]
-                    if fused:
-                        if floating is double:
-                            z[k] = fastgd_axpy_dot_d(step * dz[k], &data[start],
-                                                     &data[start_next], V + k * d, d)
-                        else:
-                            z[k] = fastgd_axpy_dot_fd(step * dz[k], &data[start],
-                                                      &data[start_next], V + k * d, d)
-                        z[k] = wscale * z[k] + Vb[k]
-                    elif dz[k] != 0.0:
-                        row_axpy(step * dz[k], &data[start], idx, m, V + k * d)
-                if wscale < MIN_WSCALE:
+                    fastgd_sgd1_epoch_f(&data[0], &y[0], sw_p, V, Vb, &plan)
+                loss_sum, weights, t = plan.loss_sum, plan.weights, t + plan.steps
+                if plan.nonfinite:
+                    status = STATUS_NONFINITE
+            else:
+                i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
+                outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
+                for p in range(n):
+                    prefetch_ahead(&data[0], idx_p, order_p, ptr_p, &y[0], p, n, d, False)
+                    s = sw_p[i] if sw_p != NULL else 1.0
+                    if loss == LOGISTIC:
+                        # the step needs only dz; the loss (a log1p, off the
+                        # chain of steps but not free) waits to be computed
+                        # with others, four lanes at a time.  A logistic loss is
+                        # finite exactly when its output is.
+                        if not isfinite(z[0]):
+                            status = STATUS_NONFINITE
+                            break
+                        e = exp_neg_abs(z[0])
+                        dz[0] = sigmoid_given(z[0], e) - y[i]
+                        Zq[queued], Zq[FASTGD_LOSS_QUEUE + queued] = z[0], y[i]
+                        Zq[2 * FASTGD_LOSS_QUEUE + queued], Zq[3 * FASTGD_LOSS_QUEUE + queued] = s, e
+                        queued += 1
+                        if queued == FASTGD_LOSS_QUEUE:
+                            loss_sum += fastgd_deferred_logistic_losses(Zq, queued)
+                            queued = 0
+                    else:
+                        l = loss_and_dz(loss, z, K, y[i], dz)
+                        if not isfinite(l):
+                            status = STATUS_NONFINITE
+                            break
+                        loss_sum += s * l
+                    weights += s
+                    t += 1
+                    eta = table[p] if table != NULL else scheduled_lr(r, t)
+                    # w <- (1 - eta alpha) w - eta s dz x, with w = wscale V
+                    shrink = 1.0 - eta * alpha
+                    if shrink > FASTGD_MIN_WSCALE:
+                        wscale *= shrink
+                    else:
+                        scale(V, KD, wscale * shrink)
+                        wscale = 1.0
+                    # the factor of dz in V's update, with its division made
+                    # while the row's dot product is still being summed: dz is
+                    # the end of the chain each step waits for
+                    step = -eta * s / wscale
+                    fused = False
+                    if p + 1 < n:
+                        i_next = locate(order_p, idx_p, ptr_p, p + 1, d, &start_next, &m_next, &idx_next)
+                        # dense rows: this step's update and the next row's
+                        # outputs in one pass over the weights
+                        fused = ptr_p == NULL
+                    for k in range(K):
+                        if fit_intercept:
+                            Vb[k] = Vb[k] - eta * s * dz[k]
+                        if fused:
+                            if floating is double:
+                                z[k] = fastgd_axpy_dot_d(step * dz[k], &data[start],
+                                                         &data[start_next], V + k * d, d)
+                            else:
+                                z[k] = fastgd_axpy_dot_fd(step * dz[k], &data[start],
+                                                          &data[start_next], V + k * d, d)
+                            z[k] = wscale * z[k] + Vb[k]
+                        elif dz[k] != 0.0:
+                            row_axpy(step * dz[k], &data[start], idx, m, V + k * d)
+                    if wscale < FASTGD_MIN_WSCALE:
+                        scale(V, KD, wscale)
+                        wscale = 1.0
+                    if p + 1 < n:
+                        i, start, m, idx = i_next, start_next, m_next, idx_next
+                        if not fused:
+                            outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
+                loss_sum += fastgd_deferred_logistic_losses(Zq, queued)
+                if wscale != 1.0:
                     scale(V, KD, wscale)
-                    wscale = 1.0
-                if p + 1 < n:
-                    i, start, m, idx = i_next, start_next, m_next, idx_next
-                    if not fused:
-                        outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
-            loss_sum += deferred_logistic_losses(Zq, queued)
-            if wscale != 1.0:
-                scale(V, KD, wscale)
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]
@@ -575,6 +586,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
             status = STATUS_OVERFLOW
     free(G)
     free(copy)
+    free(rates)
     return loss_sum, weights, t, status
 
 

@@ -30,16 +30,16 @@ cdef inline double log1pexp(double z) noexcept nogil:
     return log1p(exp(z))
 
 
-cdef inline double sigmoid_given(double z, double e) noexcept nogil:
-    """sigmoid(z) given e = exp(-|z|): 1 / (1 + e) for z >= 0, e / (1 + e)
-    below, so nothing overflows.  A select, not a branch (GCC emits bit
-    masks): the sign of z is a coin toss the branch predictor loses."""
-    return (1.0 if z >= 0 else e) / (1.0 + e)
+cdef extern from "_simd.h":
+    # sigmoid(z) given e = exp(-|z|), without overflow, and e itself: the
+    # scalar sigmoid and exponential, shared with the C loops (_sgd.h)
+    double sigmoid_given "fastgd_sigmoid_given1"(double z, double e) noexcept nogil
+    double exp_neg_abs "fastgd_exp_neg_abs1"(double z) noexcept nogil
 
 
 cdef inline double sigmoid(double z) noexcept nogil:
     """1 / (1 + exp(-z)) without overflow for any finite z."""
-    return sigmoid_given(z, exp(-fabs(z)))
+    return sigmoid_given(z, exp_neg_abs(z))
 
 
 cdef inline double softmax(const floating* z, Py_ssize_t K, floating* p) noexcept nogil:
@@ -71,7 +71,7 @@ cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y
         # one exponential serves the loss and the derivative: with
         # e = exp(-|z|) in (0, 1], log(1 + e^z) = max(z, 0) + log1p(e) and
         # sigmoid(z) = 1 / (1 + e) or e / (1 + e)
-        e = exp(-fabs(z[0]))
+        e = exp_neg_abs(z[0])
         if z[0] >= 0:
             dz[0] = 1.0 / (1.0 + e) - y
             return z[0] + log1p(e) - y * z[0]

@@ -16,7 +16,9 @@
  */
 #ifndef FASTGD_SIMD_H
 #define FASTGD_SIMD_H
+#include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* No clones where the build already targets AVX2 (-march=native on such a
  * machine, say): the x86-64-v3 clone would add nothing, and GCC 12 crashes
@@ -59,8 +61,8 @@ FASTGD_INLINE double fastgd_hsum(fastgd_v4d a) { return (a[0] + a[1]) + (a[2] + 
  * vector accumulator a 100-feature row is a chain of 25 dependent
  * multiply-adds (about 100 cycles) before the next step can start. */
 #define FASTGD_DOT(NAME, TX, LOADX, TW, LOADW)                                \
-FASTGD_CLONES static double NAME(const TX *restrict x, const TW *restrict w,  \
-                                 ptrdiff_t m)                                 \
+FASTGD_INLINE double NAME##_inline(const TX *restrict x, const TW *restrict w, \
+                                   ptrdiff_t m)                               \
 {                                                                             \
     fastgd_v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                        \
     ptrdiff_t j = 0;                                                          \
@@ -77,6 +79,11 @@ FASTGD_CLONES static double NAME(const TX *restrict x, const TW *restrict w,  \
     for (; j < m; j++)                                                        \
         s += (double)x[j] * w[j];                                             \
     return s;                                                                 \
+}                                                                             \
+FASTGD_CLONES static double NAME(const TX *restrict x, const TW *restrict w,  \
+                                 ptrdiff_t m)                                 \
+{                                                                             \
+    return NAME##_inline(x, w, m);                                            \
 }
 
 /* The two halves of consecutive SGD steps in one pass over the float64
@@ -84,9 +91,9 @@ FASTGD_CLONES static double NAME(const TX *restrict x, const TW *restrict w,  \
  * writing w once per row instead of twice, with sixteen accumulator chains,
  * is what brings a sequential epoch near the memory floor. */
 #define FASTGD_AXPY_DOT(NAME, TX, LOADX)                                      \
-FASTGD_CLONES static double NAME(double c, const TX *restrict xa,             \
-                                 const TX *restrict xb, double *restrict w,   \
-                                 ptrdiff_t m)                                 \
+FASTGD_INLINE double NAME##_inline(double c, const TX *restrict xa,           \
+                                   const TX *restrict xb, double *restrict w, \
+                                   ptrdiff_t m)                               \
 {                                                                             \
     const fastgd_v4d cv = FASTGD_SPLAT(c);                                    \
     fastgd_v4d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, w0, w1, w2, w3;        \
@@ -117,6 +124,12 @@ FASTGD_CLONES static double NAME(double c, const TX *restrict xa,             \
         s += (double)xb[j] * w[j];                                            \
     }                                                                         \
     return s;                                                                 \
+}                                                                             \
+FASTGD_CLONES static double NAME(double c, const TX *restrict xa,             \
+                                 const TX *restrict xb, double *restrict w,   \
+                                 ptrdiff_t m)                                 \
+{                                                                             \
+    return NAME##_inline(c, xa, xb, w, m);                                    \
 }
 
 /* G += c[0] x0 + c[1] x1 + c[2] x2 + c[3] x3 in double, added in that order
@@ -144,8 +157,10 @@ FASTGD_CLONES static void NAME(const double *restrict c,                      \
 }
 #else
 /* Without GCC vector extensions: the same sums with scalar accumulators. */
+#define FASTGD_INLINE static inline
 #define FASTGD_DOT(NAME, TX, LOADX, TW, LOADW)                                \
-static double NAME(const TX *restrict x, const TW *restrict w, ptrdiff_t m)   \
+FASTGD_INLINE double NAME##_inline(const TX *restrict x, const TW *restrict w, \
+                                   ptrdiff_t m)                               \
 {                                                                             \
     double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
     ptrdiff_t j = 0;                                                          \
@@ -156,10 +171,15 @@ static double NAME(const TX *restrict x, const TW *restrict w, ptrdiff_t m)   \
     for (; j < m; j++)                                                        \
         a0 += (double)x[j] * w[j];                                            \
     return (a0 + a1) + (a2 + a3);                                             \
+}                                                                             \
+static double NAME(const TX *restrict x, const TW *restrict w, ptrdiff_t m)   \
+{                                                                             \
+    return NAME##_inline(x, w, m);                                            \
 }
 #define FASTGD_AXPY_DOT(NAME, TX, LOADX)                                      \
-static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
-                   double *restrict w, ptrdiff_t m)                           \
+FASTGD_INLINE double NAME##_inline(double c, const TX *restrict xa,           \
+                                   const TX *restrict xb, double *restrict w, \
+                                   ptrdiff_t m)                               \
 {                                                                             \
     double a0 = 0, a1 = 0;                                                    \
     ptrdiff_t j = 0;                                                          \
@@ -174,6 +194,11 @@ static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
         a0 += (double)xb[j] * w[j];                                           \
     }                                                                         \
     return a0 + a1;                                                           \
+}                                                                             \
+static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
+                   double *restrict w, ptrdiff_t m)                           \
+{                                                                             \
+    return NAME##_inline(c, xa, xb, w, m);                                    \
 }
 #define FASTGD_ACC4(NAME, TX, LOADX)                                          \
 static void NAME(const double *restrict c, const TX *restrict x0,             \
@@ -494,4 +519,64 @@ static void fastgd_logistic_d(const double *z, const double *y, double *loss, do
     }
 }
 #endif
+
+/* e = exp(-|z|) for one z: the exponential on the chain of per-sample
+ * logistic steps, whose latency each step waits for.  libm's exp is a call
+ * (two, through its wrapper) around which every live register is saved; this
+ * one inlines.  2^(j/64) from a table of the 64 correctly rounded values,
+ * x = -|z| = (64 k' + j) ln2/64 + r with |r| <= ln2/128 (ln2/64 split in
+ * two, so k ln2_hi/64 is exact), exp(r) by its Taylor polynomial of degree 6
+ * (truncation below 2e-20) evaluated as a tree rather than in one chain,
+ * then scaled: within an ulp or two of libm (tests/test_simd_builds.py).
+ * Below -708 e is 0 (the true value is below 1e-307), as in
+ * fastgd_exp_neg_abs4; a NaN stays NaN. */
+static const double fastgd_exp2_64ths[64] = {
+    0x1.0000000000000p+0, 0x1.02c9a3e778061p+0, 0x1.059b0d3158574p+0, 0x1.0874518759bc8p+0,
+    0x1.0b5586cf9890fp+0, 0x1.0e3ec32d3d1a2p+0, 0x1.11301d0125b51p+0, 0x1.1429aaea92de0p+0,
+    0x1.172b83c7d517bp+0, 0x1.1a35beb6fcb75p+0, 0x1.1d4873168b9aap+0, 0x1.2063b88628cd6p+0,
+    0x1.2387a6e756238p+0, 0x1.26b4565e27cddp+0, 0x1.29e9df51fdee1p+0, 0x1.2d285a6e4030bp+0,
+    0x1.306fe0a31b715p+0, 0x1.33c08b26416ffp+0, 0x1.371a7373aa9cbp+0, 0x1.3a7db34e59ff7p+0,
+    0x1.3dea64c123422p+0, 0x1.4160a21f72e2ap+0, 0x1.44e086061892dp+0, 0x1.486a2b5c13cd0p+0,
+    0x1.4bfdad5362a27p+0, 0x1.4f9b2769d2ca7p+0, 0x1.5342b569d4f82p+0, 0x1.56f4736b527dap+0,
+    0x1.5ab07dd485429p+0, 0x1.5e76f15ad2148p+0, 0x1.6247eb03a5585p+0, 0x1.6623882552225p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.6dfb23c651a2fp+0, 0x1.71f75e8ec5f74p+0, 0x1.75feb564267c9p+0,
+    0x1.7a11473eb0187p+0, 0x1.7e2f336cf4e62p+0, 0x1.82589994cce13p+0, 0x1.868d99b4492edp+0,
+    0x1.8ace5422aa0dbp+0, 0x1.8f1ae99157736p+0, 0x1.93737b0cdc5e5p+0, 0x1.97d829fde4e50p+0,
+    0x1.9c49182a3f090p+0, 0x1.a0c667b5de565p+0, 0x1.a5503b23e255dp+0, 0x1.a9e6b5579fdbfp+0,
+    0x1.ae89f995ad3adp+0, 0x1.b33a2b84f15fbp+0, 0x1.b7f76f2fb5e47p+0, 0x1.bcc1e904bc1d2p+0,
+    0x1.c199bdd85529cp+0, 0x1.c67f12e57d14bp+0, 0x1.cb720dcef9069p+0, 0x1.d072d4a07897cp+0,
+    0x1.d5818dcfba487p+0, 0x1.da9e603db3285p+0, 0x1.dfc97337b9b5fp+0, 0x1.e502ee78b3ff6p+0,
+    0x1.ea4afa2a490dap+0, 0x1.efa1bee615a27p+0, 0x1.f50765b6e4540p+0, 0x1.fa7c1819e90d8p+0,
+};
+
+static inline double fastgd_exp_neg_abs1(double z)
+{
+    const double shifter = 0x1.8p52;                 /* 1.5 * 2^52 */
+    double x = -fabs(z), t, k, r, r2, q, scale;
+    long long n;
+    unsigned long long bits;
+    if (x < -708.0)
+        return 0.0;
+    t = x * 0x1.71547652b82fep+6 + shifter;          /* 64 / ln2: the rounded n in t's low bits */
+    k = t - shifter;
+    memcpy(&n, &t, sizeof n);
+    n -= 0x4338000000000000LL;                       /* t's bits minus the shifter's */
+    r = (x - k * 0x1.62e42fee00000p-7) - k * 0x1.a39ef35793c76p-39;
+    r2 = r * r;
+    q = r + r2 * ((0.5 + r * (1.0 / 6.0))
+                  + r2 * ((1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0)));
+    memcpy(&bits, &fastgd_exp2_64ths[n & 63], sizeof bits);
+    bits += (unsigned long long)(n >> 6) << 52;      /* times 2^(n div 64) */
+    memcpy(&scale, &bits, sizeof scale);
+    return scale + scale * q;
+}
+
+/* sigmoid(z) given e = exp(-|z|): 1 / (1 + e) for z >= 0, e / (1 + e) below,
+ * so nothing overflows (the one scalar sigmoid: _loss.pxd's sigmoid_given is
+ * this function).  A select, not a branch: GCC emits bit masks, and the sign
+ * of z is a coin toss the branch predictor loses. */
+static inline double fastgd_sigmoid_given1(double z, double e)
+{
+    return (z >= 0 ? 1.0 : e) / (1.0 + e);
+}
 #endif
