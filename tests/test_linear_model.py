@@ -663,10 +663,53 @@ def test_stopping_rule_converges_before_max_epochs(Est):
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_gd_objective_decreases_at_the_auto_rate(Est):
+    # plain steps of 1 / L never raise the objective
     X, y = data_for(Est, n=100)
-    model = Est(solver="gd", tol=None, max_epochs=50).fit(X, y)
+    model = Est(solver="gd", optimizer="sgd", tol=None, max_epochs=50).fit(X, y)
     history = np.array(model.loss_history_)
     assert (np.diff(history) <= 1e-12 * np.abs(history[:-1])).all()
+
+
+def correlated_features(n, d, rng):
+    """Five groups of features sharing a factor (correlation 0.5): a problem
+    whose curvature differs by a factor of about 20 across directions."""
+    X = np.sqrt(0.5) * (rng.standard_normal((n, d))
+                        + rng.standard_normal((n, 5))[:, np.arange(d) % 5])
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_default_gd_is_accelerated(Est, rng):
+    """optimizer='auto' in full-batch descent is Nesterov's method at 1 / L,
+    restarted when the objective rises: within a budget of epochs it ends far
+    closer to the optimum than plain steps, and the optimum is the same."""
+    X = correlated_features(400, 20, rng)
+    w = rng.standard_normal(20) / np.sqrt(20)
+    z = X @ w
+    y = {LinearRegression: z + 0.3 * rng.standard_normal(400),
+         LogisticRegression: (rng.random(400) < 1 / (1 + np.exp(-3 * z))).astype(float),
+         SoftmaxRegression: np.digitize(z + 0.3 * rng.standard_normal(400), [-0.5, 0.5])}[Est]
+    kw = dict(solver="gd", alpha=1e-3, tol=None)
+    optimum = Est(optimizer="sgd", max_epochs=20000, **kw).fit(X, y).loss_history_[-1]
+    default = Est(max_epochs=40, **kw).fit(X, y)
+    plain = Est(optimizer="sgd", max_epochs=40, **kw).fit(X, y)
+    assert default.learning_rate_ == pytest.approx(plain.learning_rate_, rel=1e-12)
+    gap_default = default.loss_history_[-1] - optimum
+    gap_plain = plain.loss_history_[-1] - optimum
+    assert gap_default < 0.1 * gap_plain
+    converged = Est(max_epochs=2000, **kw).fit(X, y)
+    assert converged.loss_history_[-1] == pytest.approx(optimum, rel=1e-6)
+
+
+def test_auto_optimizer_is_plain_at_a_rate_of_the_users(rng):
+    """With a rate or schedule given, 'auto' is the textbook's gradient descent."""
+    X, y = make_data("regression", n=50)
+    for kw in (dict(learning_rate=0.05), dict(schedule="invscaling"),
+               dict(schedule=lambda t: 0.05)):
+        auto = LinearRegression(solver="gd", max_epochs=7, tol=None, **kw).fit(X, y)
+        plain = LinearRegression(solver="gd", optimizer="sgd", max_epochs=7, tol=None,
+                                 **kw).fit(X, y)
+        assert_same_model(auto, plain, rtol=0)
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)

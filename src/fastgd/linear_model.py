@@ -19,6 +19,7 @@ from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
 from ._validation import (check_array, check_is_fitted, check_n_features,
                           check_target, encode_labels)
 from .exceptions import DivergenceError
+from .optim import OPTIMIZERS
 from .kernels import LOSSES, rows
 
 # Bound on the second derivative of each loss in z: the curvature constant
@@ -45,8 +46,9 @@ class _LinearModel(GradientDescentEstimator):
     """Shared parameters and machinery of the three linear models."""
 
     _solvers = SOLVERS
+    _optimizers = OPTIMIZERS + ("auto",)
 
-    def __init__(self, *, solver="gd", optimizer="sgd", learning_rate="auto",
+    def __init__(self, *, solver="gd", optimizer="auto", learning_rate="auto",
                  schedule="constant", alpha=0.0, max_epochs=1000, tol=1e-4,
                  n_iter_no_change=5, batch_size=32, shuffle=True,
                  random_state=None, fit_intercept=True, early_stopping=False,
@@ -248,12 +250,21 @@ class LinearRegression(RegressorMixin, _LinearModel):
         normal equation (closed form: least squares on the centered data
         without a penalty, a Cholesky solve of the regularized d x d system
         with one; the minimum-norm solution when the problem is singular).
-    optimizer : {'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}
-        The update rule, with torch.optim's formulas and defaults.
+    optimizer : {'auto', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}, \
+default 'auto'
+        The update rule, with torch.optim's formulas and defaults.  'auto' is
+        'nesterov' (Nesterov's accelerated gradient, with its momentum
+        dropped whenever the epoch objective rises: O'Donoghue and Candes'
+        adaptive restart) for the 'gd' solver with ``learning_rate='auto'``
+        and the constant schedule, and 'sgd' (plain steps) otherwise: the
+        stochastic solvers, and gradient descent at a rate or schedule of
+        the user's (the textbook's method).
     learning_rate : float or 'auto', default 'auto'
         The step size.  'auto' is 1 / L for the plain rules, with L the
         curvature bound of a step's objective (so it never diverges), times
-        (1 - momentum); torch's default rate for the adaptive rules.
+        (1 - momentum) but for 'nesterov' in the 'gd' solver (Nesterov's
+        step, 1 / L, is stable with any momentum below 1); torch's default
+        rate for the adaptive rules.
     schedule : str or callable, default 'constant'
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
         gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
