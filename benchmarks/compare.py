@@ -287,9 +287,18 @@ def fit_quietly(model, X, y):
         return time.perf_counter() - start
 
 
+def next_budget(budget):
+    """The budget after ``budget`` in 1, 2, 3, 4, 6, 8, 12, 16, ...: powers of
+    two and the halfway points between them, so that a method's time to
+    the target is not rounded up to the next doubling of its epochs."""
+    if budget < 2:
+        return budget + 1
+    return budget * 3 // 2 if budget & (budget - 1) == 0 else budget * 4 // 3
+
+
 def model_curve(make, data, target, repeats, max_budget, max_seconds):
     """[(budget, median seconds, held-out loss, epochs run)] for budgets 1, 2,
-    4, ... (after one untimed warm-up fit) until the held-out loss reaches
+    3, 4, 6, 8, 12, ... (see next_budget; after one untimed warm-up fit) until the held-out loss reaches
     ``target``, the fit stops short of its budget (larger budgets would
     repeat it), the budget passes ``max_budget`` or one fit takes longer
     than ``max_seconds``."""
@@ -306,7 +315,7 @@ def model_curve(make, data, target, repeats, max_budget, max_seconds):
         curve.append((budget, statistics.median(seconds), loss, epochs))
         if loss <= target or epochs < budget or min(seconds) > max_seconds:
             break
-        budget *= 2
+        budget = next_budget(budget)
     return curve
 
 
