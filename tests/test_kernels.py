@@ -316,6 +316,19 @@ def test_epoch_schedules_match_reference(schedule, optimizer, batch_size, rng):
     assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw), RTOL64)
 
 
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_single_output_sgd_epoch_schedules_match_reference(schedule, loss, dtype, rng):
+    # the C loop of _sgd.h (dense rows, one output, plain per-sample steps)
+    # with a rate for each step from t + 1 on: a resumed epoch at t = 7
+    p = make_problem(loss, 30, 4, rng=rng, dtype=dtype, weighted=True, x_scale=0.5)
+    rule = rule_for("sgd", schedule, alpha=0.5)
+    kw = dict(alpha=0.5, batch_size=1, order=rng.permutation(30), t=7)
+    assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
+                        RTOL64 if dtype == np.float64 else RTOL32)
+
+
 @pytest.mark.parametrize("order_kind", ["none", "permutation", "with-repeats", "subset"])
 @pytest.mark.parametrize("batch_size", [1, 4])
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum"])

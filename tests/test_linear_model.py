@@ -671,8 +671,8 @@ def test_gd_objective_decreases_at_the_auto_rate(Est):
 
 
 def correlated_features(n, d, rng):
-    """Five groups of features sharing a factor (correlation 0.5): a problem
-    whose curvature differs by a factor of about 20 across directions."""
+    """Five groups of features sharing a factor (correlation 0.5): with d
+    features, curvatures from 0.5 to about 0.5 + d / 10 across directions."""
     X = np.sqrt(0.5) * (rng.standard_normal((n, d))
                         + rng.standard_normal((n, 5))[:, np.arange(d) % 5])
     return (X - X.mean(axis=0)) / X.std(axis=0)
@@ -699,6 +699,46 @@ def test_default_gd_is_accelerated(Est, rng):
     assert gap_default < 0.1 * gap_plain
     converged = Est(max_epochs=2000, **kw).fit(X, y)
     assert converged.loss_history_[-1] == pytest.approx(optimum, rel=1e-6)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_default_gd_restarts_when_the_objective_rises(Est, rng):
+    """'auto' is 'nesterov' at the same rate until the objective first rises;
+    the next step, without the momentum, takes another path."""
+    X = correlated_features(300, 20, rng)
+    y = data_for(Est, n=300)[1]
+    kw = dict(solver="gd", alpha=1e-3, tol=None, max_epochs=60)
+    auto = Est(**kw).fit(X, y)
+    same = Est(optimizer="nesterov", learning_rate=auto.learning_rate_, **kw).fit(X, y)
+    h, g = np.array(auto.loss_history_), np.array(same.loss_history_)
+    rises = np.flatnonzero(np.diff(g) > 0)
+    assert rises.size, "plain Nesterov at 1 / L should overshoot on this problem"
+    first = rises[0] + 1                    # the entry of the history that rose
+    assert_allclose(h[:first + 1], g[:first + 1], rtol=1e-12)
+    assert not np.isclose(h[first + 1], g[first + 1], rtol=1e-9)
+
+
+def test_auto_optimizer_elsewhere_is_torch_sgd(rng):
+    """'auto' is 'sgd' for the stochastic solvers, partial_fit, and with a
+    momentum setting of the user's."""
+    X, y = make_data("regression", n=60)
+    for kw in (dict(solver="sgd", random_state=0), dict(solver="minibatch", random_state=0),
+               dict(solver="gd", momentum=0.0), dict(solver="gd", momentum=0.5)):
+        auto = LinearRegression(max_epochs=5, tol=None, **kw).fit(X, y)
+        sgd = LinearRegression(optimizer="sgd", max_epochs=5, tol=None, **kw).fit(X, y)
+        assert_same_model(auto, sgd, rtol=0)
+    auto, sgd = LinearRegression(), LinearRegression(optimizer="sgd")
+    for _ in range(3):
+        auto.partial_fit(X, y)
+        sgd.partial_fit(X, y)
+    assert_same_model(auto, sgd, rtol=0)
+
+
+def test_one_sample_fit_gets_the_exact_curvature():
+    # a single row orthogonal to the power iteration's start vector
+    model = LinearRegression(solver="gd", max_epochs=50, tol=None).fit([[-1.0]], [1.0])
+    assert model.learning_rate_ == pytest.approx(1.0 / 2.0)
+    assert model.predict([[-1.0]]) == pytest.approx([1.0])
 
 
 def test_auto_optimizer_is_plain_at_a_rate_of_the_users(rng):

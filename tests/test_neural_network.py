@@ -449,6 +449,7 @@ def test_sparse_X_is_refused_clearly(Est):
     (dict(activation="softplus"), ValueError, "activation"),
     (dict(solver="lbfgs"), ValueError, "solver"),
     (dict(optimizer="lion"), ValueError, "optimizer"),
+    (dict(optimizer="auto"), ValueError, "optimizer"),     # the linear models' default only
     (dict(learning_rate=-1.0), ValueError, "learning_rate"),
     (dict(alpha=-0.1), ValueError, "alpha"),
     (dict(batch_size=0), ValueError, "batch_size"),

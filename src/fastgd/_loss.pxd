@@ -69,7 +69,7 @@ cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y
         return 0.5 * dz[0] * dz[0]
     if loss == LOGISTIC:
         # one exponential serves the loss and the derivative: with
-        # e = exp(-|z|) in (0, 1], log(1 + e^z) = max(z, 0) + log1p(e) and
+        # e = exp(-|z|) in [0, 1] (0 past |z| = 708), log(1 + e^z) = max(z, 0) + log1p(e) and
         # sigmoid(z) = 1 / (1 + e) or e / (1 + e)
         e = exp_neg_abs(z[0])
         if z[0] >= 0:

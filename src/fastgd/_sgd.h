@@ -22,9 +22,10 @@
  * instruction throughput, came out slower except for sequential float32
  * logistic epochs, within noise there.
  *
- * The arithmetic is the Cython loop's, step for step (tests hold the two to
- * each other through the CSR and dense paths, and both to the NumPy
- * reference): L2 applied lazily, w = wscale v; logistic losses deferred
+ * The arithmetic is the Cython loop's, step for step, up to rounding: in the
+ * x86-64-v3 clone GCC contracts multiply-adds into FMAs, which the baseline
+ * Cython loop has not (tests hold the two to each other through the CSR and
+ * dense paths, and both to the NumPy reference): L2 applied lazily, w = wscale v; logistic losses deferred
  * FASTGD_LOSS_QUEUE steps and summed four lanes at a time from the steps'
  * own exp(-|z|).
  */

@@ -127,7 +127,7 @@ class _LinearModel(GradientDescentEstimator):
         mini-batch smoothness of A = [X, 1] (L the top eigenvalue of
         A^T S A / sum(s), L_max the largest s_i ||a_i||^2)."""
         X, n = problem.X, problem.n_samples
-        if batch_size >= n:
+        if batch_size >= n > 1:
             # the full batch: L_B is L itself, and L_max (a pass over X, a
             # fifth of the first epoch of 'gd') is not needed
             return _LOSS_CURVATURE[self._loss] * self._largest_eigenvalue(problem)
@@ -257,18 +257,20 @@ class LinearRegression(RegressorMixin, _LinearModel):
     optimizer : {'auto', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}, \
 default 'auto'
         The update rule, with torch.optim's formulas and defaults.  'auto' is
-        'nesterov' (Nesterov's accelerated gradient, with its momentum
-        dropped whenever the epoch objective rises: O'Donoghue and Candes'
-        adaptive restart) for the 'gd' solver with ``learning_rate='auto'``
-        and the constant schedule, and 'sgd' (plain steps) otherwise: the
-        stochastic solvers, and gradient descent at a rate or schedule of
-        the user's (the textbook's method).
+        'nesterov' at step 1 / L (Nesterov's accelerated gradient, with its
+        momentum dropped whenever the epoch objective rises: O'Donoghue and
+        Candes' adaptive restart) when ``fit`` runs the 'gd' solver with
+        ``learning_rate='auto'``, the constant schedule and no momentum,
+        dampening or nesterov given; 'sgd' (torch's SGD: plain steps unless
+        you give momentum) otherwise: the stochastic solvers, ``partial_fit``,
+        and gradient descent at a rate or schedule of the user's (the
+        textbook's method).
     learning_rate : float or 'auto', default 'auto'
         The step size.  'auto' is 1 / L for the plain rules, with L the
-        curvature bound of a step's objective (so it never diverges), times
-        (1 - momentum) but for 'nesterov' in the 'gd' solver (Nesterov's
-        step, 1 / L, is stable with any momentum below 1); torch's default
-        rate for the adaptive rules.
+        curvature bound of a step's objective (so it does not diverge), times
+        (1 - momentum) but for the accelerated 'auto' (Nesterov's step, 1 /
+        L, is stable with any momentum below 1 on a quadratic); torch's
+        default rate for the adaptive rules.
     schedule : str or callable, default 'constant'
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
         gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
