@@ -15,7 +15,7 @@ has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
 All arithmetic is in double, whatever the dtype of the data.
 """
 from cython cimport floating
-from libc.math cimport exp, fabs, log, log1p
+from libc.math cimport exp, log, log1p
 
 cdef enum:
     SQUARED = 0     # 0.5 (z - y)^2
