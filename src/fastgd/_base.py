@@ -52,15 +52,19 @@ def largest_eigenvalue(apply_gram, n, iterations=20):
     return lam
 
 
-def minibatch_smoothness(n, batch_size, L_max, full_curvature):
+def minibatch_smoothness(n, batch_size, per_sample_curvature, full_curvature):
     """Smoothness constant of a batch's objective (Gower et al. 2019):
-    L_B = n (B-1) / (B (n-1)) L + (n-B) / (B (n-1)) L_max, from the largest
-    per-sample curvature L_max and (a callable giving) the full-batch one L,
-    which is only computed when B > 1."""
+    L_B = n (B-1) / (B (n-1)) L + (n-B) / (B (n-1)) L_max, from (callables
+    giving) the largest per-sample curvature L_max and the full-batch one L.
+    Each is computed only when it counts: L_max (a pass over X) not for the
+    full batch, where L_B is L, and L not for single samples."""
     if batch_size == 1 or n == 1:
-        return L_max
+        return per_sample_curvature()
     L = full_curvature()
-    return (n * (batch_size - 1) * L + (n - batch_size) * L_max) / (batch_size * (n - 1))
+    if batch_size >= n:
+        return L
+    return (n * (batch_size - 1) * L + (n - batch_size) * per_sample_curvature()) / (
+        batch_size * (n - 1))
 
 
 def training_weights(sample_weight, n_samples, dtype):

@@ -22,12 +22,12 @@
  * instruction throughput, came out slower except for sequential float32
  * logistic epochs, within noise there.
  *
- * The arithmetic is the Cython loop's, step for step, up to rounding: in the
- * x86-64-v3 clone GCC contracts multiply-adds into FMAs, which the baseline
- * Cython loop has not (tests hold the two to each other through the CSR and
- * dense paths, and both to the NumPy reference): L2 applied lazily, w = wscale v; logistic losses deferred
- * FASTGD_LOSS_QUEUE steps and summed four lanes at a time from the steps'
- * own exp(-|z|).
+ * The arithmetic is the Cython loop's, step for step: L2 applied lazily,
+ * w = wscale v; logistic losses deferred FASTGD_LOSS_QUEUE steps and summed
+ * four lanes at a time from the steps' own exp(-|z|).  Up to rounding: in
+ * the x86-64-v3 clone GCC contracts multiply-adds into FMAs, which the
+ * baseline Cython loop has not (tests hold the two to each other through the
+ * CSR and dense paths, and both to the NumPy reference).
  */
 #ifndef FASTGD_SGD_H
 #define FASTGD_SGD_H

@@ -127,14 +127,15 @@ class _LinearModel(GradientDescentEstimator):
         mini-batch smoothness of A = [X, 1] (L the top eigenvalue of
         A^T S A / sum(s), L_max the largest s_i ||a_i||^2)."""
         X, n = problem.X, problem.n_samples
-        if batch_size >= n > 1:
-            # the full batch: L_B is L itself, and L_max (a pass over X, a
-            # fifth of the first epoch of 'gd') is not needed
-            return _LOSS_CURVATURE[self._loss] * self._largest_eigenvalue(problem)
-        s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
-        sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        L_max = float(np.max(s * (sq + float(self.fit_intercept))))
-        L_B = minibatch_smoothness(n, batch_size, L_max, lambda: self._largest_eigenvalue(problem))
+
+        def largest_row_curvature():
+            s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
+            sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X)
+                  else np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            return float(np.max(s * (sq + float(self.fit_intercept))))
+
+        L_B = minibatch_smoothness(n, batch_size, largest_row_curvature,
+                                   lambda: self._largest_eigenvalue(problem))
         return _LOSS_CURVATURE[self._loss] * L_B
 
     def _largest_eigenvalue(self, problem):

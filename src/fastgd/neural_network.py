@@ -193,7 +193,7 @@ class _BaseMLP(GradientDescentEstimator):
              else problem.sample_weight[idx].astype(np.float64))
         L_max = float(np.max(s * np.einsum("ij,ij->i", A, A)))
         s = s / s.sum()
-        L_B = minibatch_smoothness(n, batch_size, L_max, lambda: largest_eigenvalue(
+        L_B = minibatch_smoothness(n, batch_size, lambda: L_max, lambda: largest_eigenvalue(
             lambda v: A.T @ (s * (A @ v)), A.shape[1], _POWER_ITERATIONS))
         return _OUTPUT_CURVATURE[self._output] * L_B
 
