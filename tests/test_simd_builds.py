@@ -59,79 +59,138 @@ HARNESS = textwrap.dedent(r"""
     } while (0)
 
     /* The per-sample SGD epoch of _sgd.h against the textbook update in long
-     * double (no lazy scale, every loss at once): w <- (1 - eta alpha) w -
-     * eta s dz x, b <- b - eta s dz, for rows in the order given. */
+     * double (no lazy scale, every loss at once): W <- (1 - eta alpha) W -
+     * eta s dz x^T, b <- b - eta s dz, for rows in the order given, dense
+     * and CSR (a third of the values are zeros, which CSR leaves out), with
+     * one output (squared, logistic) or three (softmax). */
     #define N_ROWS 150
     #define N_FEATURES 13
-    static void check_epoch(const char *what, int logistic, int weighted, int shuffled,
+    #define MAX_K 3
+    static void check_epoch(const char *what, int loss, int weighted, int shuffled,
                             int scheduled, double rate, double alpha)
     {
         double Xd[N_ROWS * N_FEATURES], yd[N_ROWS], swd[N_ROWS], rates[N_ROWS];
         float Xf[N_ROWS * N_FEATURES], yf[N_ROWS], swf[N_ROWS];
-        double w[2][N_FEATURES] = {{0}}, b[2] = {0.1, 0.1};
-        long double wr[2][N_FEATURES] = {{0}}, br[2] = {0.1L, 0.1L}, lr[2] = {0, 0};
-        ptrdiff_t order[N_ROWS], i, j, p, t;
+        double Vd[N_ROWS * N_FEATURES], scratch[FASTGD_SGD_SCRATCH(MAX_K)];
+        float Vf[N_ROWS * N_FEATURES];
+        int indices[N_ROWS * N_FEATURES], indptr[N_ROWS + 1];
+        double w[4][MAX_K * N_FEATURES], b[4][MAX_K];
+        long double wr[2][MAX_K * N_FEATURES], br[2][MAX_K], lr[2] = {0, 0};
+        ptrdiff_t order[N_ROWS], i, j, p, k, t;
+        const int K = loss == FASTGD_SOFTMAX ? MAX_K : 1;
         double shrink;
-        fastgd_sgd1_epoch e;
-        int f;
-        for (i = 0; i < N_ROWS * N_FEATURES; i++)
-            Xf[i] = (float)uniform(), Xd[i] = uniform();
+        fastgd_sgd_epoch e;
+        int f, run, nnz = 0;
+        double loss_sum[4];
+        for (i = 0; i < N_ROWS * N_FEATURES; i++) {
+            double u = uniform();
+            Xf[i] = u < -0.33 ? 0.0f : (float)uniform();
+            Xd[i] = u < -0.33 ? 0.0 : uniform();
+        }
+        for (i = 0; i < N_ROWS; i++) {     /* one pattern of zeros serves both dtypes */
+            indptr[i] = nnz;
+            for (j = 0; j < N_FEATURES; j++)
+                if (Xd[i * N_FEATURES + j] != 0.0) {
+                    Vd[nnz] = Xd[i * N_FEATURES + j];
+                    Vf[nnz] = Xf[i * N_FEATURES + j];
+                    indices[nnz++] = (int)j;
+                }
+        }
+        indptr[N_ROWS] = nnz;
         for (i = 0; i < N_ROWS; i++) {
-            yd[i] = logistic ? (double)(uniform() > 0) : 3.0 * uniform();
+            yd[i] = loss == FASTGD_SOFTMAX ? (double)(i % MAX_K)
+                  : loss == FASTGD_LOGISTIC ? (double)(uniform() > 0) : 3.0 * uniform();
             yf[i] = (float)yd[i];
             swd[i] = weighted ? 1.0 + 0.5 * uniform() : 1.0;   /* in [0.5, 1.5) */
             swf[i] = (float)swd[i];
             rates[i] = rate / (1.0 + 0.01 * i);
             order[i] = shuffled ? (i * 37 + 11) % N_ROWS : i;
         }
-        for (f = 0; f < 2; f++) {     /* 0: float64 rows, 1: float32 rows */
-            memset(&e, 0, sizeof e);
-            e.n = N_ROWS; e.d = N_FEATURES; e.order = shuffled ? order : NULL;
-            e.rates = scheduled ? rates : NULL; e.rate = rate; e.alpha = alpha;
-            e.logistic = logistic; e.fit_intercept = 1;
-            if (f == 0)
-                fastgd_sgd1_epoch_d(Xd, yd, weighted ? swd : NULL, w[0], &b[0], &e);
-            else
-                fastgd_sgd1_epoch_f(Xf, yf, weighted ? swf : NULL, w[1], &b[1], &e);
-            for (p = 0; p < N_ROWS; p++) {
-                long double z = br[f], dz, loss, s, eta, target;
-                i = order[p];
+        for (f = 0; f < 2; f++)
+            for (k = 0; k < K; k++) {
+                br[f][k] = 0.1L * (k + 1);
                 for (j = 0; j < N_FEATURES; j++)
-                    z += wr[f][j] * (f ? (long double)Xf[i * N_FEATURES + j]
-                                       : (long double)Xd[i * N_FEATURES + j]);
+                    wr[f][k * N_FEATURES + j] = 0.0L;
+            }
+        for (run = 0; run < 4; run++) {   /* float64, float32 rows; dense, then CSR */
+            f = run % 2;
+            for (k = 0; k < K; k++) {
+                b[run][k] = 0.1 * (k + 1);
+                for (j = 0; j < N_FEATURES; j++)
+                    w[run][k * N_FEATURES + j] = 0.0;
+            }
+            memset(&e, 0, sizeof e);
+            e.n = N_ROWS; e.d = N_FEATURES; e.K = K; e.order = shuffled ? order : NULL;
+            e.rates = scheduled ? rates : NULL; e.rate = rate; e.alpha = alpha;
+            e.loss = loss; e.fit_intercept = 1; e.scratch = scratch;
+            if (run >= 2) {
+                e.indices = indices; e.indptr = indptr;
+            }
+            if (f == 0)
+                fastgd_sgd_epoch_d(run >= 2 ? Vd : Xd, yd, weighted ? swd : NULL, w[run], b[run], &e);
+            else
+                fastgd_sgd_epoch_f(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
+            loss_sum[run] = e.loss_sum;
+            t = e.steps;
+            if (t != N_ROWS || e.nonfinite) {
+                printf("FAIL %s run %d: %ld steps, nonfinite %d\n", what, run, (long)t, e.nonfinite);
+                failures++;
+            }
+            if (run >= 2)
+                continue;
+            for (p = 0; p < N_ROWS; p++) {
+                long double z[MAX_K], dz[MAX_K], l, s, eta, target, x;
+                i = order[p];
+                for (k = 0; k < K; k++) {
+                    z[k] = br[f][k];
+                    for (j = 0; j < N_FEATURES; j++)
+                        z[k] += wr[f][k * N_FEATURES + j] * (f ? (long double)Xf[i * N_FEATURES + j]
+                                                               : (long double)Xd[i * N_FEATURES + j]);
+                }
                 s = f ? swf[i] : swd[i];
                 target = f ? yf[i] : yd[i];
-                if (logistic) {
-                    long double ez = expl(-fabsl(z));
-                    dz = (z >= 0 ? 1.0L / (1.0L + ez) : ez / (1.0L + ez)) - target;
-                    loss = (z >= 0 ? z : 0.0L) + log1pl(ez) - target * z;
+                if (loss == FASTGD_SOFTMAX) {
+                    long double total = 0.0L;
+                    for (k = 0; k < K; k++) total += expl(z[k]);
+                    for (k = 0; k < K; k++) dz[k] = expl(z[k]) / total - (k == (int)target);
+                    l = logl(total) - z[(int)target];
+                } else if (loss == FASTGD_LOGISTIC) {
+                    long double ez = expl(-fabsl(z[0]));
+                    dz[0] = (z[0] >= 0 ? 1.0L / (1.0L + ez) : ez / (1.0L + ez)) - target;
+                    l = (z[0] >= 0 ? z[0] : 0.0L) + log1pl(ez) - target * z[0];
                 } else {
-                    dz = z - target;
-                    loss = 0.5L * dz * dz;
+                    dz[0] = z[0] - target;
+                    l = 0.5L * dz[0] * dz[0];
                 }
-                lr[f] += s * loss;
+                lr[f] += s * l;
                 eta = scheduled ? rates[p] : rate;
                 /* 1 - eta alpha rounded to double as the loop has it: near
                  * eta alpha = 1 its rounding is all there is of it */
                 shrink = 1.0 - (double)eta * alpha;
+                for (k = 0; k < K; k++) {
+                    for (j = 0; j < N_FEATURES; j++) {
+                        x = f ? (long double)Xf[i * N_FEATURES + j] : (long double)Xd[i * N_FEATURES + j];
+                        wr[f][k * N_FEATURES + j] = shrink * wr[f][k * N_FEATURES + j] - eta * s * dz[k] * x;
+                    }
+                    br[f][k] -= eta * s * dz[k];
+                }
+            }
+        }
+        for (run = 0; run < 4; run++) {
+            f = run % 2;
+            long double scale = 0.0L;
+            for (k = 0; k < K; k++) {
+                if (fabsl(br[f][k]) > scale) scale = fabsl(br[f][k]);
                 for (j = 0; j < N_FEATURES; j++)
-                    wr[f][j] = shrink * wr[f][j] - eta * s * dz
-                               * (f ? (long double)Xf[i * N_FEATURES + j]
-                                    : (long double)Xd[i * N_FEATURES + j]);
-                br[f] -= eta * s * dz;
+                    if (fabsl(wr[f][k * N_FEATURES + j]) > scale) scale = fabsl(wr[f][k * N_FEATURES + j]);
             }
-            long double scale = fabsl(br[f]);
-            for (j = 0; j < N_FEATURES; j++)
-                if (fabsl(wr[f][j]) > scale) scale = fabsl(wr[f][j]);
-            for (j = 0; j < N_FEATURES; j++)
-                check(what, (int)j, w[f][j], wr[f][j], scale);
-            check(what, -1, b[f], br[f], scale);
-            check(what, -2, e.loss_sum, lr[f], fabsl(lr[f]));
-            t = e.steps;
-            if (t != N_ROWS || e.nonfinite) {
-                printf("FAIL %s: %ld steps, nonfinite %d\n", what, (long)t, e.nonfinite);
-                failures++;
+            for (k = 0; k < K; k++) {
+                for (j = 0; j < N_FEATURES; j++)
+                    check(what, (int)(run * 100 + k * N_FEATURES + j), w[run][k * N_FEATURES + j],
+                          wr[f][k * N_FEATURES + j], scale);
+                check(what, -1 - run, b[run][k], br[f][k], scale);
             }
+            check(what, -10 - run, loss_sum[run], lr[f], fabsl(lr[f]));
         }
     }
 
@@ -258,12 +317,15 @@ HARNESS = textwrap.dedent(r"""
         /* per-sample epochs: each loss, weights, orders, schedules; alpha
          * with a lazy scale that falls below its floor every few steps
          * (shrink 0.05), and one below the floor at once (shrink 1e-10) */
-        check_epoch("epoch squared", 0, 0, 0, 0, 0.05, 1e-3);
-        check_epoch("epoch logistic", 1, 0, 0, 0, 0.2, 1e-3);
-        check_epoch("epoch logistic weighted shuffled scheduled", 1, 1, 1, 1, 0.2, 1e-2);
-        check_epoch("epoch squared weighted shuffled", 0, 1, 1, 0, 0.05, 0.0);
-        check_epoch("epoch logistic rescaled", 1, 0, 1, 0, 0.2, 4.75);
-        check_epoch("epoch squared rescaled at once", 0, 1, 0, 0, 0.05, (1.0 - 1e-10) / 0.05);
+        check_epoch("epoch squared", FASTGD_SQUARED, 0, 0, 0, 0.05, 1e-3);
+        check_epoch("epoch logistic", FASTGD_LOGISTIC, 0, 0, 0, 0.2, 1e-3);
+        check_epoch("epoch logistic weighted shuffled scheduled", FASTGD_LOGISTIC, 1, 1, 1, 0.2, 1e-2);
+        check_epoch("epoch squared weighted shuffled", FASTGD_SQUARED, 1, 1, 0, 0.05, 0.0);
+        check_epoch("epoch logistic rescaled", FASTGD_LOGISTIC, 0, 1, 0, 0.2, 4.75);
+        check_epoch("epoch squared rescaled at once", FASTGD_SQUARED, 1, 0, 0, 0.05, (1.0 - 1e-10) / 0.05);
+        check_epoch("epoch softmax", FASTGD_SOFTMAX, 0, 0, 0, 0.2, 1e-3);
+        check_epoch("epoch softmax weighted shuffled scheduled", FASTGD_SOFTMAX, 1, 1, 1, 0.2, 1e-2);
+        check_epoch("epoch softmax rescaled", FASTGD_SOFTMAX, 0, 1, 0, 0.2, 4.75);
         printf("failures %d\n", failures);
         return failures != 0;
     }

@@ -21,20 +21,20 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
-from fastgd._loss cimport (loss_and_dz, sigmoid_given, exp_neg_abs, SQUARED, LOGISTIC,
-                           SOFTMAX)
+from fastgd._loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd._numeric cimport all_finite
 from fastgd._optim cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd, SCHEDULE_CONSTANT)
 
 cdef extern from "_prefetch.h":
-    enum:
-        FASTGD_FAR_PREFETCH_AHEAD
-        FASTGD_NEAR_PREFETCH_AHEAD
-    void fastgd_prefetch(const void* p, Py_ssize_t nbytes) noexcept nogil
     void fastgd_prefetch_rows_ahead(const void* data, const Py_ssize_t* order,
                                     Py_ssize_t p, Py_ssize_t n, Py_ssize_t row_bytes,
                                     bint near) noexcept nogil
+    void fastgd_prefetch_csr_rows_ahead(const void* values, Py_ssize_t value_bytes,
+                                        const int* indices, const int* indptr,
+                                        const void* targets, Py_ssize_t target_bytes,
+                                        const Py_ssize_t* order, Py_ssize_t p,
+                                        Py_ssize_t n, bint near) noexcept nogil
 
 cdef extern from "_simd.h":
     double fastgd_dot_d(const double* x, const double* w, Py_ssize_t m) noexcept nogil
@@ -43,14 +43,24 @@ cdef extern from "_simd.h":
     void fastgd_axpy_d(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
     void fastgd_axpy_f(double c, const float* x, float* w, Py_ssize_t m) noexcept nogil
     void fastgd_axpy_fd(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
-    double fastgd_axpy_dot_d(double c, const double* xa, const double* xb,
-                             double* w, Py_ssize_t m) noexcept nogil
-    double fastgd_axpy_dot_fd(double c, const float* xa, const float* xb,
-                              double* w, Py_ssize_t m) noexcept nogil
+    double fastgd_sparse_dot_d(const double* x, const int* idx, const double* w,
+                               Py_ssize_t m) noexcept nogil
+    double fastgd_sparse_dot_f(const float* x, const int* idx, const float* w,
+                               Py_ssize_t m) noexcept nogil
+    double fastgd_sparse_dot_fd(const float* x, const int* idx, const double* w,
+                                Py_ssize_t m) noexcept nogil
+    double fastgd_sparse_dot_df(const double* x, const int* idx, const float* w,
+                                Py_ssize_t m) noexcept nogil
+    void fastgd_sparse_axpy_d(double c, const double* x, const int* idx, double* w,
+                              Py_ssize_t m) noexcept nogil
+    void fastgd_sparse_axpy_f(double c, const float* x, const int* idx, float* w,
+                              Py_ssize_t m) noexcept nogil
+    void fastgd_sparse_axpy_fd(double c, const float* x, const int* idx, double* w,
+                               Py_ssize_t m) noexcept nogil
+    void fastgd_sparse_axpy_df(double c, const double* x, const int* idx, float* w,
+                               Py_ssize_t m) noexcept nogil
     void fastgd_logistic_d(const double* z, const double* y, double* loss, double* dz,
                            Py_ssize_t n) noexcept nogil
-    void fastgd_logistic_loss_d(const double* z, const double* y, const double* e,
-                                double* loss, Py_ssize_t n) noexcept nogil
     void fastgd_softmax_d(const double* z, const double* y, double* loss, double* dz,
                           Py_ssize_t n, Py_ssize_t K, Py_ssize_t ld) noexcept nogil
     void fastgd_acc4_d(const double* c, const double* x0, const double* x1,
@@ -59,41 +69,42 @@ cdef extern from "_simd.h":
                        const float* x2, const float* x3, double* G, Py_ssize_t m) noexcept nogil
 
 cdef extern from "_sgd.h":
-    const double FASTGD_MIN_WSCALE
-    enum:
-        FASTGD_LOSS_QUEUE
-    ctypedef struct fastgd_sgd1_epoch:
+    Py_ssize_t FASTGD_SGD_SCRATCH(Py_ssize_t K) noexcept nogil
+    ctypedef struct fastgd_sgd_epoch:
         Py_ssize_t n
         Py_ssize_t d
+        Py_ssize_t K
         const Py_ssize_t* order
+        const int* indices
+        const int* indptr
         const double* rates
         double rate
         double alpha
-        int logistic
+        int loss
         int fit_intercept
+        double* scratch
         double loss_sum
         double weights
         Py_ssize_t steps
         int nonfinite
-    double fastgd_deferred_logistic_losses(double* queue, Py_ssize_t count) noexcept nogil
-    void fastgd_sgd1_epoch_d(const double* X, const double* y, const double* sw,
-                             double* w, double* b, fastgd_sgd1_epoch* e) noexcept nogil
-    void fastgd_sgd1_epoch_f(const float* X, const float* y, const float* sw,
-                             double* w, double* b, fastgd_sgd1_epoch* e) noexcept nogil
+    void fastgd_sgd_epoch_d(const double* X, const double* y, const double* sw,
+                            double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
+    void fastgd_sgd_epoch_f(const float* X, const float* y, const float* sw,
+                            double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
 
 ctypedef fused real_out:
     float
     double
 
-# How many rows ahead the loops prefetch: see _prefetch.h.  Per-sample plain
-# SGD over CSR rows in a shuffled order also requests each row's indptr
-# entries and target from FASTGD_FAR_PREFETCH_AHEAD rows ahead (see
-# prefetch_ahead).
+# How many rows ahead the loops prefetch, and which: see _prefetch.h.
 # Dense rows per block of the full-batch gradient: 32 rows of 100 float64
 # features (25 KB) stay in L1 between the block's two passes.
 DEF BLOCK_ROWS = 32
-# The lazy L2 scale's floor (FASTGD_MIN_WSCALE) and the deferred logistic
-# losses (FASTGD_LOSS_QUEUE, fastgd_deferred_logistic_losses): see _sgd.h.
+# Per-sample plain SGD (its lazy L2 scale, its deferred logistic losses):
+# the loop of _sgd.h.
+
+# The losses by name, numbered as the loops know them (_simd.h).
+LOSSES = {"squared": SQUARED, "logistic": LOGISTIC, "softmax": SOFTMAX}
 
 # Status codes of the loops, turned into exceptions by the wrappers.
 DEF STATUS_OK = 0
@@ -105,18 +116,16 @@ cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
                            const real_out* w) noexcept nogil:
     """x . w, accumulated in double."""
     cdef Py_ssize_t j
-    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+    cdef double a0 = 0.0
     if idx != NULL:
-        # four chains: one accumulator would make the row's latency that of
-        # nnz dependent multiply-adds
-        for j in range(0, m - 3, 4):
-            a0 += <double>x[j] * w[idx[j]]
-            a1 += <double>x[j + 1] * w[idx[j + 1]]
-            a2 += <double>x[j + 2] * w[idx[j + 2]]
-            a3 += <double>x[j + 3] * w[idx[j + 3]]
-        for j in range(m - m % 4, m):
-            a0 += <double>x[j] * w[idx[j]]
-        return (a0 + a1) + (a2 + a3)
+        if floating is double and real_out is double:
+            return fastgd_sparse_dot_d(x, idx, w, m)
+        elif floating is float and real_out is float:
+            return fastgd_sparse_dot_f(x, idx, w, m)
+        elif floating is float and real_out is double:
+            return fastgd_sparse_dot_fd(x, idx, w, m)
+        else:
+            return fastgd_sparse_dot_df(x, idx, w, m)
     if floating is double and real_out is double:
         return fastgd_dot_d(x, w, m)
     elif floating is float and real_out is float:
@@ -134,8 +143,14 @@ cdef inline void row_axpy(double c, const floating* x, const int* idx,
     """w += c x, computed in double."""
     cdef Py_ssize_t j
     if idx != NULL:
-        for j in range(m):
-            w[idx[j]] = w[idx[j]] + c * x[j]
+        if floating is double and real_out is double:
+            fastgd_sparse_axpy_d(c, x, idx, w, m)
+        elif floating is float and real_out is float:
+            fastgd_sparse_axpy_f(c, x, idx, w, m)
+        elif floating is float and real_out is double:
+            fastgd_sparse_axpy_fd(c, x, idx, w, m)
+        else:
+            fastgd_sparse_axpy_df(c, x, idx, w, m)
     elif floating is double and real_out is double:
         fastgd_axpy_d(c, x, w, m)
     elif floating is float and real_out is float:
@@ -145,12 +160,6 @@ cdef inline void row_axpy(double c, const floating* x, const int* idx,
     else:   # double data into float parameters: no caller does this
         for j in range(m):
             w[j] = <real_out>(w[j] + c * x[j])
-
-
-cdef inline void scale(double* w, Py_ssize_t n, double factor) noexcept nogil:
-    cdef Py_ssize_t j
-    for j in range(n):
-        w[j] = w[j] * factor
 
 
 cdef inline void outputs(const floating* x, const int* idx, Py_ssize_t m,
@@ -188,29 +197,12 @@ cdef inline void prefetch_ahead(const floating* data, const int* indices,
                                 const Py_ssize_t* order, const int* indptr,
                                 const floating* y, Py_ssize_t p, Py_ssize_t n,
                                 Py_ssize_t d, bint near) noexcept nogil:
-    """Request the rows some positions ahead of p.  Dense rows: as
-    fastgd_prefetch_rows_ahead (_prefetch.h) says.  A CSR row (its values
-    and its column indices): to L1 from FASTGD_NEAR_PREFETCH_AHEAD ahead, in
-    any order; without ``near`` in a shuffled order (per-sample plain SGD),
-    its indptr entries and its target first, from FASTGD_FAR_PREFETCH_AHEAD
-    ahead: where a row starts is itself a random read, and the row's
-    prefetch waited for it (a shuffled 100,000 x 100,000 CSR epoch, 50
-    non-zeros a row: 20.2 -> 17.9 ms, median of 9 A/B pairs; adding the
-    target's, in a later and quieter spell of the machine: 16.6 -> 15.7 ms,
-    6 of 6 pairs faster; for dense rows the target's prefetch made logistic
-    epochs 8% slower).  Mini-batch and stateful-rule steps (``near``) were
-    not measured with it and go without."""
-    cdef Py_ssize_t k, nnz
+    """Request the rows some positions ahead of p, dense or CSR (_prefetch.h)."""
     if indptr == NULL:
         fastgd_prefetch_rows_ahead(data, order, p, n, d * sizeof(floating), near)
-    elif p + FASTGD_NEAR_PREFETCH_AHEAD < n:
-        if order != NULL and not near and p + FASTGD_FAR_PREFETCH_AHEAD < n:
-            fastgd_prefetch(indptr + order[p + FASTGD_FAR_PREFETCH_AHEAD], 2 * sizeof(int))
-            fastgd_prefetch(y + order[p + FASTGD_FAR_PREFETCH_AHEAD], sizeof(floating))
-        k = order[p + FASTGD_NEAR_PREFETCH_AHEAD] if order != NULL else p + FASTGD_NEAR_PREFETCH_AHEAD
-        nnz = indptr[k + 1] - indptr[k]
-        fastgd_prefetch(data + indptr[k], nnz * sizeof(floating))
-        fastgd_prefetch(indices + indptr[k], nnz * sizeof(int))
+    else:
+        fastgd_prefetch_csr_rows_ahead(data, sizeof(floating), indices, indptr, y,
+                                       sizeof(floating), order, p, n, near)
 
 
 cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
@@ -242,7 +234,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     per four rows, and the block is still in cache for its second pass.
     Logistic and softmax losses of a block are computed four samples at a
     time by fastgd_logistic_d and fastgd_softmax_d (_simd.h), the formulas of
-    loss_and_dz vectorized; the block's outputs are stored output by output
+    _loss.pxd's loss_and_dz vectorized; the block's outputs are stored output by output
     (K, BLOCK_ROWS) for them."""
     cdef Py_ssize_t p, r, nb, i, k, start, m
     cdef const int* idx
@@ -274,7 +266,8 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             i = order[p + r] if order != NULL else p + r
             s = sw[i] if sw != NULL else 1.0
             if loss == SQUARED:
-                l = loss_and_dz(loss, Z + r, 1, y[i], DZ + r)
+                DZ[r] = Z[r] - y[i]
+                l = 0.5 * DZ[r] * DZ[r]
             else:
                 l = L[r]
             loss_sum += s * l
@@ -393,21 +386,18 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     last update left non-finite parameters.
 
     A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
-    batch_size 1 and a plain rule, L2 is applied lazily: W is kept as
-    ``wscale * V`` so a step costs O(nnz(x)) instead of O(d).  V and the
-    intercepts are float64 throughout such an epoch (for float32 parameters a
-    working copy, rounded back at the end): a float32 row then needs one
-    conversion per value, not three, and the float64 weights are the more
-    accurate ones.  Other epochs round the parameters after every step.
+    batch_size 1 and a plain rule the epoch is the loop of _sgd.h: L2 is
+    applied lazily (W is kept as ``wscale * V``, so a step costs O(nnz(x))
+    instead of O(d)), and V and the intercepts are float64 throughout (for
+    float32 parameters a working copy, rounded back at the end): a float32
+    row then needs one conversion per value, not three, and the float64
+    weights are the more accurate ones.  Other epochs round the parameters
+    after every step.
     """
     # the number of steps of the epoch: one per entry of order (or per row)
     cdef Py_ssize_t n = order.shape[0] if order is not None else y.shape[0]
     cdef Py_ssize_t K = W.shape[0], KD = W.shape[0] * d
-    cdef Py_ssize_t p, i, k, start, m, hi, step_no = 0
-    cdef Py_ssize_t i_next, start_next, m_next
-    cdef const int* idx = NULL
-    cdef const int* idx_next = NULL
-    cdef bint fused
+    cdef Py_ssize_t p, k, m, hi, step_no = 0
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
     cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
     cdef const floating* sw_p = &sample_weight[0] if sample_weight is not None else NULL
@@ -417,144 +407,61 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* bp = &b[0]
     cdef const Rule* r = &rule.c
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
-    # per-sample plain SGD over dense rows with one output runs in C (_sgd.h),
-    # with a rate for each step unless the rate is constant
-    cdef bint single = lazy and ptr_p == NULL and K == 1 and loss != SOFTMAX
-    cdef fastgd_sgd1_epoch plan
+    cdef fastgd_sgd_epoch plan
+    # per-sample plain SGD: a rate for each step unless the rate is constant;
+    # for float32 parameters float64 working weights and intercepts; for K
+    # outputs the loop's scratch.  Mini-batch steps: G (K d), Gb (K) and the
+    # scratch of accumulate.
     cdef double* rates = NULL
-    # G (K d), Gb (K), then the scratch of accumulate, whose first 2 K
-    # doubles serve as z and dz of the per-sample loop
-    cdef double* G = <double*> calloc(KD + K + scratch_size(K) + 5 * FASTGD_LOSS_QUEUE, sizeof(double))
-    cdef double* Gb = G + KD
-    cdef double* z = Gb + K
-    cdef double* dz = z + K
-    # the per-sample logistic loop's last outputs, targets, weights and
-    # exp(-|z|), whose losses are summed FASTGD_LOSS_QUEUE at a time (see
-    # fastgd_deferred_logistic_losses)
-    cdef double* Zq = z + scratch_size(K)
-    cdef Py_ssize_t queued = 0
-    # the lazy loop's float64 weights and intercepts: W and b themselves for
-    # float64, a working copy for float32
-    cdef double* V = NULL
-    cdef double* Vb = NULL
-    cdef double* copy = NULL
-    cdef double s, l, e, eta, shrink, step, wscale = 1.0, loss_sum = 0.0, weights = 0.0
-    cdef double batch_loss, batch_weights
+    cdef double* buf
+    cdef double* G
+    cdef double* Gb
+    cdef double* V
+    cdef double* Vb
+    cdef double loss_sum = 0.0, weights = 0.0, eta, batch_loss, batch_weights
     cdef int status = STATUS_OK
     if lazy:
-        if floating is double:
-            V, Vb = Wp, bp
-        else:
-            copy = <double*> malloc((KD + K) * sizeof(double))
-            V, Vb = copy, copy + KD
-    if single and table == NULL and r.schedule != SCHEDULE_CONSTANT:
-        rates = <double*> malloc(max(n, 1) * sizeof(double))
-        if rates == NULL:
-            free(G)
-            G = NULL
-    if G == NULL or (lazy and V == NULL):
-        free(G)
-        free(copy)
-        free(rates)
+        buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
+                               * sizeof(double))
+        if table == NULL and r.schedule != SCHEDULE_CONSTANT:
+            rates = <double*> malloc(max(n, 1) * sizeof(double))
+            if rates == NULL:
+                free(buf)
+                buf = NULL
+    else:
+        buf = <double*> calloc(KD + K + scratch_size(K), sizeof(double))
+    if buf == NULL:
         raise MemoryError()
     with nogil:
         if lazy:
-            if floating is float:
+            if floating is double:
+                V, Vb = Wp, bp
+            else:
+                V, Vb = buf + FASTGD_SGD_SCRATCH(K), buf + FASTGD_SGD_SCRATCH(K) + KD
                 widen(Wp, KD, V)
                 widen(bp, K, Vb)
-            if single:
-                # dense rows, one output: the loop of _sgd.h
-                plan.n, plan.d, plan.order, plan.rates = n, d, order_p, table
-                plan.rate, plan.alpha = r.lr, alpha
-                plan.logistic, plan.fit_intercept = loss == LOGISTIC, fit_intercept
-                if rates != NULL:
-                    for p in range(n):
-                        rates[p] = scheduled_lr(r, t + p + 1)
-                    plan.rates = rates
-                if floating is double:
-                    fastgd_sgd1_epoch_d(&data[0], &y[0], sw_p, V, Vb, &plan)
-                else:
-                    fastgd_sgd1_epoch_f(&data[0], &y[0], sw_p, V, Vb, &plan)
-                loss_sum, weights, t = plan.loss_sum, plan.weights, t + plan.steps
-                if plan.nonfinite:
-                    status = STATUS_NONFINITE
-            else:
-                i = locate(order_p, idx_p, ptr_p, 0, d, &start, &m, &idx)
-                outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
+            plan.n, plan.d, plan.K, plan.order = n, d, K, order_p
+            plan.indices, plan.indptr, plan.scratch = idx_p, ptr_p, buf
+            plan.rates, plan.rate, plan.alpha = table, r.lr, alpha
+            plan.loss, plan.fit_intercept = loss, fit_intercept
+            if rates != NULL:
                 for p in range(n):
-                    prefetch_ahead(&data[0], idx_p, order_p, ptr_p, &y[0], p, n, d, False)
-                    s = sw_p[i] if sw_p != NULL else 1.0
-                    if loss == LOGISTIC:
-                        # the step needs only dz; the loss (a log1p, off the
-                        # chain of steps but not free) waits to be computed
-                        # with others, four lanes at a time.  A logistic loss is
-                        # finite exactly when its output is.
-                        if not isfinite(z[0]):
-                            status = STATUS_NONFINITE
-                            break
-                        e = exp_neg_abs(z[0])
-                        dz[0] = sigmoid_given(z[0], e) - y[i]
-                        Zq[queued], Zq[FASTGD_LOSS_QUEUE + queued] = z[0], y[i]
-                        Zq[2 * FASTGD_LOSS_QUEUE + queued], Zq[3 * FASTGD_LOSS_QUEUE + queued] = s, e
-                        queued += 1
-                        if queued == FASTGD_LOSS_QUEUE:
-                            loss_sum += fastgd_deferred_logistic_losses(Zq, queued)
-                            queued = 0
-                    else:
-                        l = loss_and_dz(loss, z, K, y[i], dz)
-                        if not isfinite(l):
-                            status = STATUS_NONFINITE
-                            break
-                        loss_sum += s * l
-                    weights += s
-                    t += 1
-                    eta = table[p] if table != NULL else scheduled_lr(r, t)
-                    # w <- (1 - eta alpha) w - eta s dz x, with w = wscale V
-                    shrink = 1.0 - eta * alpha
-                    if shrink > FASTGD_MIN_WSCALE:
-                        wscale *= shrink
-                    else:
-                        scale(V, KD, wscale * shrink)
-                        wscale = 1.0
-                    # the factor of dz in V's update, with its division made
-                    # while the row's dot product is still being summed: dz is
-                    # the end of the chain each step waits for
-                    step = -eta * s / wscale
-                    fused = False
-                    if p + 1 < n:
-                        i_next = locate(order_p, idx_p, ptr_p, p + 1, d, &start_next, &m_next, &idx_next)
-                        # dense rows: this step's update and the next row's
-                        # outputs in one pass over the weights
-                        fused = ptr_p == NULL
-                    for k in range(K):
-                        if fit_intercept:
-                            Vb[k] = Vb[k] - eta * s * dz[k]
-                        if fused:
-                            if floating is double:
-                                z[k] = fastgd_axpy_dot_d(step * dz[k], &data[start],
-                                                         &data[start_next], V + k * d, d)
-                            else:
-                                z[k] = fastgd_axpy_dot_fd(step * dz[k], &data[start],
-                                                          &data[start_next], V + k * d, d)
-                            z[k] = wscale * z[k] + Vb[k]
-                        elif dz[k] != 0.0:
-                            row_axpy(step * dz[k], &data[start], idx, m, V + k * d)
-                    if wscale < FASTGD_MIN_WSCALE:
-                        scale(V, KD, wscale)
-                        wscale = 1.0
-                    if p + 1 < n:
-                        i, start, m, idx = i_next, start_next, m_next, idx_next
-                        if not fused:
-                            outputs(&data[start], idx, m, V, Vb, K, d, wscale, z, 1)
-                loss_sum += fastgd_deferred_logistic_losses(Zq, queued)
-                if wscale != 1.0:
-                    scale(V, KD, wscale)
+                    rates[p] = scheduled_lr(r, t + p + 1)
+                plan.rates = rates
+            if floating is double:
+                fastgd_sgd_epoch_d(&data[0], &y[0], sw_p, V, Vb, &plan)
+            else:
+                fastgd_sgd_epoch_f(&data[0], &y[0], sw_p, V, Vb, &plan)
+            loss_sum, weights, t = plan.loss_sum, plan.weights, t + plan.steps
+            if plan.nonfinite:
+                status = STATUS_NONFINITE
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]
                 for k in range(K):
                     bp[k] = <float>Vb[k]
         else:
+            G, Gb = buf, buf + KD
             p = 0
             while p < n:
                 hi = min(p + batch_size, n)
@@ -562,7 +469,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 batch_weights = 0.0
                 batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
                                         sw_p, Wp, bp, K, order_p, p, hi, n,
-                                        G, Gb, z, &batch_weights)
+                                        G, Gb, Gb + K, &batch_weights)
                 if not isfinite(batch_loss):
                     status = STATUS_NONFINITE
                     break
@@ -584,8 +491,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
         # finite (the last one, say): no later loss would reveal it
         if status == STATUS_OK and not (all_finite(Wp, KD) and all_finite(bp, K)):
             status = STATUS_OVERFLOW
-    free(G)
-    free(copy)
+    free(buf)
     free(rates)
     return loss_sum, weights, t, status
 

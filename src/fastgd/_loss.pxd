@@ -1,15 +1,15 @@
 # cython: language_level=3
-"""Per-sample losses: the one place each loss and its derivative is written.
+"""Per-sample losses of one sample, for Cython code that cimports them.
 
-Every per-sample loop in fastgd (SGD and mini-batch epochs, dense and
-sparse) calls these inline functions, so a loss is defined once.  The
-blocks of rows of the full-batch gradient and mini-batch steps compute the
-logistic and softmax losses four samples at a time with the same formulas
-(``fastgd_logistic_d`` and ``fastgd_softmax_d`` in ``_simd.h``), and the
-deferred loss sums of per-sample logistic epochs from the steps' own
-exp(-|z|) (``fastgd_logistic_loss_d``); tests hold them to each other and to
-the NumPy reference.  A model
-has K linear outputs z = W x + b (K = 1 for the squared and logistic losses).
+The network's layers use ``sigmoid``, ``log1pexp`` and ``softmax``;
+``loss_and_dz`` is the scalar loss of the linear models for other packages
+(tests/test_cimport.py builds such a consumer).  fastgd's own linear loops
+compute the same formulas in C: the per-sample SGD epoch of ``_sgd.h``
+(with this file's sigmoid and exponential, which are ``_simd.h``'s), and the
+blocks of rows of the full-batch gradient and mini-batch steps four samples
+at a time (``fastgd_logistic_d``, ``fastgd_softmax_d``); tests hold them to
+each other, to libm and to the NumPy reference.  A model has K linear
+outputs z = W x + b (K = 1 for the squared and logistic losses).
 ``loss_and_dz`` returns the loss of one sample and writes dL/dz_k into ``dz``.
 
 All arithmetic is in double, whatever the dtype of the data.
@@ -17,10 +17,12 @@ All arithmetic is in double, whatever the dtype of the data.
 from cython cimport floating
 from libc.math cimport exp, log, log1p
 
-cdef enum:
-    SQUARED = 0     # 0.5 (z - y)^2
-    LOGISTIC = 1    # -[y log s(z) + (1 - y) log(1 - s(z))], y in {0, 1}
-    SOFTMAX = 2     # -log softmax(z)[y], y a class index stored as a float
+cdef extern from "_simd.h":
+    # the numbering is the C loops' (one place for it)
+    enum:
+        SQUARED "FASTGD_SQUARED"    # 0.5 (z - y)^2
+        LOGISTIC "FASTGD_LOGISTIC"  # -[y log s(z) + (1 - y) log(1 - s(z))], y in {0, 1}
+        SOFTMAX "FASTGD_SOFTMAX"    # -log softmax(z)[y], y a class index stored as a float
 
 
 cdef inline double log1pexp(double z) noexcept nogil:

@@ -31,6 +31,10 @@
 #define FASTGD_CLONES
 #endif
 
+/* The losses of the linear models, numbered as fastgd.kernels.LOSSES gives
+ * them (_loss.pxd declares these; _sgd.h's loop switches on them). */
+enum { FASTGD_SQUARED = 0, FASTGD_LOGISTIC = 1, FASTGD_SOFTMAX = 2 };
+
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
 #include <string.h>
 typedef double fastgd_v4d __attribute__((vector_size(32)));
@@ -219,6 +223,42 @@ FASTGD_AXPY_DOT(fastgd_axpy_dot_d, double, fastgd_load4_d)
 FASTGD_AXPY_DOT(fastgd_axpy_dot_fd, float, fastgd_load4_f)   /* float rows, double w */
 FASTGD_ACC4(fastgd_acc4_d, double, fastgd_load4_d)
 FASTGD_ACC4(fastgd_acc4_f, float, fastgd_load4_f)
+
+/* The same over a CSR row: m values x at columns idx of w.  Scattered reads
+ * and writes do not vectorize; the dot product keeps four chains (one
+ * accumulator would make a row's latency that of m dependent multiply-adds).
+ * Inline: the per-sample loop of _sgd.h and the blocks of _linear.pyx call
+ * them once per row. */
+#define FASTGD_SPARSE_ROW(SUFFIX, TX, TW)                                     \
+FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
+                                                const int *restrict idx,      \
+                                                const TW *restrict w,         \
+                                                ptrdiff_t m)                  \
+{                                                                             \
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 4 <= m; j += 4) {                                              \
+        a0 += (double)x[j] * w[idx[j]];                                       \
+        a1 += (double)x[j + 1] * w[idx[j + 1]];                               \
+        a2 += (double)x[j + 2] * w[idx[j + 2]];                               \
+        a3 += (double)x[j + 3] * w[idx[j + 3]];                               \
+    }                                                                         \
+    for (; j < m; j++)                                                        \
+        a0 += (double)x[j] * w[idx[j]];                                       \
+    return (a0 + a1) + (a2 + a3);                                             \
+}                                                                             \
+FASTGD_INLINE void fastgd_sparse_axpy_##SUFFIX(double c, const TX *restrict x, \
+                                               const int *restrict idx,       \
+                                               TW *restrict w, ptrdiff_t m)   \
+{                                                                             \
+    ptrdiff_t j;                                                              \
+    for (j = 0; j < m; j++)                                                   \
+        w[idx[j]] = (TW)(w[idx[j]] + c * (double)x[j]);                       \
+}
+FASTGD_SPARSE_ROW(d, double, double)
+FASTGD_SPARSE_ROW(f, float, float)
+FASTGD_SPARSE_ROW(fd, float, double)    /* float values, double weights */
+FASTGD_SPARSE_ROW(df, double, float)    /* no caller; Cython's fused types ask for it */
 
 /* w += c x, in double, stored back in w's type (a loop without a reduction:
  * compilers vectorize it as it is) */

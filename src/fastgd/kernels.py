@@ -33,7 +33,7 @@ from .exceptions import DivergenceError
 from .optim import make_rule
 from ._optim import UpdateRule
 
-LOSSES = {"squared": 0, "logistic": 1, "softmax": 2}
+LOSSES = _linear.LOSSES
 
 EpochResult = namedtuple("EpochResult", ["objective", "t"])
 EpochResult.__doc__ = """Result of one epoch: ``objective`` is the mean of the
