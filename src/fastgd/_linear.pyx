@@ -164,12 +164,11 @@ cdef inline void row_axpy(double c, const floating* x, const int* idx,
 
 cdef inline void outputs(const floating* x, const int* idx, Py_ssize_t m,
                          const real_out* W, const real_out* b, Py_ssize_t K,
-                         Py_ssize_t d, double wscale, double* z,
-                         Py_ssize_t stride) noexcept nogil:
-    """z[k stride] = wscale (W x)_k + b_k for the K outputs."""
+                         Py_ssize_t d, double* z, Py_ssize_t stride) noexcept nogil:
+    """z[k stride] = (W x)_k + b_k for the K outputs."""
     cdef Py_ssize_t k
     for k in range(K):
-        z[k * stride] = wscale * row_dot(x, idx, m, W + k * d) + b[k]
+        z[k * stride] = row_dot(x, idx, m, W + k * d) + b[k]
 
 
 cdef inline void widen(const floating* src, Py_ssize_t n, double* out) noexcept nogil:
@@ -254,7 +253,7 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             # the full-batch gradient (no order) reads far ahead
             prefetch_ahead(data, indices, order, indptr, y, p + r, n, d, order != NULL)
             i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
-            outputs(data + start, idx, m, W, b, K, d, 1.0, Z + r, BLOCK_ROWS)
+            outputs(data + start, idx, m, W, b, K, d, Z + r, BLOCK_ROWS)
         if loss != SQUARED:
             for r in range(nb):
                 Y[r] = y[order[p + r] if order != NULL else p + r]
