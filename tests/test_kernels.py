@@ -317,12 +317,15 @@ def test_epoch_schedules_match_reference(schedule, optimizer, batch_size, rng):
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_single_output_sgd_epoch_schedules_match_reference(schedule, loss, dtype, rng):
-    # the C loop of _sgd.h (dense rows, one output, plain per-sample steps)
-    # with a rate for each step from t + 1 on: a resumed epoch at t = 7
-    p = make_problem(loss, 30, 4, rng=rng, dtype=dtype, weighted=True, x_scale=0.5)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sgd_epoch_schedules_match_reference(schedule, loss, dtype, sparse, rng):
+    # each variant of _sgd.h's C loop (dense or CSR rows, one output or
+    # softmax's K) with plain per-sample steps and the table of a rate for
+    # each step from t + 1 on that epoch() builds: a resumed epoch at t = 7
+    p = make_problem(loss, 30, 4, rng=rng, dtype=dtype, weighted=True, x_scale=0.5,
+                     sparse=sparse)
     rule = rule_for("sgd", schedule, alpha=0.5)
     kw = dict(alpha=0.5, batch_size=1, order=rng.permutation(30), t=7)
     assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
@@ -788,22 +791,24 @@ def test_divergence_at_the_last_step_raises():
 @pytest.mark.parametrize("batch_size", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_samples", [8, 45])
+@pytest.mark.parametrize("loss", LOSSES)
 def test_nan_in_a_late_row_is_reported_with_the_parameters_of_that_step(sparse, batch_size,
-                                                                        dtype, n_samples, rng):
+                                                                        dtype, n_samples, loss,
+                                                                        rng):
     # the loop meets the last row at the last step; the parameters are those
     # after the steps before it, as the docstring says (float32 per-sample:
     # the float64 working copy is rounded back on the way out; 45 rows: a
     # full group of deferred logistic losses is summed before the break)
-    p = make_problem("logistic", n_samples, 3, rng=rng, dtype=dtype)
+    p = make_problem(loss, n_samples, 3, rng=rng, dtype=dtype)
     X = p.X.copy()
     X[-1, 1] = np.nan
     coef, intercept = p.coef.copy(), p.intercept.copy()
     with pytest.raises(ValueError, match="X contains NaN"):
-        kernels.epoch(sp.csr_matrix(X) if sparse else X, p.y, coef, intercept, loss="logistic",
+        kernels.epoch(sp.csr_matrix(X) if sparse else X, p.y, coef, intercept, loss=loss,
                       learning_rate=0.1, alpha=0.1, batch_size=batch_size)
     rows_before = (n_samples - 1) // batch_size * batch_size
     _, want_coef, want_int, *_ = reference.epoch(
-        X, p.y, p.coef, p.intercept, make_rule("sgd", 0.1), loss="logistic", alpha=0.1,
+        X, p.y, p.coef, p.intercept, make_rule("sgd", 0.1), loss=loss, alpha=0.1,
         batch_size=batch_size, order=np.arange(rows_before))
     rtol = RTOL64 if dtype == np.float64 else RTOL32
     assert coef.dtype == dtype and intercept.dtype == dtype

@@ -6,9 +6,12 @@ compiler without GCC vector extensions gets) never do.  This test compiles
 a small C program against the installed header four ways (as shipped,
 ``-DFASTGD_NO_CLONES``: the baseline code only, ``-DFASTGD_SCALAR``: the
 scalar loops, and ``-march=native`` as ``FASTGD_NATIVE=1`` builds: GCC 12
-once crashed on it) and checks every function against plain loops in long double
-and libm, for every row length up to 41 (each remainder of the loops of 16
-and 4 lanes) and outputs from 0 past the -708 cut of the exponential.
+once crashed on it) and checks against plain loops in long double and libm
+the dense row primitives, for every row length up to 41 (each remainder of
+the loops of 16 and 4 lanes), the losses, for outputs from 0 past the -708 cut
+of the exponential, and the per-sample SGD epoch of ``_sgd.h`` in each of its
+variants; the CSR gather-scatter primitives are checked through the epoch's
+CSR runs (and in Python, through every CSR kernel).
 """
 import os
 import shutil
@@ -60,15 +63,27 @@ HARNESS = textwrap.dedent(r"""
 
     /* The per-sample SGD epoch of _sgd.h against the textbook update in long
      * double (no lazy scale, every loss at once): W <- (1 - eta alpha) W -
-     * eta s dz x^T, b <- b - eta s dz, for rows in the order given, dense
-     * and CSR (a third of the values are zeros, which CSR leaves out), with
-     * one output (squared, logistic) or three (softmax). */
+     * eta s dz x^T, b <- b - eta s dz, for the first n steps of an order,
+     * dense and CSR (a third of the values are zeros, which CSR leaves out,
+     * and every 17th row is empty), with one output (squared, logistic) or
+     * three (softmax; one with ONE_CLASS). */
     #define N_ROWS 150
     #define N_FEATURES 13
     #define MAX_K 3
-    static void check_epoch(const char *what, int loss, int weighted, int shuffled,
-                            int scheduled, double rate, double alpha)
+    enum {
+        WEIGHTED = 1, SCHEDULED = 2,
+        SHUFFLED = 4,       /* a permutation of the rows */
+        REPEATS = 8,        /* an order that visits some rows twice, others never */
+        NO_INTERCEPT = 16,
+        ONE_CLASS = 32,     /* softmax with K = 1 */
+        NON_FINITE = 64     /* the row of step 7 holds an infinity: 7 steps are taken */
+    };
+    static void check_epoch(const char *what, int loss, int flags, ptrdiff_t n,
+                            double rate, double alpha)
     {
+        const int weighted = flags & WEIGHTED, scheduled = flags & SCHEDULED;
+        const int fit_intercept = !(flags & NO_INTERCEPT);
+        const ptrdiff_t steps = flags & NON_FINITE ? 7 : n;
         double Xd[N_ROWS * N_FEATURES], yd[N_ROWS], swd[N_ROWS], rates[N_ROWS];
         float Xf[N_ROWS * N_FEATURES], yf[N_ROWS], swf[N_ROWS];
         double Vd[N_ROWS * N_FEATURES], scratch[FASTGD_SGD_SCRATCH(MAX_K)];
@@ -77,15 +92,24 @@ HARNESS = textwrap.dedent(r"""
         double w[4][MAX_K * N_FEATURES], b[4][MAX_K];
         long double wr[2][MAX_K * N_FEATURES], br[2][MAX_K], lr[2] = {0, 0};
         ptrdiff_t order[N_ROWS], i, j, p, k, t;
-        const int K = loss == FASTGD_SOFTMAX ? MAX_K : 1;
+        const int K = loss == FASTGD_SOFTMAX && !(flags & ONE_CLASS) ? MAX_K : 1;
         double shrink;
         fastgd_sgd_epoch e;
         int f, run, nnz = 0;
-        double loss_sum[4];
+        double loss_sum[4], weight_sum[4];
+        long double wsum[2] = {0.0L, 0.0L};
+        for (i = 0; i < N_ROWS; i++)
+            order[i] = flags & REPEATS ? (i * 37 + 11) % (N_ROWS / 3)
+                     : flags & SHUFFLED ? (i * 37 + 11) % N_ROWS : i;
         for (i = 0; i < N_ROWS * N_FEATURES; i++) {
             double u = uniform();
-            Xf[i] = u < -0.33 ? 0.0f : (float)uniform();
-            Xd[i] = u < -0.33 ? 0.0 : uniform();
+            int empty = (i / N_FEATURES) % 17 == 5;
+            Xf[i] = u < -0.33 || empty ? 0.0f : (float)uniform();
+            Xd[i] = u < -0.33 || empty ? 0.0 : uniform();
+        }
+        if (flags & NON_FINITE) {
+            Xd[order[7] * N_FEATURES + 3] = INFINITY;
+            Xf[order[7] * N_FEATURES + 3] = INFINITY;
         }
         for (i = 0; i < N_ROWS; i++) {     /* one pattern of zeros serves both dtypes */
             indptr[i] = nnz;
@@ -98,13 +122,12 @@ HARNESS = textwrap.dedent(r"""
         }
         indptr[N_ROWS] = nnz;
         for (i = 0; i < N_ROWS; i++) {
-            yd[i] = loss == FASTGD_SOFTMAX ? (double)(i % MAX_K)
+            yd[i] = loss == FASTGD_SOFTMAX ? (double)(i % K)
                   : loss == FASTGD_LOGISTIC ? (double)(uniform() > 0) : 3.0 * uniform();
             yf[i] = (float)yd[i];
             swd[i] = weighted ? 1.0 + 0.5 * uniform() : 1.0;   /* in [0.5, 1.5) */
             swf[i] = (float)swd[i];
             rates[i] = rate / (1.0 + 0.01 * i);
-            order[i] = shuffled ? (i * 37 + 11) % N_ROWS : i;
         }
         for (f = 0; f < 2; f++)
             for (k = 0; k < K; k++) {
@@ -120,9 +143,10 @@ HARNESS = textwrap.dedent(r"""
                     w[run][k * N_FEATURES + j] = 0.0;
             }
             memset(&e, 0, sizeof e);
-            e.n = N_ROWS; e.d = N_FEATURES; e.K = K; e.order = shuffled ? order : NULL;
+            e.n = n; e.d = N_FEATURES; e.K = K;
+            e.order = flags & (SHUFFLED | REPEATS) ? order : NULL;
             e.rates = scheduled ? rates : NULL; e.rate = rate; e.alpha = alpha;
-            e.loss = loss; e.fit_intercept = 1; e.scratch = scratch;
+            e.loss = loss; e.fit_intercept = fit_intercept; e.scratch = scratch;
             if (run >= 2) {
                 e.indices = indices; e.indptr = indptr;
             }
@@ -131,14 +155,15 @@ HARNESS = textwrap.dedent(r"""
             else
                 fastgd_sgd_epoch_f(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
             loss_sum[run] = e.loss_sum;
+            weight_sum[run] = e.weights;
             t = e.steps;
-            if (t != N_ROWS || e.nonfinite) {
+            if (t != steps || e.nonfinite != ((flags & NON_FINITE) != 0)) {
                 printf("FAIL %s run %d: %ld steps, nonfinite %d\n", what, run, (long)t, e.nonfinite);
                 failures++;
             }
             if (run >= 2)
                 continue;
-            for (p = 0; p < N_ROWS; p++) {
+            for (p = 0; p < steps; p++) {
                 long double z[MAX_K], dz[MAX_K], l, s, eta, target, x;
                 i = order[p];
                 for (k = 0; k < K; k++) {
@@ -150,10 +175,11 @@ HARNESS = textwrap.dedent(r"""
                 s = f ? swf[i] : swd[i];
                 target = f ? yf[i] : yd[i];
                 if (loss == FASTGD_SOFTMAX) {
-                    long double total = 0.0L;
-                    for (k = 0; k < K; k++) total += expl(z[k]);
-                    for (k = 0; k < K; k++) dz[k] = expl(z[k]) / total - (k == (int)target);
-                    l = logl(total) - z[(int)target];
+                    long double total = 0.0L, zmax = z[0];
+                    for (k = 1; k < K; k++) if (z[k] > zmax) zmax = z[k];
+                    for (k = 0; k < K; k++) total += expl(z[k] - zmax);
+                    for (k = 0; k < K; k++) dz[k] = expl(z[k] - zmax) / total - (k == (int)target);
+                    l = zmax + logl(total) - z[(int)target];
                 } else if (loss == FASTGD_LOGISTIC) {
                     long double ez = expl(-fabsl(z[0]));
                     dz[0] = (z[0] >= 0 ? 1.0L / (1.0L + ez) : ez / (1.0L + ez)) - target;
@@ -163,6 +189,7 @@ HARNESS = textwrap.dedent(r"""
                     l = 0.5L * dz[0] * dz[0];
                 }
                 lr[f] += s * l;
+                wsum[f] += s;
                 eta = scheduled ? rates[p] : rate;
                 /* 1 - eta alpha rounded to double as the loop has it: near
                  * eta alpha = 1 its rounding is all there is of it */
@@ -172,7 +199,8 @@ HARNESS = textwrap.dedent(r"""
                         x = f ? (long double)Xf[i * N_FEATURES + j] : (long double)Xd[i * N_FEATURES + j];
                         wr[f][k * N_FEATURES + j] = shrink * wr[f][k * N_FEATURES + j] - eta * s * dz[k] * x;
                     }
-                    br[f][k] -= eta * s * dz[k];
+                    if (fit_intercept)
+                        br[f][k] -= eta * s * dz[k];
                 }
             }
         }
@@ -191,6 +219,7 @@ HARNESS = textwrap.dedent(r"""
                 check(what, -1 - run, b[run][k], br[f][k], scale);
             }
             check(what, -10 - run, loss_sum[run], lr[f], fabsl(lr[f]));
+            check(what, -20 - run, weight_sum[run], wsum[f], wsum[f]);
         }
     }
 
@@ -199,7 +228,7 @@ HARNESS = textwrap.dedent(r"""
         double xd[41], yd[41], wd[41], w2[41], G0[41], G[41], G2[41], c[4];
         float xf[41], yf[41], wf[41], rows_f[4][41];
         double rows_d[4][41];
-        int m, j, r, i, k;
+        int m, j, r, i, k, loss;
         for (m = 1; m <= 41; m++) {
             long double ref = 0, scale = 0, reff = 0, scalef = 0, reffd = 0, scalefd = 0;
             for (j = 0; j < m; j++) {
@@ -317,15 +346,31 @@ HARNESS = textwrap.dedent(r"""
         /* per-sample epochs: each loss, weights, orders, schedules; alpha
          * with a lazy scale that falls below its floor every few steps
          * (shrink 0.05), and one below the floor at once (shrink 1e-10) */
-        check_epoch("epoch squared", FASTGD_SQUARED, 0, 0, 0, 0.05, 1e-3);
-        check_epoch("epoch logistic", FASTGD_LOGISTIC, 0, 0, 0, 0.2, 1e-3);
-        check_epoch("epoch logistic weighted shuffled scheduled", FASTGD_LOGISTIC, 1, 1, 1, 0.2, 1e-2);
-        check_epoch("epoch squared weighted shuffled", FASTGD_SQUARED, 1, 1, 0, 0.05, 0.0);
-        check_epoch("epoch logistic rescaled", FASTGD_LOGISTIC, 0, 1, 0, 0.2, 4.75);
-        check_epoch("epoch squared rescaled at once", FASTGD_SQUARED, 1, 0, 0, 0.05, (1.0 - 1e-10) / 0.05);
-        check_epoch("epoch softmax", FASTGD_SOFTMAX, 0, 0, 0, 0.2, 1e-3);
-        check_epoch("epoch softmax weighted shuffled scheduled", FASTGD_SOFTMAX, 1, 1, 1, 0.2, 1e-2);
-        check_epoch("epoch softmax rescaled", FASTGD_SOFTMAX, 0, 1, 0, 0.2, 4.75);
+        check_epoch("epoch squared", FASTGD_SQUARED, 0, N_ROWS, 0.05, 1e-3);
+        check_epoch("epoch logistic", FASTGD_LOGISTIC, 0, N_ROWS, 0.2, 1e-3);
+        check_epoch("epoch logistic weighted shuffled scheduled", FASTGD_LOGISTIC,
+                    WEIGHTED | SHUFFLED | SCHEDULED, N_ROWS, 0.2, 1e-2);
+        check_epoch("epoch squared weighted shuffled", FASTGD_SQUARED, WEIGHTED | SHUFFLED,
+                    N_ROWS, 0.05, 0.0);
+        check_epoch("epoch logistic rescaled", FASTGD_LOGISTIC, SHUFFLED, N_ROWS, 0.2, 4.75);
+        check_epoch("epoch squared rescaled at once", FASTGD_SQUARED, WEIGHTED, N_ROWS, 0.05,
+                    (1.0 - 1e-10) / 0.05);
+        check_epoch("epoch softmax", FASTGD_SOFTMAX, 0, N_ROWS, 0.2, 1e-3);
+        check_epoch("epoch softmax weighted shuffled scheduled", FASTGD_SOFTMAX,
+                    WEIGHTED | SHUFFLED | SCHEDULED, N_ROWS, 0.2, 1e-2);
+        check_epoch("epoch softmax rescaled", FASTGD_SOFTMAX, SHUFFLED, N_ROWS, 0.2, 4.75);
+        check_epoch("epoch softmax rescaled at once", FASTGD_SOFTMAX, WEIGHTED, N_ROWS, 0.05,
+                    (1.0 - 1e-10) / 0.05);
+        check_epoch("epoch softmax one class", FASTGD_SOFTMAX, ONE_CLASS | SHUFFLED, N_ROWS,
+                    0.2, 1e-3);
+        /* orders that repeat rows, no intercept, epochs of no and one step */
+        for (loss = FASTGD_SQUARED; loss <= FASTGD_SOFTMAX; loss++) {
+            check_epoch("epoch repeats", loss, REPEATS | WEIGHTED, N_ROWS, 0.1, 1e-2);
+            check_epoch("epoch no intercept", loss, NO_INTERCEPT | SHUFFLED, N_ROWS, 0.1, 1e-2);
+            check_epoch("epoch of one step", loss, SHUFFLED, 1, 0.1, 1e-2);
+            check_epoch("epoch of no step", loss, 0, 0, 0.1, 1e-2);
+            check_epoch("epoch non-finite", loss, NON_FINITE | SHUFFLED, N_ROWS, 0.1, 1e-2);
+        }
         printf("failures %d\n", failures);
         return failures != 0;
     }

@@ -422,7 +422,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     if lazy:
         buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
                                * sizeof(double))
-        if table == NULL and r.schedule != SCHEDULE_CONSTANT:
+        if buf != NULL and table == NULL and r.schedule != SCHEDULE_CONSTANT:
             rates = <double*> malloc(max(n, 1) * sizeof(double))
             if rates == NULL:
                 free(buf)
@@ -430,6 +430,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     else:
         buf = <double*> calloc(KD + K + scratch_size(K), sizeof(double))
     if buf == NULL:
+        # rates is allocated only after buf, and freed with it above
         raise MemoryError()
     with nogil:
         if lazy:

@@ -8,8 +8,9 @@
  * row's update, and the update needs this output's derivative.  The loop
  * this replaces, in Cython, compiled without FMA, called the row primitives
  * through the clone dispatcher and kept z, dz and the intercept in memory;
- * here they stay in registers, the primitives are inlined, and the logistic
- * exponential is _simd.h's inline one, not a call to libm.  Measured on
+ * in the one-output variants they stay in registers, the primitives are
+ * inlined, and the logistic exponential is _simd.h's inline one, not a call
+ * to libm (softmax's K outputs go through scratch and fastgd_softmax_d).  Measured on
  * 200,000 x 100 dense rows (medians of 3 A/B pairs against the Cython
  * loop): float32 epochs, sequential squared 7.1 -> 5.4 ms, sequential
  * logistic 8.6 -> 8.3 ms, shuffled squared 11.4 -> 10.4 ms, shuffled
@@ -81,7 +82,7 @@ typedef struct {
     double alpha;               /* the L2 penalty */
     int loss;                   /* FASTGD_SQUARED, FASTGD_LOGISTIC or FASTGD_SOFTMAX */
     int fit_intercept;
-    double *scratch;            /* FASTGD_SGD_SCRATCH(K) doubles when K > 1 */
+    double *scratch;            /* FASTGD_SGD_SCRATCH(K) doubles for softmax (any K) */
     /* out */
     double loss_sum;            /* sum of s L over the steps taken */
     double weights;             /* sum of s over the steps taken */
@@ -103,7 +104,7 @@ typedef struct {
  * local arrays, which GCC keeps in registers; dense rows fuse each step's
  * update with the next row's outputs in one pass over w (a CSR row's next
  * columns are others, so there it is an update, then a dot product). */
-#define FASTGD_SGD_EPOCH(NAME, TX, SPARSE, ONE, SUFFIX, DOT, AXPY_DOT)          \
+#define FASTGD_SGD_EPOCH(NAME, TX, SPARSE, ONE, SUFFIX, DOT, AXPY_DOT)        \
 FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
                                const TX *restrict sw, double *restrict w,     \
                                double *restrict b, fastgd_sgd_epoch *e)       \
@@ -111,6 +112,10 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
     const ptrdiff_t n = e->n, d = e->d, Q = FASTGD_LOSS_QUEUE;                \
     const ptrdiff_t K = ONE ? 1 : e->K, lanes = ONE ? 1 : 4;                  \
     const ptrdiff_t *order = e->order;                                        \
+    /* the plan's settings as locals: the K variants write z and dz through   \
+     * e->scratch, which could otherwise alias them and force reloads */      \
+    const double *rates = e->rates, rate = e->rate, alpha = e->alpha;         \
+    const int loss = e->loss, fit_intercept = e->fit_intercept;               \
     const int *indices = e->indices, *indptr = e->indptr, *idx = NULL;        \
     const int *next_idx = NULL;                                               \
     double queue[5 * FASTGD_LOSS_QUEUE];                                      \
@@ -127,7 +132,7 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
         e->steps = 0;                                                         \
         return;                                                               \
     }                                                                         \
-    /* the lanes past a partial queue, and softmax's lanes past the first, \
+    /* the lanes past a partial queue, and softmax's lanes past the first,    \
      * are computed on, and ignored */                                        \
     memset(queue, 0, sizeof queue);                                           \
     if (ONE)                                                                  \
@@ -147,7 +152,7 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
             fastgd_prefetch_rows_ahead(X, order, p, n, d * (ptrdiff_t)sizeof(TX), 0); \
         s = sw != NULL ? (double)sw[i] : 1.0;                                 \
         target = (double)y[i];                                                \
-        if (!ONE && e->loss == FASTGD_SOFTMAX) {                              \
+        if (!ONE && loss == FASTGD_SOFTMAX) {                                 \
             e->scratch[8 * K] = target;                                       \
             fastgd_softmax_d(z, e->scratch + 8 * K, e->scratch + 8 * K + 4, dz, \
                              1, K, 4);                                        \
@@ -157,8 +162,8 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
                 break;                                                        \
             }                                                                 \
             loss_sum += s * l;                                                \
-        } else if (e->loss == FASTGD_LOGISTIC) {                              \
-            /* only dz is on the chain of steps; a logistic loss is finite \
+        } else if (loss == FASTGD_LOGISTIC) {                                 \
+            /* only dz is on the chain of steps; a logistic loss is finite    \
              * exactly when its output is */                                  \
             if (!isfinite(z[0])) {                                            \
                 e->nonfinite = 1;                                             \
@@ -184,9 +189,9 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
             loss_sum += s * l;                                                \
         }                                                                     \
         weights += s;                                                         \
-        eta = e->rates != NULL ? e->rates[p] : e->rate;                       \
+        eta = rates != NULL ? rates[p] : rate;                                \
         /* W <- (1 - eta alpha) W - eta s dz x^T, with W = wscale V */        \
-        shrink = 1.0 - eta * e->alpha;                                        \
+        shrink = 1.0 - eta * alpha;                                           \
         if (shrink > FASTGD_MIN_WSCALE) {                                     \
             wscale *= shrink;                                                 \
         } else {                                                              \
@@ -194,7 +199,7 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
                 w[j] = w[j] * (wscale * shrink);                              \
             wscale = 1.0;                                                     \
         }                                                                     \
-        /* the factor of dz in V's update: its division is made while the \
+        /* the factor of dz in V's update: its division is made while the     \
          * output is still being computed, off the chain of steps */          \
         step = -eta * s / wscale;                                             \
         if (p + 1 < n) {                                                      \
@@ -202,7 +207,7 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
             FASTGD_SGD_LOCATE(SPARSE, i, next, next_idx, next_m);             \
         }                                                                     \
         for (k = 0; k < K; k++) {                                             \
-            if (e->fit_intercept)                                             \
+            if (fit_intercept)                                                \
                 bias[k] = bias[k] - eta * s * dz[k * lanes];                  \
             if (!SPARSE && p + 1 < n) {                                       \
                 /* this step's update and the next row's output in one pass */ \
@@ -236,7 +241,9 @@ FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
     e->steps = p;                                                             \
 }
 
-/* Row i: its values x, column indices idx (NULL for dense rows) and length m. */
+/* Helpers of FASTGD_SGD_EPOCH's body, expanded inside it: they use its
+ * locals X, indices, indptr, d and j.
+ * Row i: its values x, column indices idx (NULL for dense rows) and length m. */
 #define FASTGD_SGD_LOCATE(SPARSE, i, x, idx, m)                               \
     do {                                                                      \
         if (SPARSE) {                                                         \

@@ -1,5 +1,5 @@
-/* Dense row primitives of the linear kernels and the vectorized losses,
- * written with GCC vector extensions (four doubles a vector) or as loops a
+/* Row primitives of the linear kernels (dense, and CSR gather-scatter) and
+ * the vectorized losses, written with GCC vector extensions (four doubles a vector) or as loops a
  * compiler vectorizes, with portable flags: several independent accumulators
  * (a reduction in one accumulator cannot be reordered without -ffast-math)
  * and restrict-qualified pointers (no aliasing checks in the loop).
