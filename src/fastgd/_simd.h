@@ -1,8 +1,9 @@
 /* Row primitives of the linear kernels (dense, and CSR gather-scatter) and
- * the vectorized losses, written with GCC vector extensions (four doubles a vector) or as loops a
- * compiler vectorizes, with portable flags: several independent accumulators
- * (a reduction in one accumulator cannot be reordered without -ffast-math)
- * and restrict-qualified pointers (no aliasing checks in the loop).
+ * the vectorized losses, written with GCC vector extensions (four doubles a
+ * vector) or as loops a compiler vectorizes, with portable flags: several
+ * independent accumulators (a reduction in one accumulator cannot be
+ * reordered without -ffast-math) and restrict-qualified pointers (no
+ * aliasing checks in the loop).
  *
  * With GCC on x86-64 Linux each function is also compiled for x86-64-v3 (AVX2 + FMA)
  * (target_clones, dispatched on the ISA level the CPU reports, not its model
