@@ -58,10 +58,16 @@ int main(int argc, char **argv)
     const ptrdiff_t ahead = atol(argv[3]);
     const int work = strcmp(argv[4], "chain") == 0 ? 1 : strcmp(argv[4], "update") == 0 ? 2 : 0;
     const ptrdiff_t n = N_ROWS, d = N_FEATURES, row_bytes = N_FEATURES * sizeof(double);
-    const size_t bytes = (size_t)n * row_bytes;
-    double *X = aligned_alloc(1 << 21, bytes), w[N_FEATURES] = {0}, times[PASSES];
+    const size_t huge_page = (size_t)1 << 21, bytes = (size_t)n * row_bytes;
+    /* aligned_alloc wants a whole number of its alignment */
+    double *X = aligned_alloc(huge_page, (bytes + huge_page - 1) / huge_page * huge_page);
+    double w[N_FEATURES] = {0}, times[PASSES];
     ptrdiff_t *order = malloc(n * sizeof *order), i, j, k, p;
     double sink = 0.0, c = 1e-300;
+    if (X == NULL || order == NULL) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
     madvise(X, bytes, MADV_HUGEPAGE);
     for (i = 0; i < n * d; i++)
         X[i] = uniform() - 0.5;
@@ -109,5 +115,7 @@ int main(int argc, char **argv)
     qsort(times, PASSES, sizeof times[0], by_value);
     printf("%s %s ahead %ld %s: best %.2f ms, median %.2f ms%s\n", argv[1], argv[2], (long)ahead,
            argv[4], 1e3 * times[0], 1e3 * times[PASSES / 2], sink == 1.5 ? " " : "");
+    free(X);
+    free(order);
     return 0;
 }
