@@ -73,7 +73,7 @@ HARNESS = textwrap.dedent(r"""
     enum {
         WEIGHTED = 1, SCHEDULED = 2,
         SHUFFLED = 4,       /* a permutation of the rows */
-        REPEATS = 8,        /* an order that visits some rows twice, others never */
+        REPEATS = 8,        /* an order that visits a third of the rows, each three times */
         NO_INTERCEPT = 16,
         ONE_CLASS = 32,     /* softmax with K = 1 */
         NON_FINITE = 64     /* the row of step 7 holds an infinity: 7 steps are taken */
