@@ -62,6 +62,10 @@ static inline void fastgd_prefetch_l2(const void *p, ptrdiff_t nbytes)
  * far prefetch); sequential mini-batch steps prefetch as the fast loops. */
 #define FASTGD_FAR_PREFETCH_AHEAD 16
 #define FASTGD_NEAR_PREFETCH_AHEAD 4
+/* A shuffled per-sample CSR epoch also sends each row to L2 from this many
+ * rows ahead, between its start's prefetch (far) and its own to L1 (near):
+ * see fastgd_prefetch_csr_rows_ahead. */
+#define FASTGD_MID_PREFETCH_AHEAD 8
 
 /* Request the dense rows of row_bytes bytes at data some positions ahead of
  * position p of n (rows order[p], or p when order is NULL).  With near, to
@@ -98,8 +102,15 @@ static inline void fastgd_prefetch_rows_ahead(const void *data, const ptrdiff_t 
  * 20.2 -> 17.9 ms, median of 9 A/B pairs; adding the target's, in a later
  * and quieter spell of the machine: 16.6 -> 15.7 ms, 6 of 6 pairs faster;
  * for dense rows the target's prefetch made logistic epochs 8% slower).
- * Mini-batch and stateful-rule steps (near) were not measured with it and
- * go without. */
+ * Then, from FASTGD_MID_PREFETCH_AHEAD ahead, where its start has arrived,
+ * the row itself to L2: a row of 50 non-zeros is about 10 lines, and four
+ * rows of them sent straight to L1 wait for its few miss buffers (on the
+ * AMD EPYC VM of the README, the same epoch: medians of 21 epochs, 6 A/B
+ * pairs, 17.1-19.2 -> 11.6-13.5 ms, and 3 pairs later 21.1-21.5 -> 14.2-19.1
+ * ms; float32 values, 3 pairs: 14.0-18.8 -> 11.0-15.1 ms; from 12 and 24
+ * ahead instead of 8 and 16: 12.4-19.4 ms; 10 and 20: 12.2-17.8 ms; without
+ * the L1 prefetch from 4 ahead: 13.3-16.1 ms, no better).  Mini-batch and
+ * stateful-rule steps (near) were not measured with these and go without. */
 static inline void fastgd_prefetch_csr_rows_ahead(const void *values, ptrdiff_t value_bytes,
                                                   const int *indices, const int *indptr,
                                                   const void *targets, ptrdiff_t target_bytes,
@@ -113,6 +124,12 @@ static inline void fastgd_prefetch_csr_rows_ahead(const void *values, ptrdiff_t 
         k = order[p + FASTGD_FAR_PREFETCH_AHEAD];
         fastgd_prefetch(indptr + k, 2 * (ptrdiff_t)sizeof(int));
         fastgd_prefetch((const char *)targets + k * target_bytes, target_bytes);
+    }
+    if (order != NULL && !near && p + FASTGD_MID_PREFETCH_AHEAD < n) {
+        k = order[p + FASTGD_MID_PREFETCH_AHEAD];
+        nnz = indptr[k + 1] - indptr[k];
+        fastgd_prefetch_l2((const char *)values + indptr[k] * value_bytes, nnz * value_bytes);
+        fastgd_prefetch_l2(indices + indptr[k], nnz * (ptrdiff_t)sizeof(int));
     }
     k = order != NULL ? order[p + FASTGD_NEAR_PREFETCH_AHEAD] : p + FASTGD_NEAR_PREFETCH_AHEAD;
     nnz = indptr[k + 1] - indptr[k];
