@@ -58,8 +58,10 @@ static inline void fastgd_prefetch_l2(const void *p, ptrdiff_t nbytes)
  * slower).  CSR rows, short and scattered (also in sequence: the full-batch
  * CSR gradient measured 11% faster), and the rows of mini-batch steps in a
  * shuffled order, each step long enough to cover the latency, go to L1 from
- * 4 rows ahead only (per-sample momentum steps measured 10% slower with the
- * far prefetch); sequential mini-batch steps prefetch as the fast loops. */
+ * 4 rows ahead (per-sample momentum steps measured 10% slower with the far
+ * prefetch), the CSR rows of a shuffled per-sample plain SGD epoch to L2
+ * from 8 ahead first; sequential mini-batch steps prefetch as the fast
+ * loops. */
 #define FASTGD_FAR_PREFETCH_AHEAD 16
 #define FASTGD_NEAR_PREFETCH_AHEAD 4
 /* A shuffled per-sample CSR epoch also sends each row to L2 from this many
