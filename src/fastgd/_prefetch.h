@@ -94,6 +94,23 @@ static inline void fastgd_prefetch_rows_ahead(const void *data, const ptrdiff_t 
     }
 }
 
+/* Request CSR row k's values (of value_bytes each) and column indices: to
+ * L2 with to_l2, else to L1. */
+static inline void fastgd_prefetch_csr_row(const void *values, ptrdiff_t value_bytes,
+                                           const int *indices, const int *indptr,
+                                           ptrdiff_t k, int to_l2)
+{
+    const ptrdiff_t start = indptr[k], nnz = indptr[k + 1] - start;
+    const char *row_values = (const char *)values + start * value_bytes;
+    if (to_l2) {
+        fastgd_prefetch_l2(row_values, nnz * value_bytes);
+        fastgd_prefetch_l2(indices + start, nnz * (ptrdiff_t)sizeof(int));
+    } else {
+        fastgd_prefetch(row_values, nnz * value_bytes);
+        fastgd_prefetch(indices + start, nnz * (ptrdiff_t)sizeof(int));
+    }
+}
+
 /* Request the CSR row some positions ahead of position p of n (its values,
  * of value_bytes each, and its column indices): to L1 from
  * FASTGD_NEAR_PREFETCH_AHEAD ahead, in any order.  Without near, in a
@@ -119,23 +136,20 @@ static inline void fastgd_prefetch_csr_rows_ahead(const void *values, ptrdiff_t 
                                                   const ptrdiff_t *order, ptrdiff_t p,
                                                   ptrdiff_t n, int near)
 {
-    ptrdiff_t k, nnz;
+    ptrdiff_t k;
     if (p + FASTGD_NEAR_PREFETCH_AHEAD >= n)
         return;
-    if (order != NULL && !near && p + FASTGD_FAR_PREFETCH_AHEAD < n) {
-        k = order[p + FASTGD_FAR_PREFETCH_AHEAD];
-        fastgd_prefetch(indptr + k, 2 * (ptrdiff_t)sizeof(int));
-        fastgd_prefetch((const char *)targets + k * target_bytes, target_bytes);
-    }
-    if (order != NULL && !near && p + FASTGD_MID_PREFETCH_AHEAD < n) {
-        k = order[p + FASTGD_MID_PREFETCH_AHEAD];
-        nnz = indptr[k + 1] - indptr[k];
-        fastgd_prefetch_l2((const char *)values + indptr[k] * value_bytes, nnz * value_bytes);
-        fastgd_prefetch_l2(indices + indptr[k], nnz * (ptrdiff_t)sizeof(int));
+    if (order != NULL && !near) {
+        if (p + FASTGD_FAR_PREFETCH_AHEAD < n) {
+            k = order[p + FASTGD_FAR_PREFETCH_AHEAD];
+            fastgd_prefetch(indptr + k, 2 * (ptrdiff_t)sizeof(int));
+            fastgd_prefetch((const char *)targets + k * target_bytes, target_bytes);
+        }
+        if (p + FASTGD_MID_PREFETCH_AHEAD < n)
+            fastgd_prefetch_csr_row(values, value_bytes, indices, indptr,
+                                    order[p + FASTGD_MID_PREFETCH_AHEAD], 1);
     }
     k = order != NULL ? order[p + FASTGD_NEAR_PREFETCH_AHEAD] : p + FASTGD_NEAR_PREFETCH_AHEAD;
-    nnz = indptr[k + 1] - indptr[k];
-    fastgd_prefetch((const char *)values + indptr[k] * value_bytes, nnz * value_bytes);
-    fastgd_prefetch(indices + indptr[k], nnz * (ptrdiff_t)sizeof(int));
+    fastgd_prefetch_csr_row(values, value_bytes, indices, indptr, k, 0);
 }
 #endif

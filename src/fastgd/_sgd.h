@@ -14,12 +14,12 @@
  * Measured on an Intel Xeon VM, 200,000 x 100 dense rows (medians of 3 A/B
  * pairs against the Cython loop): float32 epochs, sequential squared
  * 7.1 -> 5.4 ms, sequential logistic 8.6 -> 8.3 ms, shuffled squared
- * 11.4 -> 10.4 ms, shuffled logistic 12.4 -> 11.8 ms; float64 shuffled logistic 25.3 -> 23.0 ms;
- * float64 sequential epochs, near the memory floor already, unchanged.  On
- * 100,000 x 100,000 CSR rows of 50 non-zeros, a shuffled logistic epoch
- * 17.8, 19.4 -> 17.3, 17.1 ms (compare.py's sparse section, two A/B pairs;
- * 2.8-2.9x -> 3.3-3.4x faster than scikit-learn's SGDClassifier), a
- * sequential one 12.2 -> 10.6 ms.
+ * 11.4 -> 10.4 ms, shuffled logistic 12.4 -> 11.8 ms; float64 shuffled
+ * logistic 25.3 -> 23.0 ms; float64 sequential epochs, near the memory floor
+ * already, unchanged.  On 100,000 x 100,000 CSR rows of 50 non-zeros, a
+ * shuffled logistic epoch 17.8, 19.4 -> 17.3, 17.1 ms (compare.py's sparse
+ * section, two A/B pairs; 2.8-2.9x -> 3.3-3.4x faster than scikit-learn's
+ * SGDClassifier), a sequential one 12.2 -> 10.6 ms.
  *
  * Tried and not kept: computing each output a step ahead, as w . x' + c
  * x . x' (the chain of steps then holds only one multiply-add besides the
