@@ -9,14 +9,15 @@ automatic learning rate).  This class owns everything else, once: the epochs,
 schedules, early stopping, history, divergence and convergence reports, and
 the state that lets ``partial_fit`` and ``warm_start`` continue.
 """
+import functools
 import numbers
 import warnings
 
 import numpy as np
 
 from ._sklearn_compat import BaseEstimator
-from ._validation import (check_lr_table, check_random_state, check_sample_weight,
-                          check_scalar)
+from ._validation import (check_bool, check_lr_table, check_random_state,
+                          check_sample_weight, check_scalar)
 from .exceptions import ConvergenceWarning, DivergenceError
 from .kernels import shuffled_order
 from .optim import OPTIMIZERS, SCHEDULES, make_rule
@@ -31,6 +32,10 @@ ADAPTIVE_DIVISOR = 5.0
 MIN_ADAPTIVE_RATE = 1e-6
 # torch.optim's default rates of the adaptive rules, used by learning_rate='auto'.
 _ADAPTIVE_DEFAULT_RATE = {"adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}
+# Data whose arithmetic overflows float64 before training starts: not a
+# learning rate's fault, so the error says so.
+_TOO_LARGE = ("X or y is too large in magnitude to train on ({what}); standardize the "
+              "features and targets, e.g. with sklearn.preprocessing.StandardScaler")
 _HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
                     "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
 
@@ -44,8 +49,14 @@ def largest_eigenvalue(apply_gram, n, iterations=20):
     v = np.ones(n) / np.sqrt(n)
     lam = 0.0
     for _ in range(iterations):
-        w = apply_gram(v)
-        lam = float(np.linalg.norm(w))
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = apply_gram(v)
+            # the norm of w scaled by its largest entry: a plain norm squares
+            # entries of 1e300 (features of 1e150) to infinity
+            largest = float(np.max(np.abs(w)))
+            lam = largest * float(np.linalg.norm(w / largest)) if largest > 0 else largest
+        if not np.isfinite(lam):
+            return np.inf           # the caller reports data too large to train on
         if lam == 0.0:
             return 0.0
         v = w / lam
@@ -75,6 +86,36 @@ def training_weights(sample_weight, n_samples, dtype):
     if sw is None:
         return None
     return np.ascontiguousarray(sw * (n_samples / sw.sum(dtype=np.float64)), dtype=dtype)
+
+
+def keeps_model_on_error(fit_method):
+    """Make a fit method leave the estimator as it was when it raises.
+
+    A fit records what it learns of the new data (n_features_in_, classes_,
+    the loss, the layer sizes) as it validates them, and the checks that can
+    still fail come after (sample_weight, the early-stopping split,
+    random_state, the learning rate).  A model left with the new data's
+    shapes but its old parameters would run the unchecked kernels on buffers
+    of the wrong size at its next predict or warm start.  So on an error the
+    estimator's attributes are put back as they were.  A DivergenceError is
+    the exception: it is raised during the epochs, with the parameters of
+    the last good epoch restored, and the model stays consistent with the
+    data it was training on.  (A warm start or partial_fit that fails in a
+    later epoch for another reason keeps the values its earlier epochs
+    wrote into the parameter arrays in place.)
+    """
+    @functools.wraps(fit_method)
+    def fit(self, *args, **kwargs):
+        saved = self.__dict__.copy()
+        try:
+            return fit_method(self, *args, **kwargs)
+        except DivergenceError:
+            raise
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+    return fit
 
 
 class Segment:
@@ -137,6 +178,11 @@ class GradientDescentEstimator(BaseEstimator):
         check_scalar(self.validation_fraction, "validation_fraction", low=0.0, high=1.0,
                      low_open=True, high_open=True)
         check_scalar(self.n_jobs, "n_jobs", kind=numbers.Integral, low=1)
+        params = self.get_params(deep=False)
+        for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start", "nesterov"):
+            # nesterov=None leaves the choice to the update rule
+            if name in params and not (name == "nesterov" and params[name] is None):
+                check_bool(params[name], name)
         if self.schedule == "optimal" and self.alpha <= 0:
             raise ValueError("schedule='optimal' is 1 / (alpha (t0 + t)) and needs alpha > 0")
 
@@ -173,6 +219,8 @@ class GradientDescentEstimator(BaseEstimator):
         if optimizer in _ADAPTIVE_DEFAULT_RATE:
             return _ADAPTIVE_DEFAULT_RATE[optimizer]
         L = self._curvature(problem, self._batch_size(problem.n_samples)) + self.alpha
+        if not np.isfinite(L):
+            raise ValueError(_TOO_LARGE.format(what="X's squared row norms overflow"))
         if self._accelerated():
             return 1.0 / max(L, 1e-12)
         momentum = self.momentum if self.momentum is not None else (
@@ -200,6 +248,10 @@ class GradientDescentEstimator(BaseEstimator):
             self.loss_history_ = []
             self.validation_scores_ = [] if validation is not None else None
             self.learning_rate_ = self._initial_rate(problem)
+        elif validation is not None and self.validation_scores_ is None:
+            self.validation_scores_ = []    # early stopping switched on for a warm start
+        if self.learning_rate_ is None:     # continuing from the closed form (solver='normal')
+            self.learning_rate_ = self._initial_rate(problem)
         rule = self._make_rule(self.learning_rate_)
         batch_size = self._batch_size(problem.n_samples)
         n_steps = -(-problem.n_samples // batch_size)
@@ -207,6 +259,8 @@ class GradientDescentEstimator(BaseEstimator):
         best_score, no_improve, self.converged_ = -np.inf, 0, False
         self._gradient_fresh = False        # parameters may have changed since the last fit
         start = self._start_objective(problem)
+        if not np.isfinite(start):
+            raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step"))
         first = len(self.loss_history_)
         for epoch in range(max_epochs):
             saved = [seg.values.copy() for seg in self._segments]

@@ -306,13 +306,16 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                   const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
                   const floating[::1] sample_weight, const floating[:, ::1] W,
                   const floating[::1] b, double alpha, double[:, ::1] grad_W,
-                  double[::1] grad_b, int n_jobs):
+                  double[::1] grad_b, int n_jobs, int max_threads):
     """Objective J and its gradient over all rows in one pass over X.
 
     Rows are split into ``n_jobs`` contiguous chunks, each summed in row order
     into its own buffer and the buffers added in chunk order: the result for a
-    given ``n_jobs`` is the same on every run.  Float32 parameters are read
-    as a float64 copy, so that a row's dot product converts only the row.
+    given ``n_jobs`` is the same on every run, whatever the number of threads
+    that sum the chunks (at most ``max_threads``: the CPUs there are; a
+    thread per chunk for a huge n_jobs would fail to start and end the
+    process).  Float32 parameters are read as a float64 copy, so that a
+    row's dot product converts only the row.
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
     # a chunk's buffer, rounded up to whole 64-byte lines and one line more:
@@ -337,7 +340,8 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
             if floating is float:
                 widen(&W[0, 0], K * d, Wd)
                 widen(&b[0], K, Wd + K * d)
-            for c in prange(chunks, num_threads=chunks, schedule="static", chunksize=1):
+            for c in prange(chunks, num_threads=max(1, min(chunks, max_threads)),
+                            schedule="static", chunksize=1):
                 part = buf + c * width
                 lo = c * n // chunks
                 hi = (c + 1) * n // chunks

@@ -20,15 +20,17 @@ Examples
 1.25
 """
 import numbers
+import os
 from collections import namedtuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _linear
-from ._validation import (check_array, check_consistent_length, check_finite,
-                          check_lr_table, check_order, check_output,
-                          check_random_state, check_sample_weight, check_scalar)
+from ._validation import (check_array, check_bool, check_consistent_length, check_finite,
+                          check_lr_table, check_no_overlap, check_order, check_output,
+                          check_random_state, check_sample_weight, check_scalar,
+                          check_visited_weight)
 from .exceptions import DivergenceError
 from .optim import make_rule
 from ._optim import UpdateRule
@@ -49,9 +51,22 @@ def rows(X):
     return X.reshape(-1), None, None, X.shape[1]
 
 
+def available_cpus():
+    """The CPUs this process may run on: the most threads a kernel starts."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _read_arrays(data, indices, indptr, y, sample_weight, coef=None, intercept=None):
+    """The arrays a linear kernel only reads, named for check_no_overlap."""
+    return [("X", data), ("X.indices", indices), ("X.indptr", indptr), ("y", y),
+            ("sample_weight", sample_weight), ("coef", coef), ("intercept", intercept)]
+
+
 def _check_problem(X, y, coef, intercept, loss, sample_weight):
     """Validate a kernel call; return the arrays the compiled loop reads."""
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}")
     # X's values are not scanned here: the loops report any non-finite loss,
     # and _raise_nonfinite then says whether X or the learning rate caused it
@@ -72,6 +87,10 @@ def _check_problem(X, y, coef, intercept, loss, sample_weight):
                          f"got {coef.shape}")
     if loss == "softmax" and K < 2:
         raise ValueError(f"loss='softmax' needs at least 2 outputs, got coef of shape {coef.shape}")
+    if loss == "softmax" and dtype == np.float32 and K > 2 ** 24:
+        # y holds the class indices in X's dtype, and float32 rounds them above 2**24
+        raise ValueError(f"loss='softmax' with {K} outputs needs float64 X: float32 "
+                         "cannot hold every class index")
     if intercept.shape != (K,):
         raise ValueError(f"intercept must have shape ({K},), got {intercept.shape}")
     y = check_array(y, "y", accept_sparse=False, dtype=dtype, ensure_2d=False)
@@ -106,9 +125,10 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         L2 penalty (the textbook's lambda / m).
     sample_weight : array-like of shape (n_samples,) or None
     n_jobs : int, default 1
-        Threads (OpenMP, when the build has it).  The result for a given
-        n_jobs is identical from run to run; different n_jobs agree to
-        rounding.
+        Threads (OpenMP, when the build has it): the rows are summed in
+        n_jobs chunks, by at most as many threads as there are CPUs.  The
+        result for a given n_jobs is identical from run to run; different
+        n_jobs agree to rounding.
 
     Returns
     -------
@@ -121,9 +141,12 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     check_output(grad_coef, "grad_coef", coef.shape, np.float64)
     check_output(grad_intercept, "grad_intercept", intercept.shape, np.float64)
     data, indices, indptr, d = rows(X)
+    check_no_overlap([("grad_coef", grad_coef), ("grad_intercept", grad_intercept)],
+                     _read_arrays(data, indices, indptr, y, sample_weight, coef, intercept))
     objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
                                       sample_weight, coef, intercept, alpha,
-                                      grad_coef, grad_intercept, n_jobs)
+                                      grad_coef, grad_intercept, min(n_jobs, X.shape[0]),
+                                      available_cpus())
     if not np.isfinite(objective):
         check_finite(X)
         check_finite(coef, "coef")
@@ -196,6 +219,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     alpha = check_scalar(alpha, "alpha", low=0.0)
     batch_size = check_scalar(batch_size, "batch_size", kind=int, low=1)
     t = check_scalar(t, "t", kind=int, low=0)
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
     check_output(coef, "coef", coef.shape, X.dtype)
     check_output(intercept, "intercept", intercept.shape, X.dtype)
     if rule is None:
@@ -217,15 +241,18 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     # parameters are O(K d): cheap to check, unlike X (see _check_problem)
     check_finite(coef, "coef")
     check_finite(intercept, "intercept")
-    if sample_weight is not None and not (
-            sample_weight[order] if order is not None else sample_weight).any():
-        raise ValueError("every sample visited (order) has zero sample_weight: the "
-                         "epoch's mean loss is undefined")
+    check_visited_weight(sample_weight, order)
     data, indices, indptr, d = rows(X)
+    check_no_overlap(
+        [("coef", coef), ("intercept", intercept)] + (
+            [] if state_coef is _NO_STATE else
+            [("state_coef", state_coef), ("state_intercept", state_intercept)]),
+        _read_arrays(data, indices, indptr, y, sample_weight) + [("order", order),
+                                                                ("lr_table", lr_table)])
     t_start = t
     loss_sum, weight_sum, t, status = _linear.epoch(
         LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
-        order, batch_size, alpha, bool(fit_intercept), rule, state_coef,
+        order, batch_size, alpha, fit_intercept, rule, state_coef,
         state_intercept, t, lr_table)
     if status:
         check_finite(X)

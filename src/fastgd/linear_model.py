@@ -13,14 +13,14 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from . import _linear
-from ._base import (SOLVERS, GradientDescentEstimator, Segment, largest_eigenvalue,
-                    minibatch_smoothness, training_weights)
+from ._base import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
+                    largest_eigenvalue, minibatch_smoothness, training_weights)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
 from ._validation import (check_array, check_is_fitted, check_n_features,
                           check_target, encode_labels)
 from .exceptions import DivergenceError
 from .optim import OPTIMIZERS
-from .kernels import LOSSES, rows
+from .kernels import LOSSES, available_cpus, rows
 
 # Bound on the second derivative of each loss in z: the curvature constant
 # that turns ||x||^2 into a safe step 1 / L.
@@ -40,6 +40,15 @@ class _Problem:
     def subset(self, index):
         sw = None if self.sample_weight is None else self.sample_weight[index]
         return _Problem(self.X[index], self.y[index], sw)
+
+
+def _check_normal_scale(*arrays):
+    """The normal equations' products, finite: X or y so large that they
+    overflow in float64 (|x| above about 1e154) leave nothing to solve."""
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise ValueError("X or y is too large in magnitude for solver='normal' (its products "
+                         "overflow float64); standardize X and y, e.g. with "
+                         "sklearn.preprocessing.StandardScaler")
 
 
 class _LinearModel(GradientDescentEstimator):
@@ -108,7 +117,7 @@ class _LinearModel(GradientDescentEstimator):
             LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
             problem.n_features, problem.y, problem.sample_weight, self._coef,
             self._intercept, float(self.alpha), grad_W, self._segments[1].grad,
-            int(self.n_jobs))
+            min(int(self.n_jobs), problem.n_samples), available_cpus())
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
         coef_seg, intercept_seg = self._segments
@@ -158,10 +167,15 @@ class _LinearModel(GradientDescentEstimator):
         X = check_array(X, "X")
         if not reset:
             check_n_features(self, X)
+            if X.dtype != self._coef.dtype:
+                raise ValueError(f"X has dtype {X.dtype} but the model was trained in "
+                                 f"{self._coef.dtype}: pass X as {self._coef.dtype} to "
+                                 "continue training it (or fit anew)")
         y = self._encode_target(y, X.shape[0], X.dtype, reset)
         sw = training_weights(sample_weight, X.shape[0], X.dtype)
         return _Problem(X, y, sw)
 
+    @keeps_model_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model by the chosen solver.
 
@@ -182,13 +196,11 @@ class _LinearModel(GradientDescentEstimator):
         warm = self.warm_start and hasattr(self, "_segments")
         problem = self._validate_data(X, y, sample_weight, reset=not warm)
         self.n_features_in_ = problem.n_features
-        if warm and self._coef.dtype != problem.data.dtype:
-            raise ValueError(f"warm_start: X has dtype {problem.data.dtype} but the model "
-                             f"was trained in {self._coef.dtype}")
         if self.solver == "normal":
             return self._fit_normal(problem)
         return self._run_fit(problem, warm)
 
+    @keeps_model_on_error
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """One more epoch from where the last call stopped (parameters, update
         count and optimizer state continue).
@@ -343,6 +355,9 @@ default 'auto'
     def _encode_target(self, y, n_samples, dtype, reset):
         return check_target(y, n_samples, dtype)
 
+    # overflow is tested for by _check_normal_scale and _set_normal_solution,
+    # which name the data: numpy's warnings on the way would only add noise
+    @np.errstate(over="ignore", invalid="ignore")
     def _fit_normal(self, problem):
         """The regularized least-squares optimum in closed form."""
         X, y = problem.X, problem.y.astype(np.float64)
@@ -368,12 +383,14 @@ default 'auto'
             root = np.sqrt(s)
             A = (X.astype(np.float64) - mean_x) * root[:, None]
             b = (y - mean_y) * root
+            _check_normal_scale(A, b)
             if self.alpha <= 0:
                 # no penalty: least squares on A itself (the gram would square
                 # its condition number); minimum norm when A is rank deficient
                 coef = scipy.linalg.lstsq(A, b, cond=cutoff, lapack_driver="gelsd")[0]
                 return self._set_normal_solution(problem, coef, mean_x, mean_y)
             gram, xty = A.T @ A, A.T @ b
+        _check_normal_scale(gram, xty)
         gram[np.diag_indices(d)] += self.alpha
         try:
             if self.alpha <= 0:
@@ -393,6 +410,14 @@ default 'auto'
         d = problem.n_features
         intercept = mean_y - mean_x @ coef if self.fit_intercept else 0.0
         dtype = problem.data.dtype
+        if not (np.isfinite(coef.astype(dtype)).all() and np.isfinite(dtype.type(intercept))):
+            # the optimum itself overflows (features near zero, or beyond
+            # float32's range in float32): a model of inf / NaN would only
+            # mislead, so say which data cannot be solved at this scale
+            raise ValueError(f"the least-squares solution for X and y does not fit in {dtype}: "
+                             "the features are too small for the targets (or in float32, the "
+                             "coefficients exceed its range); standardize X (e.g. "
+                             "sklearn.preprocessing.StandardScaler) or pass float64 X")
         self._coef = coef.astype(dtype).reshape(1, d)
         self._intercept = np.array([intercept], dtype=dtype)
         self._segments = [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]

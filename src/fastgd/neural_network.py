@@ -31,7 +31,8 @@ from scipy.special import expit
 
 from . import _linear, _mlp
 from ._base import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
-                    largest_eigenvalue, minibatch_smoothness, training_weights)
+                    keeps_model_on_error, largest_eigenvalue, minibatch_smoothness,
+                    training_weights)
 from ._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
 from ._validation import (check_array, check_consistent_length, check_is_fitted,
                           check_layer_widths, check_n_features, check_target,
@@ -282,6 +283,7 @@ class _BaseMLP(GradientDescentEstimator):
                 "warm_start=False")
         return _NetProblem(X, Y, sw)
 
+    @keeps_model_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the network by the chosen solver and update rule.
 
@@ -306,6 +308,7 @@ class _BaseMLP(GradientDescentEstimator):
         problem = self._validate_data(X, y, sample_weight, not warm, hidden)
         return self._run_fit(problem, warm)
 
+    @keeps_model_on_error
     def _partial_fit(self, X, y, sample_weight, classes=None):
         hidden = self._check_hyperparameters()
         first = not hasattr(self, "_segments")
