@@ -60,6 +60,8 @@ OUTPUTS = {"identity": OUT_IDENTITY, "logistic": OUT_LOGISTIC,
 # Rows per block: enough for gemm to run near peak, small enough that the
 # work buffers of a wide network stay in cache.
 DEF BLOCK = 256
+# for mlp_kernels, which bounds the work buffers' size before any call here
+BLOCK_ROWS = BLOCK
 
 DEF STATUS_OK = 0
 DEF STATUS_NONFINITE = 1

@@ -39,11 +39,10 @@ import numpy as np
 
 from . import _linear, _mlp
 from ._optim import UpdateRule
-from ._validation import (check_array, check_consistent_length, check_layer_widths,
-                          check_lr_table,
-                          check_random_state,
-                          check_order, check_output,
-                          check_sample_weight, check_scalar)
+from ._validation import (check_array, check_consistent_length, check_finite,
+                          check_layer_widths, check_lr_table, check_no_overlap, check_order,
+                          check_output, check_random_state, check_sample_weight,
+                          check_scalar, check_visited_weight)
 from .exceptions import DivergenceError
 from .kernels import EpochResult
 from .optim import make_rule
@@ -52,10 +51,40 @@ ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
 OUTPUTS = tuple(_mlp.OUTPUTS)
 # scikit-learn calls the sigmoid activation 'logistic'
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+# Rows per block of the compiled loops: a work buffer holds at most this
+# many rows of every layer.
+_BLOCK_ROWS = _mlp.BLOCK_ROWS
+# The compiled loops index theta, the gradient and the work buffers with a
+# Py_ssize_t and size them in bytes (8 for a float64): no buffer may hold
+# more values than that can address.
+_MAX_VALUES = np.iinfo(np.intp).max // np.dtype(np.float64).itemsize
+
+
+def _network_size(widths):
+    """(n_weights, n_params, n_work) of a network, in values, as exact Python
+    ints.
+
+    n_work is the largest work buffer a kernel allocates from the widths
+    (see _mlp.epoch): the activations and errors of a block of rows, the
+    float32 product of the widest layer pair, and the gathered rows of X.
+    Python ints, since an int64 sum of the layer products wraps silently
+    (and the compiled layout() wraps the same way) for wide layers.
+    """
+    widths = [int(w) for w in widths]
+    fans = [n_in * n_out for n_in, n_out in zip(widths[:-1], widths[1:])]
+    units = sum(widths[1:])
+    n_weights = sum(fans)
+    n_work = 2 * _BLOCK_ROWS * units + max(fans) + _BLOCK_ROWS * widths[0]
+    return n_weights, n_weights + units, n_work
 
 
 def _check_layer_sizes(layer_sizes):
-    """layer_sizes as an intp array of at least two positive sizes."""
+    """layer_sizes as an intp array of at least two positive sizes, for a
+    network whose buffers the compiled code can index.
+
+    Checked before any compiled call, _mlp.layout included: it sums the
+    sizes in Py_ssize_t without overflow checks.
+    """
     if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
         raise TypeError("layer_sizes must be a sequence of layer widths "
                         f"(n_features, hidden..., n_outputs), got {layer_sizes!r}")
@@ -63,6 +92,11 @@ def _check_layer_sizes(layer_sizes):
     if len(sizes) < 2:
         raise ValueError("layer_sizes needs at least the input and output sizes, "
                          f"got {layer_sizes!r}")
+    _, n_params, n_work = _network_size(sizes)
+    if max(n_params, n_work) > _MAX_VALUES:
+        raise ValueError(f"layer_sizes describe a network too large for the compiled "
+                         f"kernels: {n_params} parameters and work buffers of {n_work} "
+                         f"values, where at most {_MAX_VALUES} can be indexed")
     return np.asarray(sizes, dtype=np.intp)
 
 
@@ -81,9 +115,8 @@ def count_params(layer_sizes):
     n_params : int
         Length of theta (weights, then biases).
     """
-    sizes = _check_layer_sizes(layer_sizes)
-    n_weights = int(np.sum(sizes[:-1] * sizes[1:]))
-    return n_weights, n_weights + int(np.sum(sizes[1:]))
+    n_weights, n_params, _ = _network_size(_check_layer_sizes(layer_sizes))
+    return n_weights, n_params
 
 
 def _check_names(activation, output):
@@ -97,7 +130,7 @@ def _check_names(activation, output):
 
 
 def _check_theta(theta, n_params, dtype, writeable):
-    """theta: the flat parameters, in the dtype of X."""
+    """theta: the flat parameters, finite, in the dtype of X."""
     if not isinstance(theta, np.ndarray):
         raise TypeError(f"theta must be a numpy.ndarray, got {type(theta).__name__}")
     if theta.dtype != dtype:
@@ -106,6 +139,9 @@ def _check_theta(theta, n_params, dtype, writeable):
     if theta.shape != (n_params,):
         raise ValueError(f"theta must have shape ({n_params},) for these layer_sizes, "
                          f"got {theta.shape}")
+    # a NaN can hide in a forward pass (relu(NaN) is 0): predict would return
+    # finite values, and epoch would train on and then blame the learning rate
+    check_finite(theta, "theta")
     if writeable:
         return check_output(theta, "theta", (n_params,), dtype)
     return np.ascontiguousarray(theta)
@@ -142,6 +178,28 @@ def _check_problem(X, Y, theta, layer_sizes, activation, output, sample_weight,
     theta = _check_theta(theta, n_params, dtype, writeable)
     sample_weight = check_sample_weight(sample_weight, n, dtype)
     return X, Y, theta, sizes, act, out, sample_weight
+
+
+def _check_no_overlap(written, given, used):
+    """:func:`check_no_overlap` on the arrays a kernel gets and on the
+    caller's arrays behind them.
+
+    Parameters
+    ----------
+    written : dict of name -> ndarray or None
+        The buffers the kernel writes in place, as the caller passed them
+        (:func:`check_output` never copies).
+    given, used : dict of name -> argument
+        The kernel's inputs as the caller passed them and as the kernel
+        reads them (validated), under the same names.  When validation
+        converted an input (a copy), the kernel reads the copy, but a
+        written buffer overlapping the caller's array would still modify
+        that input: both are checked.
+    """
+    read = list(used.items())
+    read += [(name, array) for name, array in given.items()
+             if isinstance(array, np.ndarray) and array is not used[name]]
+    check_no_overlap(list(written.items()), read)
 
 
 def init_params(layer_sizes, dtype=np.float64, random_state=None):
@@ -234,8 +292,10 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
         Encoded targets: one-hot rows for 'softmax', 0/1 for 'logistic',
         values for 'identity'.
     theta : ndarray of shape (n_params,), dtype of X
+        Finite.
     grad : ndarray of shape (n_params,), float64, C-contiguous
-        Output: dJ/dtheta, in the layout of theta; overwritten.
+        Output: dJ/dtheta, in the layout of theta; overwritten.  It must not
+        share memory with any other array of the call.
     layer_sizes : sequence of int
         (n_features, hidden..., n_outputs).
     activation : {'relu', 'tanh', 'sigmoid', 'identity'}
@@ -249,10 +309,13 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     -------
     objective : float
     """
+    given = dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
         X, Y, theta, layer_sizes, activation, output, sample_weight, writeable=False)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     check_output(grad, "grad", theta.shape, np.float64)
+    _check_no_overlap(dict(grad=grad), given,
+                      dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight))
     return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
                               sample_weight)
 
@@ -274,7 +337,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     X, Y, layer_sizes, activation, output, alpha, sample_weight
         As in :func:`loss_gradient`.
     theta : ndarray of shape (n_params,), dtype of X
-        Updated in place; must be C-contiguous and writeable.
+        Updated in place; must be finite, C-contiguous and writeable.
     batch_size : int, default 1
         Rows per step; a value >= n_samples is full-batch gradient descent.
     rule : UpdateRule or None
@@ -287,6 +350,8 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     state : ndarray of shape (2, n_params), float64, or None
         The rule's state (momentum, moments), updated in place; required by
         every rule but plain SGD.  :func:`init_state` makes a zeroed one.
+        theta and state must not share memory with each other or with any
+        other array of the call.
     t : int
         Updates made before this epoch (for bias corrections and schedules).
     lr_table : array-like of float or None
@@ -301,10 +366,15 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
 
     Raises
     ------
+    ValueError
+        For invalid input, before theta is touched: among others a
+        non-finite theta, overlapping arrays, or no positive sample_weight
+        among the rows visited.
     DivergenceError
         When a loss or a gradient becomes non-finite; theta is then left as
         it was before the failing step.
     """
+    given = dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
         X, Y, theta, layer_sizes, activation, output, sample_weight, writeable=True)
     alpha = check_scalar(alpha, "alpha", low=0.0)
@@ -326,6 +396,10 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
                          "(fastgd.mlp_kernels.init_state makes a zeroed one)")
     if state is not None:
         check_output(state, "state", (2, theta.size), np.float64)
+    check_visited_weight(sample_weight, order)
+    _check_no_overlap(dict(theta=theta, state=state), given,
+                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order,
+                           lr_table=lr_table))
     loss_sum, weight_sum, t, status = _mlp.epoch(
         X, Y, theta, order, batch_size, sizes, act, out,
         float(alpha), rule, state, int(t), lr_table, sample_weight)
@@ -345,11 +419,12 @@ def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=
     ----------
     X : array-like of shape (n_samples, n_features)
     theta : ndarray of shape (n_params,), dtype of X
+        Finite.
     layer_sizes, activation, output
         As in :func:`loss_gradient`.
     out : ndarray of shape (n_samples, n_outputs), dtype of X, or None
-        Where to write the outputs (C-contiguous, writeable); allocated when
-        None.
+        Where to write the outputs (C-contiguous, writeable, sharing no
+        memory with X or theta); allocated when None.
 
     Returns
     -------
@@ -357,6 +432,7 @@ def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=
         Class probabilities for 'softmax' and 'logistic', values for
         'identity'.
     """
+    given = dict(X=X, theta=theta)
     sizes = _check_layer_sizes(layer_sizes)
     act, code = _check_names(activation, output)
     X = check_array(X, "X", accept_sparse=False)
@@ -372,6 +448,7 @@ def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=
         out = np.empty(shape, dtype=X.dtype)
     else:
         check_output(out, "out", shape, X.dtype)
+    _check_no_overlap(dict(out=out), given, dict(X=X, theta=theta))
     _mlp.predict(X, theta, sizes, act, code, out)
     return out
 
