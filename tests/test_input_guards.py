@@ -331,3 +331,43 @@ def test_partial_fit_continues_from_the_closed_form():
     model.set_params(solver="sgd").partial_fit(X, Y_REG)
     np.testing.assert_allclose(model.coef_, coef, atol=1e-6)
     assert model.learning_rate_ > 0
+
+
+@pytest.mark.parametrize("momentum", [1.0, 5.0])
+def test_auto_rate_with_a_momentum_of_1_or_more_is_named(momentum):
+    with pytest.raises(ValueError, match="momentum"):
+        LinearRegression(solver="minibatch", optimizer="momentum", momentum=momentum).fit(X, Y_REG)
+
+
+def test_rule_settings_are_checked_before_the_automatic_rate():
+    with pytest.raises(TypeError, match="momentum"):
+        LinearRegression(optimizer="momentum", momentum="0.9").fit(X, Y_REG)
+
+
+@pytest.mark.parametrize("batch_size", [np.uint64(32), np.int8(3)])
+def test_numpy_integer_batch_sizes(batch_size):
+    model = LinearRegression(solver="minibatch", batch_size=batch_size, max_epochs=2).fit(X, Y_REG)
+    assert np.isfinite(model.coef_).all()
+
+
+def test_negative_random_state_is_named():
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
+        LinearRegression(solver="sgd", random_state=-1).fit(X, Y_REG)
+
+
+@pytest.mark.parametrize("y", [np.arange(40).astype("datetime64[D]"),
+                               np.arange(40).astype("timedelta64[s]")])
+def test_dates_are_not_regression_targets(y):
+    with pytest.raises(ValueError, match="y must hold numbers"):
+        LinearRegression().fit(X, y)
+
+
+def test_python_ints_beyond_the_float_range_are_named():
+    Xo = X.astype(object)
+    Xo[0, 0] = 10 ** 400
+    with pytest.raises(ValueError, match="X must hold numbers"):
+        LinearRegression().fit(Xo, Y_REG)
+    yo = Y_REG.astype(object)
+    yo[0] = 10 ** 400
+    with pytest.raises(ValueError, match="y must hold numbers"):
+        LinearRegression().fit(X, yo)

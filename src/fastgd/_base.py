@@ -185,13 +185,17 @@ class GradientDescentEstimator(BaseEstimator):
                 check_bool(params[name], name)
         if self.schedule == "optimal" and self.alpha <= 0:
             raise ValueError("schedule='optimal' is 1 / (alpha (t0 + t)) and needs alpha > 0")
+        # the rule's own settings (momentum, betas, ...), checked where the
+        # rule is made, before the automatic rate computes with them
+        self._make_rule(1.0)
 
     def _hyperparameters(self):
         return {name: getattr(self, name) for name in _HYPERPARAMETERS
                 if getattr(self, name, None) is not None}
 
     def _batch_size(self, n_samples):
-        return {"gd": n_samples, "sgd": 1}.get(self.solver, min(self.batch_size, n_samples))
+        # int(): a numpy uint64 or int8 batch_size would wrap in the arithmetic
+        return {"gd": n_samples, "sgd": 1}.get(self.solver, min(int(self.batch_size), n_samples))
 
     def _initial_rate(self, problem):
         """The base learning rate; 'auto' is 1 / L for the plain rules, where L
@@ -225,6 +229,10 @@ class GradientDescentEstimator(BaseEstimator):
             return 1.0 / max(L, 1e-12)
         momentum = self.momentum if self.momentum is not None else (
             0.9 if optimizer in ("momentum", "nesterov") else 0.0)
+        if momentum >= 1.0:
+            raise ValueError(f"learning_rate='auto' scales the step by 1 - momentum, which "
+                             f"momentum={momentum} makes <= 0: give a momentum below 1 or "
+                             "a learning_rate")
         return (1.0 - momentum) / max(L, 1e-12)
 
     def _make_rule(self, rate):

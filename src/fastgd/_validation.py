@@ -150,9 +150,10 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             # numpy's message names the bad value but not the argument
-            raise type(exc)(f"{name} must hold numbers: {exc}") from None
+            raise (ValueError if isinstance(exc, OverflowError) else type(exc))(
+                f"{name} must hold numbers: {exc}") from None
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
@@ -223,11 +224,15 @@ def column_or_1d(y, name="y"):
 def check_target(y, n_samples, dtype, name="y"):
     """Regression targets: finite numbers, one per sample, in the model's dtype."""
     arr = column_or_1d(y, name)
-    if arr.dtype.kind in "USV" or arr.dtype.kind == "O" and not _all_numbers(arr):
+    if arr.dtype.kind in "USVMm" or arr.dtype.kind == "O" and not _all_numbers(arr):
+        # dates and durations convert to floats silently, and mean nothing here
         raise ValueError(f"{name} must hold numbers for regression, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    try:
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    except OverflowError as exc:        # a Python int beyond the float range
+        raise ValueError(f"{name} must hold numbers within the float range: {exc}") from None
     check_consistent_length(n_samples, arr.shape[0], name)
     _check_finite(arr, name)
     return arr
@@ -398,6 +403,8 @@ def check_random_state(random_state):
                                      or not isinstance(random_state, numbers.Integral)):
         raise TypeError("random_state must be None, an int, a numpy Generator or a "
                         f"RandomState, got {random_state!r}")
+    if random_state is not None and random_state < 0:
+        raise ValueError(f"random_state must be a non-negative int, got {random_state}")
     return np.random.default_rng(random_state)
 
 
