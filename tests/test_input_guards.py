@@ -123,31 +123,48 @@ def _malformed(kind):
     elif kind == "csc row index":
         A = sp.csc_matrix(A)
         A.indices[3] = 10 ** 6
+    elif kind == "bsr block index":
+        A = sp.bsr_matrix(np.abs(X[:40, :2]) + 1.0, blocksize=(2, 2))
+        A.indices[0] = 10 ** 6
+    elif kind == "coo column":
+        A = sp.coo_matrix(A)
+        A.col[0] = 10 ** 6
+    elif kind == "coo negative row":
+        A = sp.coo_matrix(A)
+        A.row[0] = -1
+    elif kind == "lil column":
+        A = sp.lil_matrix(A)
+        A.rows[0][0] = 10 ** 6
     return A
 
 
 MALFORMED = ["large index", "negative index", "index beyond int32", "indptr going down",
-             "indptr beyond the entries", "csc row index"]
+             "indptr beyond the entries", "csc row index", "bsr block index", "coo column",
+             "coo negative row", "lil column"]
 
 
 @pytest.mark.parametrize("kind", MALFORMED)
 def test_malformed_sparse_input_is_refused(kind):
     A = _malformed(kind)
-    saved = (A.data.copy(), A.indices.copy(), A.indptr.copy())
+    width = A.shape[1]
+    attrs = [a for a in ("data", "indices", "indptr", "row", "col", "rows") if hasattr(A, a)]
+    saved = {a: [list(r) for r in A.rows] if a == "rows" else getattr(A, a).copy()
+             for a in attrs}
     with pytest.raises(ValueError, match="X is a malformed"):
         LinearRegression(solver="sgd").fit(A, Y_REG)
     with pytest.raises(ValueError, match="X is a malformed"):
         LogisticRegression().fit(A, Y_CLS)
-    model = LinearRegression().fit(X, Y_REG)
+    model = LinearRegression().fit(X[:, :width], Y_REG)
     with pytest.raises(ValueError, match="X is a malformed"):
         model.predict(A)
-    coef, intercept = np.zeros((1, 3)), np.zeros(1)
+    coef, intercept = np.zeros((1, width)), np.zeros(1)
     with pytest.raises(ValueError, match="X is a malformed"):
-        kernels.loss_gradient(A, Y_REG, coef, intercept, np.zeros((1, 3)), np.zeros(1))
+        kernels.loss_gradient(A, Y_REG, coef, intercept, np.zeros((1, width)), np.zeros(1))
     with pytest.raises(ValueError, match="X is a malformed"):
         kernels.epoch(A, Y_REG, coef, intercept)
-    for before, after in zip(saved, (A.data, A.indices, A.indptr)):
-        np.testing.assert_array_equal(before, after)
+    for attr in attrs:
+        after = [list(r) for r in A.rows] if attr == "rows" else getattr(A, attr)
+        assert np.array_equal(saved[attr], after) if attr != "rows" else saved[attr] == after
     assert not coef.any()
 
 
@@ -371,3 +388,99 @@ def test_python_ints_beyond_the_float_range_are_named():
     yo[0] = 10 ** 400
     with pytest.raises(ValueError, match="y must hold numbers"):
         LinearRegression().fit(X, yo)
+
+
+class _InterruptingGenerator(np.random.Generator):
+    """A Ctrl-C arriving during the early-stopping split, before any epoch."""
+
+    def permutation(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("make, y", [ESTIMATORS[0], ESTIMATORS[4]])
+def test_an_interrupt_before_the_first_epoch_restores_the_model(make, y):
+    model = make().fit(X, y)
+    before, prediction = _state(model), model.predict(X)
+    model.set_params(early_stopping=True,
+                     random_state=_InterruptingGenerator(np.random.PCG64(0)))
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(np.hstack([X, X]), y)
+    _same(before, _state(model))
+    np.testing.assert_array_equal(model.predict(X), prediction)
+
+
+class _FailingSchedule:
+    """A callable schedule that raises from its fail-th call on."""
+
+    def __init__(self, fail=None):
+        self.fail, self.calls = fail, 0
+
+    def __call__(self, t):
+        self.calls += 1
+        if self.fail is not None and self.calls >= self.fail:
+            raise RuntimeError("schedule failed")
+        return 0.01
+
+
+@pytest.mark.parametrize("make, y", [ESTIMATORS[1], ESTIMATORS[4]])
+def test_a_fit_that_fails_after_its_first_epochs_keeps_a_consistent_model(make, y):
+    # once epochs have run the model is the one being trained: its history,
+    # update count and public views agree with its parameters
+    model = make()
+    steps = -(-40 // model._batch_size(40))           # schedule calls per epoch
+    model.set_params(schedule=_FailingSchedule(fail=3 * steps + 1), tol=None)
+    with pytest.raises(RuntimeError, match="schedule failed"):
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.loss_history_) == 3
+    np.testing.assert_array_equal(model.predict(X[:2]), model.predict(X[:2]))
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_a_partial_fit_whose_schedule_fails_can_be_retried():
+    # the failing call leaves the shuffling stream untouched, so a retry
+    # trains exactly as if it had never failed
+    a = LinearRegression(solver="sgd", schedule=_FailingSchedule(), random_state=0)
+    b = LinearRegression(solver="sgd", schedule=_FailingSchedule(), random_state=0)
+    a.partial_fit(X, Y_REG)
+    b.partial_fit(X, Y_REG)
+    b.schedule.fail = b.schedule.calls + 1
+    with pytest.raises(RuntimeError):
+        b.partial_fit(X, Y_REG)
+    b.schedule.fail = None
+    a.partial_fit(X, Y_REG)
+    b.partial_fit(X, Y_REG)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+def test_a_diverging_refit_leaves_its_public_attributes_consistent():
+    model = LinearRegression(max_epochs=5).fit(X, Y_REG)
+    wide = np.hstack([X, X]) * 1e3
+    with pytest.raises(Exception, match="diverged|no progress"):
+        model.set_params(learning_rate=10.0).fit(wide, Y_REG)
+    assert model.coef_.shape == (6,) and np.shares_memory(model.coef_, model._coef)
+    assert model.n_iter_ == len(model.loss_history_)
+    assert np.isfinite(model.predict(wide)).all()
+
+
+def test_disjoint_strided_views_of_one_buffer_are_not_overlapping():
+    buf = np.zeros((40, 4))
+    Xs, coef_buf = buf[:, :3], np.zeros((2, 3))
+    Xs[...] = X
+    kernels.loss_gradient(Xs, Y_REG, coef_buf[:1], np.zeros(1), coef_buf[1:], np.zeros(1))
+    theta_and_X = np.zeros((40, 4))
+    theta_and_X[:, :3] = X
+    from fastgd import mlp_kernels
+    sizes = (3, 1)
+    theta = theta_and_X[:4, 3]                      # strided, beside X's columns
+    with pytest.raises(ValueError, match="C-contiguous"):
+        mlp_kernels.epoch(theta_and_X[:, :3], Y_REG[:, None], theta, sizes)
+
+
+def test_a_gradient_output_over_the_callers_non_contiguous_coef_is_refused():
+    # validation copies a strided coef; the kernel reads the copy, but
+    # writing grad_coef would still change the caller's array
+    buf = np.zeros(6)
+    coef = buf[::2].reshape(1, 3)
+    with pytest.raises(ValueError, match="grad_coef and coef overlap"):
+        kernels.loss_gradient(X, Y_REG, coef, np.zeros(1), buf[1:4].reshape(1, 3), np.zeros(1))
+    assert not buf.any()

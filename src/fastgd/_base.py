@@ -89,32 +89,33 @@ def training_weights(sample_weight, n_samples, dtype):
 
 
 def keeps_model_on_error(fit_method):
-    """Make a fit method leave the estimator as it was when it raises.
+    """Make a fit method leave the estimator as it was when it raises before
+    its first epoch.
 
     A fit records what it learns of the new data (n_features_in_, classes_,
     the loss, the layer sizes) as it validates them, and the checks that can
     still fail come after (sample_weight, the early-stopping split,
     random_state, the learning rate).  A model left with the new data's
     shapes but its old parameters would run the unchecked kernels on buffers
-    of the wrong size at its next predict or warm start.  So on an error the
-    estimator's attributes are put back as they were.  A DivergenceError is
-    the exception: it is raised during the epochs, with the parameters of
-    the last good epoch restored, and the model stays consistent with the
-    data it was training on.  (A warm start or partial_fit that fails in a
-    later epoch for another reason keeps the values its earlier epochs
-    wrote into the parameter arrays in place.)
+    of the wrong size at its next predict or warm start.  So on an error
+    (an interrupt too) before the epochs begin, the estimator's attributes
+    are put back as they were.  Once they have begun (_fit_epochs marks it)
+    the model is kept as its last epoch left it, consistent with the data it
+    was training on: a DivergenceError restores the last good epoch's
+    parameters, and an interrupted fit keeps what it has learned.
     """
     @functools.wraps(fit_method)
     def fit(self, *args, **kwargs):
         saved = self.__dict__.copy()
         try:
             return fit_method(self, *args, **kwargs)
-        except DivergenceError:
+        except BaseException:
+            if not self.__dict__.get("_training", False):
+                self.__dict__.clear()
+                self.__dict__.update(saved)
             raise
-        except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+        finally:
+            self.__dict__.pop("_training", None)
     return fit
 
 
@@ -222,18 +223,29 @@ class GradientDescentEstimator(BaseEstimator):
         optimizer = self._optimizer()
         if optimizer in _ADAPTIVE_DEFAULT_RATE:
             return _ADAPTIVE_DEFAULT_RATE[optimizer]
+        L = self._auto_curvature(problem)
+        if self._accelerated():
+            return 1.0 / L
+        return self._momentum_factor(optimizer) / L
+
+    def _auto_curvature(self, problem):
+        """The curvature bound the automatic rate divides by: finite (data
+        whose squares overflow are not a learning rate's fault) and not 0."""
         L = self._curvature(problem, self._batch_size(problem.n_samples)) + self.alpha
         if not np.isfinite(L):
             raise ValueError(_TOO_LARGE.format(what="X's squared row norms overflow"))
-        if self._accelerated():
-            return 1.0 / max(L, 1e-12)
+        return max(L, 1e-12)
+
+    def _momentum_factor(self, optimizer):
+        """1 - momentum, which scales the automatic rate of a plain rule with
+        momentum (torch's default 0.9 for 'momentum' and 'nesterov')."""
         momentum = self.momentum if self.momentum is not None else (
             0.9 if optimizer in ("momentum", "nesterov") else 0.0)
         if momentum >= 1.0:
             raise ValueError(f"learning_rate='auto' scales the step by 1 - momentum, which "
                              f"momentum={momentum} makes <= 0: give a momentum below 1 or "
                              "a learning_rate")
-        return (1.0 - momentum) / max(L, 1e-12)
+        return 1.0 - momentum
 
     def _make_rule(self, rate):
         return make_rule(self._optimizer(), rate, self.schedule, alpha=self.alpha,
@@ -270,12 +282,20 @@ class GradientDescentEstimator(BaseEstimator):
         if not np.isfinite(start):
             raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step"))
         first = len(self.loss_history_)
+        # from here the model is the one being trained (see keeps_model_on_error):
+        # its public attributes are views of its parameters, its history grows
+        self._training = True
+        self._publish()
+        self.n_iter_ = first
         for epoch in range(max_epochs):
             saved = [seg.values.copy() for seg in self._segments]
+            # the schedule's rates first: a callable that raises then leaves
+            # the shuffling stream where it was
+            lr_table = self._lr_table(n_steps)
             order = shuffled_order(problem.n_samples, rng) if (
                 self.shuffle and self.solver != "gd") else None
             try:
-                objective = self._one_epoch(problem, rule, order, batch_size, self._lr_table(n_steps))
+                objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
             except DivergenceError:
                 objective = np.inf
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
@@ -285,6 +305,7 @@ class GradientDescentEstimator(BaseEstimator):
                     f"diverged at epoch {len(self.loss_history_) + 1}: the objective "
                     f"reached {objective:.6g} (it started at {start:.6g})"))
             self.loss_history_.append(float(objective))
+            self.n_iter_ = len(self.loss_history_)
             if (self._accelerated() and len(self.loss_history_) > 1
                     and objective > self.loss_history_[-2]):
                 # the adaptive restart of O'Donoghue and Candes (2015): the

@@ -306,7 +306,7 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                   const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
                   const floating[::1] sample_weight, const floating[:, ::1] W,
                   const floating[::1] b, double alpha, double[:, ::1] grad_W,
-                  double[::1] grad_b, int n_jobs, int max_threads):
+                  double[::1] grad_b, Py_ssize_t n_jobs, int max_threads):
     """Objective J and its gradient over all rows in one pass over X.
 
     Rows are split into ``n_jobs`` contiguous chunks, each summed in row order

@@ -58,10 +58,10 @@ def available_cpus():
     return os.cpu_count() or 1
 
 
-def _read_arrays(data, indices, indptr, y, sample_weight, coef=None, intercept=None):
+def _read_arrays(data, indices, indptr, y, sample_weight, **others):
     """The arrays a linear kernel only reads, named for check_no_overlap."""
-    return [("X", data), ("X.indices", indices), ("X.indptr", indptr), ("y", y),
-            ("sample_weight", sample_weight), ("coef", coef), ("intercept", intercept)]
+    return {"X": data, "X.indices": indices, "X.indptr": indptr, "y": y,
+            "sample_weight": sample_weight, **others}
 
 
 def _check_problem(X, y, coef, intercept, loss, sample_weight):
@@ -134,6 +134,7 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     -------
     objective : float
     """
+    given = dict(X=X, y=y, sample_weight=sample_weight, coef=coef, intercept=intercept)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     n_jobs = check_scalar(n_jobs, "n_jobs", kind=int, low=1)
@@ -141,12 +142,12 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     check_output(grad_coef, "grad_coef", coef.shape, np.float64)
     check_output(grad_intercept, "grad_intercept", intercept.shape, np.float64)
     data, indices, indptr, d = rows(X)
-    check_no_overlap([("grad_coef", grad_coef), ("grad_intercept", grad_intercept)],
-                     _read_arrays(data, indices, indptr, y, sample_weight, coef, intercept))
+    check_no_overlap(dict(grad_coef=grad_coef, grad_intercept=grad_intercept),
+                     _read_arrays(data, indices, indptr, y, sample_weight, coef=coef,
+                                  intercept=intercept), given)
     objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
                                       sample_weight, coef, intercept, alpha,
-                                      grad_coef, grad_intercept, min(n_jobs, X.shape[0]),
-                                      available_cpus())
+                                      grad_coef, grad_intercept, n_jobs, available_cpus())
     if not np.isfinite(objective):
         check_finite(X)
         check_finite(coef, "coef")
@@ -215,6 +216,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         When a loss becomes non-finite for finite X; the parameters are then
         left as they were at the failing step.
     """
+    given = dict(X=X, y=y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     batch_size = check_scalar(batch_size, "batch_size", kind=int, low=1)
@@ -243,12 +245,11 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     check_finite(intercept, "intercept")
     check_visited_weight(sample_weight, order)
     data, indices, indptr, d = rows(X)
-    check_no_overlap(
-        [("coef", coef), ("intercept", intercept)] + (
-            [] if state_coef is _NO_STATE else
-            [("state_coef", state_coef), ("state_intercept", state_intercept)]),
-        _read_arrays(data, indices, indptr, y, sample_weight) + [("order", order),
-                                                                ("lr_table", lr_table)])
+    written = dict(coef=coef, intercept=intercept)
+    if state_coef is not _NO_STATE:
+        written.update(state_coef=state_coef, state_intercept=state_intercept)
+    check_no_overlap(written, _read_arrays(data, indices, indptr, y, sample_weight,
+                                           order=order, lr_table=lr_table), given)
     t_start = t
     loss_sum, weight_sum, t, status = _linear.epoch(
         LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,

@@ -117,7 +117,7 @@ class _LinearModel(GradientDescentEstimator):
             LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
             problem.n_features, problem.y, problem.sample_weight, self._coef,
             self._intercept, float(self.alpha), grad_W, self._segments[1].grad,
-            min(int(self.n_jobs), problem.n_samples), available_cpus())
+            int(self.n_jobs), available_cpus())
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
         coef_seg, intercept_seg = self._segments
@@ -313,7 +313,9 @@ default 'auto'
     warm_start : bool, default False
         ``fit`` continues from the previous solution and optimizer state.
     n_jobs : int, default 1
-        Threads of the full-batch gradient (OpenMP).
+        Chunks of rows of the full-batch gradient, summed in parallel (OpenMP)
+        by at most as many threads as there are CPUs; the result depends on
+        n_jobs, not on the threads.
     momentum, dampening, nesterov, betas, eps, rho, weight_decay, lr_decay : optional
         Hyperparameters of the update rule, torch.optim's names and defaults
         (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).

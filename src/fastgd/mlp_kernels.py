@@ -66,7 +66,7 @@ def _network_size(widths):
 
     n_work is the largest work buffer a kernel allocates from the widths
     (see _mlp.epoch): the activations and errors of a block of rows, the
-    float32 product of the widest layer pair, and the gathered rows of X.
+    product of the widest layer pair (in X's dtype), and the gathered rows of X.
     Python ints, since an int64 sum of the layer products wraps silently
     (and the compiled layout() wraps the same way) for wide layers.
     """
@@ -178,28 +178,6 @@ def _check_problem(X, Y, theta, layer_sizes, activation, output, sample_weight,
     theta = _check_theta(theta, n_params, dtype, writeable)
     sample_weight = check_sample_weight(sample_weight, n, dtype)
     return X, Y, theta, sizes, act, out, sample_weight
-
-
-def _check_no_overlap(written, given, used):
-    """:func:`check_no_overlap` on the arrays a kernel gets and on the
-    caller's arrays behind them.
-
-    Parameters
-    ----------
-    written : dict of name -> ndarray or None
-        The buffers the kernel writes in place, as the caller passed them
-        (:func:`check_output` never copies).
-    given, used : dict of name -> argument
-        The kernel's inputs as the caller passed them and as the kernel
-        reads them (validated), under the same names.  When validation
-        converted an input (a copy), the kernel reads the copy, but a
-        written buffer overlapping the caller's array would still modify
-        that input: both are checked.
-    """
-    read = list(used.items())
-    read += [(name, array) for name, array in given.items()
-             if isinstance(array, np.ndarray) and array is not used[name]]
-    check_no_overlap(list(written.items()), read)
 
 
 def init_params(layer_sizes, dtype=np.float64, random_state=None):
@@ -314,8 +292,8 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
         X, Y, theta, layer_sizes, activation, output, sample_weight, writeable=False)
     alpha = check_scalar(alpha, "alpha", low=0.0)
     check_output(grad, "grad", theta.shape, np.float64)
-    _check_no_overlap(dict(grad=grad), given,
-                      dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight))
+    check_no_overlap(dict(grad=grad), dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight),
+                     given)
     return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
                               sample_weight)
 
@@ -397,9 +375,9 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     if state is not None:
         check_output(state, "state", (2, theta.size), np.float64)
     check_visited_weight(sample_weight, order)
-    _check_no_overlap(dict(theta=theta, state=state), given,
-                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order,
-                           lr_table=lr_table))
+    check_no_overlap(dict(theta=theta, state=state),
+                     dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table),
+                     given)
     loss_sum, weight_sum, t, status = _mlp.epoch(
         X, Y, theta, order, batch_size, sizes, act, out,
         float(alpha), rule, state, int(t), lr_table, sample_weight)
@@ -448,7 +426,7 @@ def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=
         out = np.empty(shape, dtype=X.dtype)
     else:
         check_output(out, "out", shape, X.dtype)
-    _check_no_overlap(dict(out=out), given, dict(X=X, theta=theta))
+    check_no_overlap(dict(out=out), dict(X=X, theta=theta), given)
     _mlp.predict(X, theta, sizes, act, code, out)
     return out
 

@@ -165,10 +165,8 @@ class _BaseMLP(GradientDescentEstimator):
             return float(self.learning_rate)
         if self.optimizer in _ADAPTIVE_DEFAULT_RATE:
             return _ADAPTIVE_DEFAULT_RATE[self.optimizer]
-        momentum = self.momentum if self.momentum is not None else (
-            0.9 if self.optimizer in ("momentum", "nesterov") else 0.0)
-        L = self._curvature(problem, self._batch_size(problem.n_samples)) + self.alpha
-        return (1.0 - momentum) * min(AUTO_PLAIN_RATE, 1.0 / max(L, 1e-12))
+        return self._momentum_factor(self.optimizer) * min(
+            AUTO_PLAIN_RATE, 1.0 / self._auto_curvature(problem))
 
     def _curvature(self, problem, batch_size):
         """Smoothness constant of a batch's objective in the output layer's
