@@ -1,42 +1,57 @@
 # cython: language_level=3
 """Python access to the compiled update rules (see ``_optim.pxd``)."""
 import numpy as np
-from cython cimport floating
 
 from fastgd._optim cimport (Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr)
+from fastgd._validation import check_bool, check_no_overlap, check_output, check_scalar
 
 
 cdef class UpdateRule:
     """A compiled update rule with its learning-rate schedule.
 
-    Built by :func:`fastgd.optim.make_rule`, which validates the names and
-    values; the kernels read its C struct without the GIL.
+    Usually built by :func:`fastgd.optim.make_rule` from torch.optim-style
+    names; the kernels read its C struct without the GIL and without any
+    further check, so a rule built by hand is checked here by the same rules
+    as make_rule's (``fastgd.optim._check_fields``).
+
+    Parameters
+    ----------
+    kind : int
+        The update rule's code in ``_optim.pxd``: 0 SGD, 1 Adagrad,
+        2 RMSprop, 3 Adam, 4 AdamW.
+    lr : float
+        The base learning rate, > 0.
+    momentum, dampening, weight_decay, lr_decay, power_t : float
+        >= 0.
+    nesterov : bool
+        Nesterov momentum; needs momentum > 0 and dampening = 0.
+    beta1, beta2, rho : float
+        In [0, 1).
+    eps, step_size, optimal_alpha, optimal_t0 : float
+        > 0.
+    schedule : int
+        The schedule's code: 0 constant, 1 invscaling, 2 step,
+        3 exponential, 4 optimal.
+    gamma : float
+        In (0, 1].
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument of the wrong type or out of its range.
     """
 
-    def __init__(self, int kind, double lr, *, double momentum=0.0,
-                 double dampening=0.0, bint nesterov=False, double beta1=0.9,
-                 double beta2=0.999, double eps=1e-8, double rho=0.99,
-                 double weight_decay=0.0, double lr_decay=0.0,
-                 int schedule=0, double power_t=0.5, double gamma=1.0,
-                 double step_size=1.0, double optimal_alpha=1.0,
-                 double optimal_t0=1.0):
-        self.c.kind = kind
-        self.c.lr = lr
-        self.c.momentum = momentum
-        self.c.dampening = dampening
-        self.c.nesterov = nesterov
-        self.c.beta1 = beta1
-        self.c.beta2 = beta2
-        self.c.eps = eps
-        self.c.rho = rho
-        self.c.weight_decay = weight_decay
-        self.c.lr_decay = lr_decay
-        self.c.schedule = schedule
-        self.c.power_t = power_t
-        self.c.gamma = gamma
-        self.c.step_size = step_size
-        self.c.optimal_alpha = optimal_alpha
-        self.c.optimal_t0 = optimal_t0
+    def __init__(self, kind, lr, *, momentum=0.0, dampening=0.0, nesterov=False,
+                 beta1=0.9, beta2=0.999, eps=1e-8, rho=0.99, weight_decay=0.0,
+                 lr_decay=0.0, schedule=0, power_t=0.5, gamma=1.0, step_size=1.0,
+                 optimal_alpha=1.0, optimal_t0=1.0):
+        # imported here: fastgd.optim imports this module
+        from fastgd.optim import _check_fields
+        self.c = _check_fields(dict(
+            kind=kind, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+            beta1=beta1, beta2=beta2, eps=eps, rho=rho, weight_decay=weight_decay,
+            lr_decay=lr_decay, schedule=schedule, power_t=power_t, gamma=gamma,
+            step_size=step_size, optimal_alpha=optimal_alpha, optimal_t0=optimal_t0))
 
     @property
     def params(self):
@@ -54,24 +69,97 @@ cdef class UpdateRule:
         kind, lr = c.pop("kind"), c.pop("lr")
         return (_rebuild_rule, (kind, lr, c))
 
-    def learning_rate(self, double t):
-        """The scheduled learning rate of update number ``t`` (1-based)."""
-        return scheduled_lr(&self.c, t)
+    def learning_rate(self, t):
+        """The scheduled learning rate of update number ``t`` (a real >= 1)."""
+        return scheduled_lr(&self.c, _check_t(t))
 
-    def step(self, floating[::1] params, const double[::1] grad,
-             double[:, ::1] state, double t, bint decay=True, lr=None):
-        """Apply one update in place; ``state`` has shape (2, n)."""
-        cdef Py_ssize_t n = params.shape[0]
-        cdef double eta = scheduled_lr(&self.c, t) if lr is None else <double>lr
-        if grad.shape[0] != n or state.shape[0] != 2 or state.shape[1] != n:
-            raise ValueError("grad and state must match params: got params %d, "
-                             "grad %d, state %r" % (n, grad.shape[0],
-                                                    (state.shape[0], state.shape[1])))
+    def step(self, params, grad, state, t, decay=True, lr=None):
+        """Apply one update to ``params`` in place.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n,), float64 or float32
+            C-contiguous and writeable: updated in place.
+        grad : ndarray of shape (n,), float64
+            C-contiguous; only read.
+        state : ndarray of shape (2, n), float64
+            The rule's state (momentum buffer, moment estimates), C-contiguous
+            and writeable: updated in place.
+        t : float
+            The 1-based number of this update (torch's ``step``), >= 1.
+        decay : bool, default=True
+            Whether ``weight_decay`` applies to these parameters.
+        lr : float, optional
+            A learning rate > 0 to use instead of the scheduled one.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the argument of the wrong type, dtype, shape or layout,
+            out of range, or sharing memory with another.
+        """
+        # The compiled step has no bounds checks: every argument is checked
+        # here, in O(1) (the estimators' full-batch path calls this per epoch).
+        cdef double[::1] p64
+        cdef float[::1] p32
+        cdef const double[::1] g
+        cdef double[:, ::1] s
+        cdef double eta, step_t = _check_t(t)
+        cdef bint apply_decay = check_bool(decay, "decay")
+        cdef Py_ssize_t n = _check_step_arrays(params, grad, state)
+        eta = (scheduled_lr(&self.c, step_t) if lr is None
+               else check_scalar(lr, "lr", low=0.0, low_open=True))
         if n == 0:
             return
-        with nogil:
-            rule_step(&self.c, eta, t, &params[0], &grad[0], &state[0, 0],
-                      &state[1, 0], n, decay)
+        g = grad
+        s = state
+        if params.dtype == np.float32:
+            p32 = params
+            with nogil:
+                rule_step(&self.c, eta, step_t, &p32[0], &g[0], &s[0, 0], &s[1, 0], n,
+                          apply_decay)
+        else:
+            p64 = params
+            with nogil:
+                rule_step(&self.c, eta, step_t, &p64[0], &g[0], &s[0, 0], &s[1, 0], n,
+                          apply_decay)
+
+
+def _check_t(t):
+    """The update number: a finite real >= 1 (the schedules and Adam's bias
+    correction are undefined, or NaN, at t <= 0)."""
+    return float(check_scalar(t, "t", low=1.0))
+
+
+def _check_array(array, name, dtypes):
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype not in dtypes:
+        raise TypeError(f"{name} must have dtype "
+                        f"{' or '.join(np.dtype(d).name for d in dtypes)}, got {array.dtype}")
+
+
+def _check_step_arrays(params, grad, state):
+    """Check the arrays of :meth:`UpdateRule.step` and return n, their length.
+
+    Each must have the dtype, shape and layout the typed loop reads, and
+    the arrays it writes (params, state) must not share memory with another.
+    """
+    _check_array(params, "params", (np.float64, np.float32))
+    _check_array(grad, "grad", (np.float64,))
+    _check_array(state, "state", (np.float64,))
+    if params.ndim != 1:
+        raise ValueError(f"params must be 1-dimensional, got shape {params.shape}")
+    n = params.shape[0]
+    if grad.shape != (n,) or state.shape != (2, n):
+        raise ValueError(f"grad and state must match params: got params {n}, "
+                         f"grad {grad.shape}, state {state.shape}")
+    check_output(params, "params", (n,), params.dtype)
+    check_output(state, "state", (2, n), np.float64)
+    if not grad.flags.c_contiguous:
+        raise ValueError("grad must be C-contiguous")
+    check_no_overlap([("params", params), ("state", state)], [("grad", grad)])
+    return n
 
 
 def _rebuild_rule(kind, lr, fields):

@@ -1,5 +1,6 @@
 """The command line: ``python -m fastgd demo``."""
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -18,6 +19,38 @@ _DEMO_MODELS = (
     ("LogisticRegression", LogisticRegression, "binary", "logistic"),
     ("SoftmaxRegression", SoftmaxRegression, "multiclass", "softmax"),
 )
+
+
+# The demo holds out 20% of the samples: with at least 20, the test split has
+# 4 (R^2 needs 2) and the training split (seed 0) holds every class.
+_MIN_DEMO_SAMPLES = 20
+
+
+def _int_at_least(low):
+    """An argparse ``type``: an integer >= low.  Its errors become argparse's
+    usage error naming the option (exit code 2), not a traceback from deep
+    inside the demo naming an internal argument."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+    return parse
+
+
+def _check_plot_target(parser, path):
+    """Fail before the training, not after it, when --plot cannot be written."""
+    try:
+        import matplotlib  # noqa: F401  (the plot imports it anyway, after the training)
+    except ImportError:
+        parser.error("argument --plot: needs matplotlib, which is not installed "
+                     "(pip install matplotlib), or leave out --plot")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        parser.error(f"argument --plot: the directory {directory!r} does not exist")
 
 
 def _best_time(fn, repeat=3):
@@ -99,12 +132,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="fastgd", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="train each model on built-in data")
-    p.add_argument("--n-samples", type=int, default=5000)
-    p.add_argument("--n-features", type=int, default=20)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--plot", metavar="FILE", help="also save the loss curves as a PNG")
+    p.add_argument("--n-samples", type=_int_at_least(_MIN_DEMO_SAMPLES), default=5000,
+                   help=f"samples of each problem (>= {_MIN_DEMO_SAMPLES}; default 5000)")
+    p.add_argument("--n-features", type=_int_at_least(1), default=20,
+                   help="features of each problem (>= 1; default 20)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=10,
+                   help="training epochs of each model (>= 1; default 10)")
+    p.add_argument("--plot", metavar="FILE", help="also save the loss curves as a PNG "
+                   "(needs matplotlib)")
     p.set_defaults(func=demo)
     args = parser.parse_args(argv)
+    if args.command == "demo" and args.plot is not None:
+        _check_plot_target(p, args.plot)
     return args.func(args)
 
 

@@ -1,12 +1,15 @@
 """Update rules and learning-rate schedules, named as in torch.optim.
 
 :func:`make_rule` turns the names a user writes into a compiled
-:class:`UpdateRule`, validating every value once; the kernels then read it
-without the GIL.  The formulas are torch.optim's (see ``_optim.pxd``).
+:class:`UpdateRule`; the kernels then read it without the GIL and without
+checks.  The valid values of its fields are written once, in
+``_check_fields``, which both make_rule and a hand-built UpdateRule go
+through.  The formulas are torch.optim's (see ``_optim.pxd``).
 """
-import numbers
+import math
 
 from ._optim import UpdateRule
+from ._validation import check_bool, check_scalar
 
 # name -> (kind in _optim.pxd, defaults of its hyperparameters, as torch.optim)
 _RULES = {
@@ -34,17 +37,81 @@ _SCHEDULES = {
 SCHEDULES = tuple(_SCHEDULES)
 
 
-def _check_real(name, value, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
-    return value
+# The valid values of UpdateRule's fields, written once: make_rule checks them
+# under the names its caller wrote (learning_rate, betas[0], alpha) and
+# UpdateRule.__init__ checks a hand-built rule under its own argument names,
+# since the kernels read the fields without any further check.
+# field -> the range given to check_scalar
+_POSITIVE = {"low": 0.0, "low_open": True}
+_NON_NEGATIVE = {"low": 0.0}
+_UNIT_INTERVAL = {"low": 0.0, "high": 1.0, "high_open": True}   # [0, 1)
+_FIELD_RANGES = {
+    "lr": _POSITIVE,
+    "momentum": _NON_NEGATIVE,
+    "dampening": _NON_NEGATIVE,
+    "beta1": _UNIT_INTERVAL,
+    "beta2": _UNIT_INTERVAL,
+    "eps": _POSITIVE,
+    "rho": _UNIT_INTERVAL,
+    "weight_decay": _NON_NEGATIVE,
+    "lr_decay": _NON_NEGATIVE,
+    "power_t": _NON_NEGATIVE,
+    "gamma": {"low": 0.0, "high": 1.0, "low_open": True},        # (0, 1]
+    "step_size": _POSITIVE,
+    "optimal_alpha": _POSITIVE,
+    "optimal_t0": _POSITIVE,
+}
+# the codes the kernels know (anything else would run as the last branch)
+_KIND_CODES = {"kind": sorted({code for code, _ in _RULES.values()}),
+               "schedule": sorted({code for code, _ in _SCHEDULES.values()})}
+
+
+def _check_fields(fields, names=None):
+    """Check the fields of an :class:`UpdateRule` and return them normalized.
+
+    Parameters
+    ----------
+    fields : dict
+        Some or all of UpdateRule's fields: ``kind`` and ``schedule`` (the
+        integer codes of ``_optim.pxd``), ``nesterov`` (a bool) and the real
+        hyperparameters of ``_FIELD_RANGES``.
+    names : dict, optional
+        The name to give a field in an error message, when the caller knows
+        it by another (make_rule's ``learning_rate`` is the field ``lr``).
+
+    Returns
+    -------
+    dict
+        The same fields as int, bool and float.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the first field of the wrong type or out of its range.
+    """
+    names = names or {}
+    checked = {}
+    for field, value in fields.items():
+        name = names.get(field, field)
+        if field in _KIND_CODES:
+            value = int(check_scalar(value, name, kind=int))
+            if value not in _KIND_CODES[field]:
+                raise ValueError(f"{name} must be one of the codes {_KIND_CODES[field]}, "
+                                 f"got {value!r}")
+        elif field == "nesterov":
+            value = check_bool(value, name)
+        else:
+            value = float(check_scalar(value, name, **_FIELD_RANGES[field]))
+        checked[field] = value
+    if checked.get("nesterov") and (checked.get("momentum", 0.0) <= 0
+                                    or checked.get("dampening", 0.0) != 0):
+        raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+    return checked
+
+
+# make_rule's names of the fields it fills from its own arguments
+_MAKE_RULE_NAMES = {"lr": "learning_rate", "beta1": "betas[0]", "beta2": "betas[1]",
+                    "optimal_alpha": "alpha"}
 
 
 def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
@@ -76,6 +143,12 @@ def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
     Returns
     -------
     UpdateRule
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the argument (or hyperparameter) of the wrong type or out of
+        its range; a flag such as ``nesterov`` must be a bool.
     """
     if not isinstance(optimizer, str) or optimizer not in _RULES:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
@@ -94,33 +167,27 @@ def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
         raise TypeError(f"unexpected hyperparameters for optimizer={optimizer!r}: "
                         f"{sorted(unknown)}; it takes {sorted(params)}")
     params.update({k: v for k, v in hyperparameters.items() if v is not None})
-    lr = _check_real("learning_rate", learning_rate, low=0.0, low_open=True)
-    fields = {}
+    fields = {"lr": learning_rate}
     if "betas" in params:
         betas = params.pop("betas")
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        fields["beta1"] = _check_real("betas[0]", betas[0], 0.0, 1.0, high_open=True)
-        fields["beta2"] = _check_real("betas[1]", betas[1], 0.0, 1.0, high_open=True)
-    for name in ("momentum", "dampening", "weight_decay", "lr_decay", "power_t"):
-        if name in params:
-            fields[name] = _check_real(name, params[name], low=0.0)
-    if "rho" in params:
-        fields["rho"] = _check_real("rho", params["rho"], 0.0, 1.0, high_open=True)
-    if "eps" in params:
-        fields["eps"] = _check_real("eps", params["eps"], 0.0, low_open=True)
-    if "gamma" in params:
-        fields["gamma"] = _check_real("gamma", params["gamma"], 0.0, 1.0, low_open=True)
-    if "step_size" in params:
-        fields["step_size"] = _check_real("step_size", params["step_size"], 0.0, low_open=True)
-    if "nesterov" in params:
-        fields["nesterov"] = bool(params["nesterov"])
-        if fields["nesterov"] and (fields["momentum"] <= 0 or fields["dampening"] != 0):
-            raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
+        fields["beta1"], fields["beta2"] = betas
+    fields.update(params)
     if schedule == "optimal":
-        alpha = _check_real("alpha", alpha, 0.0, low_open=True)
         fields["optimal_alpha"] = alpha
+    fields = _check_fields(fields, _MAKE_RULE_NAMES)
+    lr = fields.pop("lr")
+    if schedule == "optimal":
         # Bottou's t0 makes the first rate eta: a rate known to be stable
         # (learning_rate='auto' gives 1 / L) rather than a guess about the loss
-        fields["optimal_t0"] = 1.0 / (alpha * lr)
+        product = fields["optimal_alpha"] * lr
+        t0 = 1.0 / product if product > 0 else math.inf
+        if not 0 < t0 < math.inf:
+            # alpha * learning_rate under- or overflowed: the kernels would
+            # divide by alpha * (t0 + t - 1) = 0, or run at rate 1 / (alpha t)
+            raise ValueError(f"alpha * learning_rate = {fields['optimal_alpha']!r} * {lr!r} is "
+                             "out of range for schedule='optimal': t0 = 1 / (alpha "
+                             "learning_rate) must be a finite positive number")
+        fields["optimal_t0"] = t0
     return UpdateRule(kind, lr, schedule=schedule_kind, **fields)

@@ -11,11 +11,10 @@ against finite differences.
 Each step is the compiled :meth:`fastgd._optim.UpdateRule.step`, the same
 code the estimators run; only the calls to the user's function are Python.
 """
-import numbers
-
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from ._validation import check_bool, check_random_state, check_scalar
 from .exceptions import DivergenceError
 from .optim import OPTIMIZERS, SCHEDULES, make_rule
 
@@ -78,23 +77,6 @@ def _check_point(x, name):
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite (no NaN or inf), got {arr!r}")
     return np.array(arr, dtype=np.float64)
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_nonnegative(value, name, *, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{name} must be a finite number {'>' if positive else '>='} 0, "
-                         f"got {value!r}")
-    return float(value)
 
 
 def _scalar(value, what):
@@ -181,10 +163,12 @@ def _check_schedule(schedule):
 
 def _scheduled_rate(schedule, t):
     eta = schedule(t)
-    if (isinstance(eta, bool) or not isinstance(eta, numbers.Real)
-            or not np.isfinite(eta) or eta <= 0):
-        raise ValueError(f"schedule({t}) must return a finite learning rate > 0, got {eta!r}")
-    return float(eta)
+    try:
+        return float(check_scalar(eta, f"schedule({t})", low=0.0, low_open=True))
+    except (TypeError, ValueError):
+        # one message for every bad value, naming the call that returned it
+        raise ValueError(f"schedule({t}) must return a finite learning rate > 0, "
+                         f"got {eta!r}") from None
 
 
 def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="constant",
@@ -223,7 +207,8 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
         most ``tol`` (checked at ``x0`` too).
     callback : callable, optional
         ``callback(xk)`` after each update, with a copy of the new iterate;
-        returning ``True`` stops the run (``status`` 2).
+        it returns None or False to go on, ``True`` to stop the run
+        (``status`` 2); any other value (an array, say) is a TypeError.
     **hyperparameters
         Those of the rule and schedule, named as in torch.optim:
         ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``,
@@ -268,8 +253,8 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
     if not isinstance(method, str) or method not in OPTIMIZERS:
         raise ValueError(f"method must be one of {OPTIMIZERS}, got {method!r}")
     schedule = _check_schedule(schedule)
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    tol = _check_nonnegative(tol, "tol")
+    max_iter = int(check_scalar(max_iter, "max_iter", kind=int, low=0))
+    tol = float(check_scalar(tol, "tol", low=0.0))
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {callback!r}")
     if "alpha" in hyperparameters:
@@ -306,7 +291,7 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
         path.append(x.copy())
         losses.append(f)
         gnorm = _norm(g)
-        stop = callback is not None and bool(callback(x.copy()))
+        stop = callback is not None and _callback_says_stop(callback(x.copy()))
         if gnorm <= tol:
             status = STATUS_CONVERGED
         elif stop:
@@ -326,6 +311,13 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
         status=status, success=status == STATUS_CONVERGED, message=message,
         path=np.array(path), losses=np.array(losses), method=method,
         learning_rate=None if callable(schedule) else float(learning_rate))
+
+
+def _callback_says_stop(answer):
+    """Whether the callback's return value asks to stop: None (a callback
+    that returns nothing) does not; otherwise it must be a bool, since an
+    array or a string has no clear truth value here."""
+    return answer is not None and check_bool(answer, "callback's return value")
 
 
 def _divergence_message(method, t, f, f0, g, eta):
@@ -368,7 +360,7 @@ def check_grad(fun, jac, x, *, n_directions=10, eps=None, random_state=None):
         ``eps_machine**(1/3) * max(1, ||x||)``, which balances truncation
         and rounding errors (about 1e-10 relative error for smooth functions
         of moderate scale).
-    random_state : None, int, numpy.random.Generator or RandomState
+    random_state : None, int >= 0, numpy.random.Generator or RandomState
         The source of the directions.
 
     Returns
@@ -376,17 +368,25 @@ def check_grad(fun, jac, x, *, n_directions=10, eps=None, random_state=None):
     float
         The largest error over the directions; a correct gradient gives
         well below 1e-6.
+
+    Raises
+    ------
+    ValueError, TypeError
+        On invalid arguments (the message names the argument), or when
+        ``fun`` / ``jac`` return something other than a finite scalar / an
+        array of the shape of ``x``.
     """
     x = _check_point(x, "x")
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {fun!r}")
     if not callable(jac):
         raise TypeError(f"jac must be callable, got {jac!r}")
-    n_directions = _check_int(n_directions, "n_directions", 1)
+    n_directions = int(check_scalar(n_directions, "n_directions", kind=int, low=1))
     h = (_FD_STEP * max(1.0, float(np.linalg.norm(x))) if eps is None
-         else _check_nonnegative(eps, "eps", positive=True))
-    rng = (random_state if isinstance(random_state, (np.random.Generator, np.random.RandomState))
-           else np.random.default_rng(random_state))
+         else float(check_scalar(eps, "eps", low=0.0, low_open=True)))
+    # a RandomState is drawn from directly, advancing the caller's own stream
+    rng = (random_state if isinstance(random_state, np.random.RandomState)
+           else check_random_state(random_state))
     g = _gradient(jac(x.copy()), x.shape[0], "jac")
     if not np.isfinite(g).all():
         raise ValueError(f"jac(x) must be finite, got {g!r}")
