@@ -13,7 +13,8 @@ import pytest
 import scipy.sparse as sp
 
 from fastgd import (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor,
-                    SoftmaxRegression, kernels)
+                    SoftmaxRegression, kernels, minimize)
+from fastgd.optim import UpdateRule
 from fastgd._validation import check_scalar
 
 rng = np.random.default_rng(0)
@@ -484,3 +485,82 @@ def test_a_gradient_output_over_the_callers_non_contiguous_coef_is_refused():
     with pytest.raises(ValueError, match="grad_coef and coef overlap"):
         kernels.loss_gradient(X, Y_REG, coef, np.zeros(1), buf[1:4].reshape(1, 3), np.zeros(1))
     assert not buf.any()
+
+
+class _StatelessClaim(UpdateRule):
+    keeps_state = False             # Adam does keep state: the claim is false
+
+
+@pytest.mark.parametrize("which", ["kernels", "mlp_kernels"])
+def test_a_rule_subclass_cannot_claim_to_keep_no_state(which):
+    # the loops read the rule's compiled fields: deciding from the attribute
+    # once wrote Adam's moments through a null pointer
+    rule = _StatelessClaim(3, 0.01)
+    if which == "kernels":
+        with pytest.raises(ValueError, match="keeps state"):
+            kernels.epoch(X, Y_REG, np.zeros((1, 3)), np.zeros(1), rule=rule, batch_size=4)
+    else:
+        from fastgd import mlp_kernels
+        theta = mlp_kernels.init_params((3, 4, 1), random_state=0)
+        with pytest.raises(ValueError, match="keeps state"):
+            mlp_kernels.epoch(X, Y_REG[:, None], theta, (3, 4, 1), rule=rule, batch_size=4)
+
+
+def test_a_rule_made_without_its_constructor_is_refused():
+    with pytest.raises(ValueError, match="make_rule"):
+        kernels.epoch(X, Y_REG, np.zeros((1, 3)), np.zeros(1), rule=UpdateRule.__new__(UpdateRule))
+
+
+def test_minimize_runs_on_when_a_schedule_decays_to_zero():
+    # 1e-6 * 0.5**t underflows to 0 after about 1,050 steps: no more steps, no error
+    result = minimize(lambda x: float(x @ x), np.ones(2), jac=lambda x: 2 * x, method="sgd",
+                      learning_rate=1e-6, schedule="exponential", gamma=0.5, max_iter=1200,
+                      tol=0.0)
+    assert result.nit == 1200 and np.isfinite(result.x).all()
+
+
+@pytest.mark.parametrize("make, y", [ESTIMATORS[0], ESTIMATORS[4]])
+def test_training_on_the_models_own_parameters_is_refused(make, y):
+    model = make().set_params(warm_start=True)
+    if isinstance(model, MLPRegressor):
+        model.set_params(hidden_layer_sizes=(3,))
+        model.fit(X, y)
+        data = model.coefs_[0]                  # (3, 3): a view of the parameters
+        y_ = y[:3]
+    else:
+        model.set_params(solver="gd").fit(X[:, :1], y)
+        data = model._coef.reshape(1, 1)
+        y_ = y[:1]
+    before = data.copy()
+    with pytest.raises(ValueError, match="the model's parameters .* and X overlap"):
+        model.fit(data, y_)
+    np.testing.assert_array_equal(data, before)
+
+
+@pytest.mark.parametrize("rate", ["0.01", np.complex128(0.01 + 5j), True])
+def test_a_schedule_must_return_real_rates(rate):
+    with pytest.raises(TypeError, match="real numbers"):
+        LinearRegression(solver="sgd", schedule=lambda t: rate).fit(X, Y_REG)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(noise=float("nan")), ValueError, "noise"),
+    (dict(noise=-1.0), ValueError, "noise"),
+    (dict(n_classes=1), ValueError, "n_classes"),
+    (dict(n_samples=0), ValueError, "n_samples"),
+    (dict(n_features=0), ValueError, "n_features"),
+    (dict(random_state=-1), ValueError, "random_state"),
+    (dict(dtype=np.int64), TypeError, "dtype"),
+    (dict(dtype="complex128"), TypeError, "dtype"),
+])
+def test_make_problem_checks_its_arguments(kwargs, error, match):
+    from fastgd.datasets import make_problem
+    with pytest.raises(error, match=match):
+        make_problem("multiclass", **{"n_samples": 20, "n_features": 3, **kwargs})
+
+
+def test_make_problem_keeps_its_data_for_a_seed():
+    from fastgd.datasets import make_problem
+    X1, y1 = make_problem("binary", 50, 4, random_state=3)
+    rng = np.random.default_rng(3)
+    np.testing.assert_array_equal(X1, rng.standard_normal((50, 4)))

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from ._sklearn_compat import BaseEstimator
-from ._validation import (check_bool, check_lr_table, check_random_state,
+from ._validation import (check_bool, check_lr_table, check_no_overlap, check_random_state,
                           check_sample_weight, check_scalar)
 from .exceptions import ConvergenceWarning, DivergenceError
 from .kernels import shuffled_order
@@ -272,6 +272,12 @@ class GradientDescentEstimator(BaseEstimator):
             self.validation_scores_ = []    # early stopping switched on for a warm start
         if self.learning_rate_ is None:     # continuing from the closed form (solver='normal')
             self.learning_rate_ = self._initial_rate(problem)
+        # the data must not be the model's own parameters (coefs_ are views
+        # of them): the loops would read X while rewriting it
+        check_no_overlap({f"the model's parameters (block {k})": seg.values
+                          for k, seg in enumerate(self._segments)},
+                         {name: value for name, value in vars(problem).items()
+                          if isinstance(value, np.ndarray)})
         rule = self._make_rule(self.learning_rate_)
         batch_size = self._batch_size(problem.n_samples)
         n_steps = -(-problem.n_samples // batch_size)

@@ -438,7 +438,12 @@ def check_lr_table(lr_table, n_steps, name="lr_table"):
     """One finite positive learning rate per step of an epoch, as float64."""
     if lr_table is None:
         return None
-    lr_table = np.ascontiguousarray(_as_array(lr_table, name, np.float64))
+    lr_table = _as_array(lr_table, name)
+    if lr_table.dtype.kind not in "iuf":
+        # a string would convert, a complex number lose its imaginary part,
+        # True count as 1.0
+        raise TypeError(f"{name} must hold real numbers, got dtype {lr_table.dtype}")
+    lr_table = np.ascontiguousarray(lr_table, dtype=np.float64)
     if lr_table.ndim != 1 or lr_table.size < n_steps:
         raise ValueError(f"{name} must hold one rate per step ({n_steps}), got shape {lr_table.shape}")
     if not (np.isfinite(lr_table) & (lr_table > 0)).all():

@@ -32,8 +32,7 @@ from ._validation import (check_array, check_bool, check_consistent_length, chec
                           check_random_state, check_sample_weight, check_scalar,
                           check_visited_weight)
 from .exceptions import DivergenceError
-from .optim import make_rule
-from ._optim import UpdateRule
+from .optim import make_rule, rule_keeps_state
 
 LOSSES = _linear.LOSSES
 
@@ -226,12 +225,10 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     check_output(intercept, "intercept", intercept.shape, X.dtype)
     if rule is None:
         rule = make_rule("sgd", learning_rate)
-    elif not isinstance(rule, UpdateRule):
-        raise TypeError(f"rule must be an UpdateRule from fastgd.optim.make_rule, got {type(rule).__name__}")
+    stateful = rule_keeps_state(rule)
     order = check_order(order, X.shape[0])
     n_steps = -(-(order.size if order is not None else X.shape[0]) // batch_size)
     lr_table = check_lr_table(lr_table, n_steps)
-    stateful = rule.keeps_state
     if state_coef is None and state_intercept is None and not stateful:
         state_coef, state_intercept = _NO_STATE, _NO_STATE
     elif stateful and (state_coef is None or state_intercept is None):

@@ -38,14 +38,13 @@ import numbers
 import numpy as np
 
 from . import _linear, _mlp
-from ._optim import UpdateRule
 from ._validation import (check_array, check_consistent_length, check_finite,
                           check_layer_widths, check_lr_table, check_no_overlap, check_order,
                           check_output, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
 from .exceptions import DivergenceError
 from .kernels import EpochResult
-from .optim import make_rule
+from .optim import make_rule, rule_keeps_state
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
 OUTPUTS = tuple(_mlp.OUTPUTS)
@@ -360,8 +359,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     t = check_scalar(t, "t", kind=numbers.Integral, low=0)
     if rule is None:
         rule = make_rule("sgd", learning_rate)
-    elif not isinstance(rule, UpdateRule):
-        raise TypeError(f"rule must be an UpdateRule from fastgd.optim.make_rule, got {type(rule).__name__}")
+    stateful = rule_keeps_state(rule)
     n = X.shape[0]
     order = check_order(order, n)
     n_rows = order.size if order is not None else n
@@ -369,7 +367,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     lr_table = check_lr_table(lr_table, n_steps)
     # a batch larger than the epoch is the whole epoch (and fits a Py_ssize_t)
     batch_size = int(min(batch_size, n_rows))
-    if state is None and rule.keeps_state:
+    if state is None and stateful:
         raise ValueError("this update rule keeps state: pass state "
                          "(fastgd.mlp_kernels.init_state makes a zeroed one)")
     if state is not None:

@@ -114,6 +114,32 @@ _MAKE_RULE_NAMES = {"lr": "learning_rate", "beta1": "betas[0]", "beta2": "betas[
                     "optimal_alpha": "alpha"}
 
 
+def rule_keeps_state(rule):
+    """Check that ``rule`` is an update rule the kernels can run, and say
+    whether it reads and writes state.
+
+    Asked of the rule's compiled fields, which the loops read, and not of an
+    attribute a subclass could override (a subclass saying a stateful rule
+    keeps no state once led a loop to write Adam's moments through a null
+    pointer).
+
+    Parameters
+    ----------
+    rule : UpdateRule
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(rule, UpdateRule):
+        raise TypeError("rule must be an UpdateRule from fastgd.optim.make_rule, "
+                        f"got {type(rule).__name__}")
+    if not rule.params["lr"] > 0:
+        raise ValueError("rule has a learning rate of 0: it was made without its "
+                         "constructor; use fastgd.optim.make_rule")
+    return UpdateRule.keeps_state.__get__(rule)
+
+
 def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
               alpha=0.0, **hyperparameters):
     """Build a compiled update rule from torch.optim-style names.

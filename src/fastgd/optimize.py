@@ -283,7 +283,9 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
     while status == STATUS_MAX_ITER and nit < max_iter:
         t = nit + 1
         eta = _scheduled_rate(schedule, t) if callable(schedule) else rule.learning_rate(t)
-        rule.step(x, g, state, t, lr=eta)
+        # a built-in schedule's rate comes from the rule itself, also when it
+        # has decayed to 0 (no step): only a callable's rate is an override
+        rule.step(x, g, state, t, lr=eta if callable(schedule) else None)
         f, g = objective(x)
         nit = t
         if not (np.isfinite(f) and np.isfinite(g).all()) or f > ceiling:
