@@ -54,7 +54,7 @@ def test_known_minima_are_stationary_local_minima(f):
 
 @pytest.mark.parametrize("f", [FUNCTIONS["saddle"], FUNCTIONS["monkey_saddle"]], ids=repr)
 def test_saddle_points_are_stationary_but_not_minima(f):
-    assert f.minima == []
+    assert f.minima == ()
     for s in f.saddle_points:
         assert np.linalg.norm(f.grad(s)) == 0.0
         angles = np.linspace(0.0, 2.0 * np.pi, 16, endpoint=False)
@@ -201,3 +201,14 @@ def test_check_grad_rejects_bad_input(kwargs, error, name):
     args = {"fun": f.fun, "jac": f.grad, "x": np.array([0.5, 0.5]), **kwargs}
     with pytest.raises(error, match=name):
         check_grad(args.pop("fun"), args.pop("jac"), args.pop("x"), **args)
+
+
+@pytest.mark.parametrize("f", [Himmelblau(), Rosenbrock(), MonkeySaddle()])
+def test_known_points_are_shared_read_only(f):
+    # the class's points are shared by all its instances: no instance may
+    # change them for the others
+    for point in f.minima + f.saddle_points:
+        with pytest.raises(ValueError):
+            point[0] = 5.0
+    with pytest.raises(AttributeError):
+        f.minima.append(np.zeros(2))

@@ -15,7 +15,7 @@ Each shows one of the situations every account of gradient descent draws:
 
 Every function is an object with ``fun(x)``, ``grad(x)``,
 ``value_and_grad(x)``, a ``name``, a plotting box ``bounds``
-(``((xmin, xmax), (ymin, ymax))``), its known ``minima`` (a list of points,
+(``((xmin, xmax), (ymin, ymax))``), its known ``minima`` (a tuple of points,
 empty when it has none) and ``saddle_points``.  They are vectorized over
 leading axes: ``x`` of shape ``(..., 2)`` gives values of shape ``(...)`` and
 gradients of shape ``(..., 2)``, so a whole contour grid is one call; a
@@ -44,6 +44,13 @@ def _points(x):
     return arr
 
 
+def _point(x, y):
+    """A known point of a landscape: read-only, as the class shares it."""
+    point = np.array([x, y], dtype=np.float64)
+    point.flags.writeable = False
+    return point
+
+
 def _check_positive(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
@@ -64,16 +71,17 @@ class Function2D:
         A short name for titles and legends.
     bounds : tuple of two (low, high) pairs
         A box that shows the interesting part of the landscape.
-    minima : list of ndarray of shape (2,)
+    minima : tuple of read-only ndarray of shape (2,)
         The known local minima (all of them for these functions), or empty.
-    saddle_points : list of ndarray of shape (2,)
+        Read-only, since they are shared by every instance of the class.
+    saddle_points : tuple of read-only ndarray of shape (2,)
         The known saddle points, or empty.
     """
 
     name = "function"
     bounds = ((-2.0, 2.0), (-2.0, 2.0))
-    minima = []
-    saddle_points = []
+    minima = ()
+    saddle_points = ()
 
     def _value(self, x, y):  # pragma: no cover - every subclass writes it
         raise NotImplementedError
@@ -121,7 +129,7 @@ class Bowl(Function2D):
     """
 
     name = "bowl"
-    minima = [np.array([0.0, 0.0])]
+    minima = (_point(0.0, 0.0),)
 
     def _value(self, x, y):
         return x * x + y * y
@@ -142,7 +150,7 @@ class EllipticQuadratic(Function2D):
     """
 
     name = "elliptic quadratic"
-    minima = [np.array([0.0, 0.0])]
+    minima = (_point(0.0, 0.0),)
 
     def __init__(self, condition=50.0):
         self.condition = _check_positive(condition, "condition")
@@ -173,11 +181,13 @@ class Rosenbrock(Function2D):
     bounds = ((-2.0, 2.0), (-1.0, 3.0))
 
     def __init__(self, a=1.0, b=100.0):
-        if isinstance(a, bool) or not isinstance(a, numbers.Real) or not np.isfinite(a):
-            raise ValueError(f"a must be a finite real number, got {a!r}")
+        # the minimum is (a, a^2): a^2 must be finite too
+        if (isinstance(a, bool) or not isinstance(a, numbers.Real) or not np.isfinite(a)
+                or abs(a) > 1e150):
+            raise ValueError(f"a must be a finite real number below 1e150 in magnitude, got {a!r}")
         self.a = float(a)
         self.b = _check_positive(b, "b")
-        self.minima = [np.array([self.a, self.a ** 2])]
+        self.minima = (_point(self.a, self.a ** 2),)
         if (self.a, self.b) != (1.0, 100.0):
             self.name = f"Rosenbrock (a={self.a:g}, b={self.b:g})"
             span = max(2.0, abs(self.a) + 1.0)
@@ -203,7 +213,7 @@ class Saddle(Function2D):
     """
 
     name = "saddle"
-    saddle_points = [np.array([0.0, 0.0])]
+    saddle_points = (_point(0.0, 0.0),)
 
     def _value(self, x, y):
         return x * x - y * y
@@ -221,7 +231,7 @@ class MonkeySaddle(Function2D):
     """
 
     name = "monkey saddle"
-    saddle_points = [np.array([0.0, 0.0])]
+    saddle_points = (_point(0.0, 0.0),)
 
     def _value(self, x, y):
         return x ** 3 - 3.0 * x * y * y
@@ -241,10 +251,10 @@ class Himmelblau(Function2D):
 
     name = "Himmelblau"
     bounds = ((-5.0, 5.0), (-5.0, 5.0))
-    minima = [np.array([3.0, 2.0]),
-              np.array([-2.805118086952745, 3.131312518250573]),
-              np.array([-3.779310253377747, -3.283185991286169]),
-              np.array([3.5844283403304917, -1.8481265269644034])]
+    minima = (_point(3.0, 2.0),
+              _point(-2.805118086952745, 3.131312518250573),
+              _point(-3.779310253377747, -3.283185991286169),
+              _point(3.5844283403304917, -1.8481265269644034))
 
     def _value(self, x, y):
         return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
@@ -270,7 +280,7 @@ class Rastrigin(Function2D):
 
     name = "Rastrigin"
     bounds = ((-5.12, 5.12), (-5.12, 5.12))
-    minima = [np.array([0.0, 0.0])]
+    minima = (_point(0.0, 0.0),)
 
     def __init__(self, A=10.0):
         self.A = _check_positive(A, "A")
