@@ -564,3 +564,15 @@ def test_make_problem_keeps_its_data_for_a_seed():
     X1, y1 = make_problem("binary", 50, 4, random_state=3)
     rng = np.random.default_rng(3)
     np.testing.assert_array_equal(X1, rng.standard_normal((50, 4)))
+
+
+def test_a_schedule_may_return_any_real_number_type():
+    from fractions import Fraction as F
+    model = LinearRegression(solver="sgd", schedule=lambda t: F(1, 100)).fit(X, Y_REG)
+    assert np.isfinite(model.coef_).all()
+
+
+def test_make_problem_names_a_dtype_that_is_not_one():
+    from fastgd.datasets import make_problem
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got 'foo'"):
+        make_problem("binary", dtype="foo")

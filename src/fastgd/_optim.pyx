@@ -55,7 +55,8 @@ cdef class UpdateRule:
 
     @property
     def params(self):
-        """The rule's fields as a dict (for repr and tests)."""
+        """The rule's fields as a dict (for repr, tests and
+        fastgd.optim.rule_keeps_state)."""
         return dict(self.c)
 
     @property

@@ -439,6 +439,9 @@ def check_lr_table(lr_table, n_steps, name="lr_table"):
     if lr_table is None:
         return None
     lr_table = _as_array(lr_table, name)
+    if lr_table.dtype.kind == "O" and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in lr_table.flat):
+        lr_table = lr_table.astype(np.float64)      # Fractions, Decimals are reals
     if lr_table.dtype.kind not in "iuf":
         # a string would convert, a complex number lose its imaginary part,
         # True count as 1.0

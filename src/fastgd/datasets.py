@@ -34,8 +34,12 @@ def make_problem(kind, n_samples=5000, n_features=20, n_classes=3, noise=0.5,
     check_scalar(n_features, "n_features", kind=numbers.Integral, low=1)
     check_scalar(n_classes, "n_classes", kind=numbers.Integral, low=2)
     check_scalar(noise, "noise", low=0.0)
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
+    try:
+        valid = np.dtype(dtype) in (np.float32, np.float64)
+    except TypeError:           # not a dtype at all
+        valid = False
+    if not valid:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
     rng = check_random_state(random_state)
     X = rng.standard_normal((n_samples, n_features))
     if kind == "regression":

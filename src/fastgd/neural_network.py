@@ -39,6 +39,7 @@ from ._validation import (check_array, check_consistent_length, check_is_fitted,
                           column_or_1d, encode_labels)
 from .exceptions import DivergenceError
 from .mlp_kernels import count_params, init_params, unpack
+from .optim import rule_keeps_state
 
 # learning_rate='auto' for the plain rules (sgd, momentum, nesterov): the
 # curvature bound that gives the linear models a safe 1/L is not available
@@ -221,7 +222,7 @@ class _BaseMLP(GradientDescentEstimator):
                                   problem.sample_weight)
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
-        stateful = rule.keeps_state
+        stateful = rule_keeps_state(rule)
         state = None
         if stateful:
             # the state goes into the compiled loop's (2, n_params) layout and

@@ -126,10 +126,21 @@ def rule_keeps_state(rule):
     Parameters
     ----------
     rule : UpdateRule
+        The rule a kernel is about to run.
 
     Returns
     -------
     bool
+        Whether the rule reads and writes state (every rule but a plain step
+        without weight decay).
+
+    Raises
+    ------
+    TypeError
+        When rule is not an UpdateRule.
+    ValueError
+        When its learning rate is 0: made by ``__new__`` without its
+        constructor.
     """
     if not isinstance(rule, UpdateRule):
         raise TypeError("rule must be an UpdateRule from fastgd.optim.make_rule, "

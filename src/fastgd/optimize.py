@@ -282,14 +282,15 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
     status, nit = (STATUS_CONVERGED if gnorm <= tol else STATUS_MAX_ITER), 0
     while status == STATUS_MAX_ITER and nit < max_iter:
         t = nit + 1
-        eta = _scheduled_rate(schedule, t) if callable(schedule) else rule.learning_rate(t)
         # a built-in schedule's rate comes from the rule itself, also when it
         # has decayed to 0 (no step): only a callable's rate is an override
-        rule.step(x, g, state, t, lr=eta if callable(schedule) else None)
+        eta = _scheduled_rate(schedule, t) if callable(schedule) else None
+        rule.step(x, g, state, t, lr=eta)
         f, g = objective(x)
         nit = t
         if not (np.isfinite(f) and np.isfinite(g).all()) or f > ceiling:
-            raise DivergenceError(_divergence_message(method, t, f, f0, g, eta))
+            raise DivergenceError(_divergence_message(
+                method, t, f, f0, g, rule.learning_rate(t) if eta is None else eta))
         path.append(x.copy())
         losses.append(f)
         gnorm = _norm(g)
