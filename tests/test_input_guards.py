@@ -576,3 +576,22 @@ def test_make_problem_names_a_dtype_that_is_not_one():
     from fastgd.datasets import make_problem
     with pytest.raises(TypeError, match="dtype must be float32 or float64, got 'foo'"):
         make_problem("binary", dtype="foo")
+
+
+def test_the_reference_refuses_what_the_kernels_refuse():
+    # the specification has the kernels' domain: a softmax label of -1 once
+    # read the last class, a logistic target of 5 gave a negative loss
+    from fastgd import reference, reference_mlp
+    with pytest.raises(ValueError, match="class indices"):
+        reference.sample_losses("softmax", np.zeros((4, 3)), np.array([0, 1, 2, -1]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        reference.sample_losses("logistic", np.zeros((2, 1)), np.array([0.0, 5.0]))
+    coef, intercept = np.zeros((1, 3)), np.zeros(1)
+    with pytest.raises(ValueError, match="sample_weight"):
+        reference.loss_gradient(X, Y_REG, coef, intercept, sample_weight=np.zeros(40))
+    with pytest.raises(ValueError, match="order"):
+        reference.epoch(X, Y_REG, coef, intercept, kernels.make_rule("sgd", 0.01), order=[-1])
+    with pytest.raises(ValueError, match="alpha"):
+        reference.normal_equation(X, Y_REG, alpha=-1.0)
+    with pytest.raises(ValueError, match="theta must have shape"):
+        reference_mlp.predict(X, np.zeros(100), (3, 2, 1))

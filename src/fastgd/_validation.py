@@ -409,6 +409,16 @@ def _overlap(a, b):
         return True
 
 
+def check_loss_targets(y, loss, K):
+    """Targets a loss is defined for: y in [0, 1] for the logistic loss,
+    class indices 0..K-1 for softmax (the loops index the outputs with
+    them)."""
+    if loss == "logistic" and ((y < 0) | (y > 1)).any():
+        raise ValueError("y must lie in [0, 1] for loss='logistic' (encode the labels as 0/1)")
+    if loss == "softmax" and (((y < 0) | (y >= K)).any() or (y != np.floor(y)).any()):
+        raise ValueError(f"y must hold class indices 0..{K - 1} for loss='softmax'")
+
+
 def check_visited_weight(sample_weight, order):
     """An epoch's objective is a mean weighted by the rows it visits: with no
     positive weight among them it is undefined (the loop would run, then

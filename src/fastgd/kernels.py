@@ -29,8 +29,8 @@ import scipy.sparse as sp
 from . import _linear
 from ._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
-                          check_random_state, check_sample_weight, check_scalar,
-                          check_visited_weight)
+                          check_loss_targets, check_random_state, check_sample_weight,
+                          check_scalar, check_visited_weight)
 from .exceptions import DivergenceError
 from .optim import make_rule, rule_keeps_state
 
@@ -94,10 +94,7 @@ def _check_problem(X, y, coef, intercept, loss, sample_weight):
         raise ValueError(f"intercept must have shape ({K},), got {intercept.shape}")
     y = check_array(y, "y", accept_sparse=False, dtype=dtype, ensure_2d=False)
     check_consistent_length(n, y.shape[0], "y")
-    if loss == "logistic" and ((y < 0) | (y > 1)).any():
-        raise ValueError("y must lie in [0, 1] for loss='logistic' (encode the labels as 0/1)")
-    if loss == "softmax" and (((y < 0) | (y >= K)).any() or (y != np.floor(y)).any()):
-        raise ValueError(f"y must hold class indices 0..{K - 1} for loss='softmax'")
+    check_loss_targets(y, loss, K)
     sample_weight = check_sample_weight(sample_weight, n, dtype)
     return X, y, sample_weight
 

@@ -13,6 +13,9 @@ means ``sum s_i L_i / sum s_i``.
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import (check_loss_targets, check_order, check_sample_weight, check_scalar,
+                          check_visited_weight)
+
 RULE_SGD, RULE_ADAGRAD, RULE_RMSPROP, RULE_ADAM, RULE_ADAMW = range(5)
 SCHEDULE_CONSTANT, SCHEDULE_INVSCALING, SCHEDULE_STEP, SCHEDULE_EXPONENTIAL, SCHEDULE_OPTIMAL = range(5)
 
@@ -21,10 +24,20 @@ def _dense(X):
     return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
 
 
+def _weights(sample_weight, n):
+    """Sample weights as the kernels take them (non-negative, finite, not all
+    zero); ones when None."""
+    if sample_weight is None:
+        return np.ones(n)
+    return check_sample_weight(sample_weight, n, np.float64)
+
+
 def sample_losses(loss, Z, y):
     """Per-sample losses L (n,) and their derivatives dL/dz (n, K) at outputs Z (n, K)."""
     Z = np.asarray(Z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    # the same domain as the kernels': a label of -1 would index the last class
+    check_loss_targets(y, loss, Z.shape[1])
     if loss == "squared":
         r = Z[:, 0] - y
         return 0.5 * r ** 2, r[:, None]
@@ -56,7 +69,7 @@ def loss_gradient(X, y, coef, intercept, loss="squared", alpha=0.0, sample_weigh
     X = _dense(X)
     W = np.asarray(coef, dtype=np.float64)
     b = np.asarray(intercept, dtype=np.float64)
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    s = _weights(sample_weight, X.shape[0])
     L, dZ = sample_losses(loss, X @ W.T + b, y)
     S = s.sum()
     J = s @ L / S + 0.5 * alpha * np.sum(W ** 2)
@@ -134,8 +147,10 @@ def epoch(X, y, coef, intercept, rule, loss="squared", alpha=0.0, batch_size=1,
     K, d = W.shape
     sW = np.zeros((2, K * d)) if state_coef is None else np.array(state_coef, np.float64)
     sb = np.zeros((2, K)) if state_intercept is None else np.array(state_intercept, np.float64)
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    order = np.arange(X.shape[0]) if order is None else np.asarray(order)
+    s = _weights(sample_weight, X.shape[0])
+    order = check_order(order, X.shape[0])
+    check_visited_weight(s, order)
+    order = np.arange(X.shape[0]) if order is None else order
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):
         batch = order[lo:lo + batch_size]
@@ -161,7 +176,8 @@ def normal_equation(X, y, alpha=0.0, fit_intercept=True, sample_weight=None):
     X = _dense(X)
     y = np.asarray(y, np.float64)
     n, d = X.shape
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    check_scalar(alpha, "alpha", low=0.0)
+    s = _weights(sample_weight, n)
     w = s / s.sum()
     A = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
     # minimize sum_i w_i (a_i theta - y_i)^2 / 2 + alpha/2 ||theta_W||^2

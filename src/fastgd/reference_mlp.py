@@ -15,13 +15,18 @@ objective is J = sum_i s_i L_i / sum_i s_i + alpha / 2 sum_l ||W_l||^2.
 """
 import numpy as np
 
-from .reference import rule_step, scheduled_lr
+from ._validation import check_order, check_visited_weight
+from .reference import _weights, rule_step, scheduled_lr
 
 
 def _unpack(theta, layer_sizes):
     """Lists of W_l (n_{l-1}, n_l) and b_l (n_l,) as float64 copies."""
     theta = np.asarray(theta, dtype=np.float64)
     sizes = list(layer_sizes)
+    n_params = sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes[1:])
+    if theta.shape != (n_params,):
+        raise ValueError(f"theta must have shape ({n_params},) for layer_sizes {tuple(sizes)}, "
+                         f"got {theta.shape}")
     Ws, bs, pos = [], [], 0
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         Ws.append(theta[pos:pos + n_in * n_out].reshape(n_in, n_out).copy())
@@ -136,7 +141,7 @@ def loss_gradient(X, Y, theta, layer_sizes, activation="relu", output="identity"
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     n = X.shape[0]
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    s = _weights(sample_weight, n)
     Ws, bs = _unpack(theta, layer_sizes)
     loss, dWs, dbs = _accumulate(X, Y, s, range(n), Ws, bs, activation, output)
     S = s.sum()
@@ -161,8 +166,10 @@ def epoch(X, Y, theta, layer_sizes, rule, activation="relu", output="identity",
     theta = np.array(theta, dtype=np.float64)
     n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
     state = np.zeros((2, theta.size)) if state is None else np.array(state, np.float64)
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    order = np.arange(X.shape[0]) if order is None else np.asarray(order)
+    s = _weights(sample_weight, X.shape[0])
+    order = check_order(order, X.shape[0])
+    check_visited_weight(s, order)
+    order = np.arange(X.shape[0]) if order is None else order
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):
         batch = order[lo:lo + batch_size]
