@@ -595,3 +595,15 @@ def test_the_reference_refuses_what_the_kernels_refuse():
         reference.normal_equation(X, Y_REG, alpha=-1.0)
     with pytest.raises(ValueError, match="theta must have shape"):
         reference_mlp.predict(X, np.zeros(100), (3, 2, 1))
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_finite_values_beyond_float32_are_not_called_infinite():
+    X32 = X.astype(np.float32)
+    model = MLPRegressor((2,), max_epochs=2, random_state=0).fit(X32, Y_REG)
+    with pytest.raises(ValueError, match="X holds values beyond the range of float32"):
+        model.predict(X * 1e300)
+    with pytest.raises(ValueError, match="y holds values beyond the range of float32"):
+        LinearRegression().fit(X32, Y_REG * 1e40)
+    with pytest.raises(ValueError, match="y contains infinity"):
+        LinearRegression().fit(X32, np.full(40, np.inf))

@@ -85,6 +85,20 @@ def check_finite(X, name="X"):
     _check_finite(X.data if sp.issparse(X) else X, name)
 
 
+def _check_finite_after_conversion(given, converted, name):
+    """_check_finite on converted values, saying so when the conversion made
+    them infinite (finite float64 values beyond float32's range), not the
+    caller."""
+    try:
+        _check_finite(converted, name)
+    except ValueError:
+        if given is converted or given.dtype.kind not in "fiu" or not np.isfinite(given).all():
+            raise
+        raise ValueError(f"{name} holds values beyond the range of {converted.dtype} "
+                         f"(largest magnitude {np.max(np.abs(given)):.3g}); scale it, or "
+                         "pass float64 data") from None
+
+
 def _check_finite(values, name):
     # A sum is finite only if every value is (NaN and inf propagate, and
     # inf - inf is NaN): one read of the data and no boolean temporary the
@@ -164,7 +178,9 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
                 f"{name} must hold numbers: {exc}") from None
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
+    given = arr
+    with np.errstate(over="ignore"):    # an overflow to float32 is reported below
+        arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
     if ensure_2d and arr.ndim != 2:
         # "Reshape your data" is scikit-learn's wording, which its estimator
         # checks (and users' habits) look for
@@ -176,7 +192,7 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
         raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     _check_shape(arr, name)
     if check_finite:
-        _check_finite(arr, name)
+        _check_finite_after_conversion(given, arr, name)
     return arr
 
 
@@ -256,12 +272,14 @@ def check_target(y, n_samples, dtype, name="y"):
         raise ValueError(f"{name} must hold numbers for regression, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}")
+    given = arr
     try:
-        arr = np.ascontiguousarray(arr, dtype=dtype)
+        with np.errstate(over="ignore"):    # an overflow to float32 is reported below
+            arr = np.ascontiguousarray(arr, dtype=dtype)
     except OverflowError as exc:        # a Python int beyond the float range
         raise ValueError(f"{name} must hold numbers within the float range: {exc}") from None
     check_consistent_length(n_samples, arr.shape[0], name)
-    _check_finite(arr, name)
+    _check_finite_after_conversion(given, arr, name)
     return arr
 
 
