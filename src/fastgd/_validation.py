@@ -144,14 +144,14 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
             raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
         # scipy converts CSC, BSR and COO with their indices unchecked: those
-        # are checked first, and what any other format became, after
-        if X.format in ("csr", "csc", "bsr"):
-            _check_compressed_structure(X, name)
-        elif X.format == "coo":
-            _check_coordinates(X, name)
+        # (and CSR) are checked first; what any other format became, after
         given_format = X.format
+        if given_format in ("csr", "csc", "bsr"):
+            _check_compressed_structure(X, name)
+        elif given_format == "coo":
+            _check_coordinates(X, name)
         X = sp.csr_matrix(X, dtype=dtype or _float_dtype(X.dtype))
-        if given_format != "csr":
+        if given_format not in ("csr", "csc", "bsr", "coo"):
             _check_compressed_structure(X, name, given_format)
         if X.shape[1] > _INT32_MAX:
             raise ValueError(f"{name} has {X.shape[1]} columns; at most {_INT32_MAX} are supported")
@@ -469,7 +469,7 @@ def check_lr_table(lr_table, n_steps, name="lr_table"):
     lr_table = _as_array(lr_table, name)
     if lr_table.dtype.kind == "O" and all(
             isinstance(v, numbers.Real) and not isinstance(v, bool) for v in lr_table.flat):
-        lr_table = lr_table.astype(np.float64)      # Fractions, Decimals are reals
+        lr_table = lr_table.astype(np.float64)      # Fractions are reals too
     if lr_table.dtype.kind not in "iuf":
         # a string would convert, a complex number lose its imaginary part,
         # True count as 1.0
