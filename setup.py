@@ -57,9 +57,9 @@ DIRECTIVES = {
 
 def _ext(name):
     return Extension(
-        f"fastgd.{name}",
-        [f"src/fastgd/{name}.pyx"],
-        include_dirs=[numpy.get_include(), "src/fastgd"],
+        f"fastgd.kernels.{name}",
+        [f"src/fastgd/kernels/{name}.pyx"],
+        include_dirs=[numpy.get_include(), "src/fastgd/kernels"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
         extra_link_args=OPENMP,
@@ -68,7 +68,7 @@ def _ext(name):
 
 setup(
     ext_modules=cythonize(
-        [_ext(name) for name in ("_optim", "_linear", "_mlp") if os.path.exists(f"src/fastgd/{name}.pyx")],
+        [_ext(name) for name in ("rules", "_linear", "_mlp")],
         compiler_directives=DIRECTIVES,
         include_path=["src"],
     ),

@@ -1,6 +1,6 @@
 /* How long does a per-sample SGD epoch take when memory costs nothing?  The
  * standalone probe behind the README's sequential-epoch misses: it runs
- * fastgd's own epoch (_sgd.h) over 200,000 steps three ways, float64 and
+ * fastgd's own epoch (sgd_epoch.h) over 200,000 steps three ways, float64 and
  * float32, squared and logistic loss, beside a read of X in sequence (the
  * floor the issue measures with X.sum()):
  *
@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include "_simd.h"
-#include "_sgd.h"
+#include "simd.h"
+#include "sgd_epoch.h"
 
 #include "probe.h"
 

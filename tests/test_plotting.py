@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from fastgd.exceptions import NotFittedError  # noqa: E402
 from fastgd.functions import FUNCTIONS  # noqa: E402
-from fastgd.optimize import minimize  # noqa: E402
+from fastgd.optim import minimize  # noqa: E402
 from fastgd.plotting import plot_loss_history, plot_trajectory  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -1,22 +1,42 @@
 """fastgd: the textbook models trained by gradient descent, from a compiled core.
 
-Estimators (scikit-learn compatible): :class:`LinearRegression`,
-:class:`LogisticRegression`, :class:`SoftmaxRegression`, :class:`MLPClassifier`,
-:class:`MLPRegressor`.  Optimization of a
-user's own function: :func:`minimize`, :func:`check_grad`, with test
-functions in :mod:`fastgd.functions` and plots in :mod:`fastgd.plotting`
-(matplotlib, imported lazily).  The compiled kernels, for callers who own the
-buffers: :mod:`fastgd.kernels`, :mod:`fastgd.mlp_kernels`; their NumPy
-specification: :mod:`fastgd.reference`.
+The package is layered; each layer imports only the ones below it:
+
+* estimators (scikit-learn compatible): :mod:`fastgd.linear_model`
+  (:class:`LinearRegression`, :class:`LogisticRegression`,
+  :class:`SoftmaxRegression`) and :mod:`fastgd.neural_network`
+  (:class:`MLPClassifier`, :class:`MLPRegressor`), all trained by the one
+  fit loop of ``fastgd._fit``;
+* :mod:`fastgd.optim`: update rules and schedules, :func:`minimize` and
+  :func:`check_grad` for a user's own function, and test functions
+  (:mod:`fastgd.optim.functions`);
+* :mod:`fastgd.kernels`: the compiled core, for callers who own the buffers
+  (:mod:`fastgd.kernels.mlp` for the network), with its cimport-able
+  ``.pxd`` API;
+* :mod:`fastgd.reference`: the NumPy specification every kernel is tested
+  against.
+
+Plots are in :mod:`fastgd.plotting` (matplotlib, imported lazily), synthetic
+problems in :mod:`fastgd.datasets`, the command line in ``fastgd.cli``.
 """
+import sys
+
+from . import kernels, optim, reference
 from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
+from .kernels import mlp as mlp_kernels
 from .linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
 from .neural_network import MLPClassifier, MLPRegressor
-from .optimize import check_grad, minimize
+from .optim import check_grad, functions, minimize
+
+# Stable import paths that name a module of a subpackage: ``import
+# fastgd.mlp_kernels`` and ``import fastgd.functions`` give the same module
+# objects as fastgd.kernels.mlp and fastgd.optim.functions.
+sys.modules[__name__ + ".mlp_kernels"] = mlp_kernels
+sys.modules[__name__ + ".functions"] = functions
 
 __version__ = "0.1.0"
 
 __all__ = ["ConvergenceWarning", "DivergenceError", "LinearRegression",
            "LogisticRegression", "MLPClassifier", "MLPRegressor", "NotFittedError",
-           "SoftmaxRegression",
-           "__version__", "check_grad", "minimize"]
+           "SoftmaxRegression", "__version__", "check_grad", "functions", "kernels",
+           "minimize", "mlp_kernels", "optim", "reference"]

@@ -204,8 +204,8 @@ def plot_trajectory(fun, results, ax=None, bounds=None, levels=30):
 
     Parameters
     ----------
-    fun : fastgd.functions test function or callable
-        A test function of :mod:`fastgd.functions` (evaluated on the whole
+    fun : fastgd.optim.functions test function or callable
+        A test function of :mod:`fastgd.optim.functions` (evaluated on the whole
         grid at once; its known minima are marked with stars), or any
         callable ``fun(x) -> float`` for ``x`` of shape (2,).
     results : OptimizeResult, array of shape (k, 2), list or dict
@@ -225,7 +225,7 @@ def plot_trajectory(fun, results, ax=None, bounds=None, levels=30):
     matplotlib.axes.Axes
     """
     if not callable(fun) and not hasattr(fun, "fun"):
-        raise TypeError(f"fun must be a fastgd.functions test function or a callable, got {fun!r}")
+        raise TypeError(f"fun must be a fastgd.optim.functions test function or a callable, got {fun!r}")
     items = _named_items(results, None, "results", _default_label)
     paths = [(label, _path(item, "results" if label is None else f"results[{label!r}]"))
              for label, item in items]

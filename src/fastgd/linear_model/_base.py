@@ -1,0 +1,241 @@
+"""What the three linear models share: parameters, data layout, the solvers' glue.
+
+The objective of each model (alpha is the textbook's lambda / m, and the
+intercept is never penalized; s_i are sample weights, all ones by default):
+
+* linear    J = sum_i s_i 1/2 (x_i w + b - y_i)^2 / sum_i s_i + alpha/2 ||w||^2
+* logistic  J = sum_i s_i [log(1 + e^{z_i}) - y_i z_i] / sum_i s_i + alpha/2 ||w||^2
+* softmax   J = sum_i s_i [-log softmax(x_i W^T + b)_{y_i}] / sum_i s_i + alpha/2 ||W||^2
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..kernels import _linear
+from .._fit import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
+                    largest_eigenvalue, minibatch_smoothness, training_weights)
+from .._sklearn_compat import r2_score
+from .._validation import check_array, check_is_fitted, check_n_features
+from ..exceptions import DivergenceError
+from ..kernels.rules import OPTIMIZERS
+from ..kernels import LOSSES, available_cpus, rows
+
+# Bound on the second derivative of each loss in z: the curvature constant
+# that turns ||x||^2 into a safe step 1 / L.
+_LOSS_CURVATURE = {"squared": 1.0, "logistic": 0.25, "softmax": 0.5}
+# Rows used to estimate the largest eigenvalue of X^T X / n by power iteration.
+_POWER_ROWS, _POWER_ITERATIONS = 20000, 20
+
+
+class _Problem:
+    """Validated training data in the row layout the compiled loops read."""
+
+    def __init__(self, X, y, sample_weight):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.data, self.indices, self.indptr, self.n_features = rows(X)
+        self.n_samples = X.shape[0]
+
+    def subset(self, index):
+        sw = None if self.sample_weight is None else self.sample_weight[index]
+        return _Problem(self.X[index], self.y[index], sw)
+
+
+class _LinearModel(GradientDescentEstimator):
+    """Shared parameters and machinery of the three linear models."""
+
+    _solvers = SOLVERS
+    _optimizers = OPTIMIZERS + ("auto",)
+
+    def __init__(self, *, solver="gd", optimizer="auto", learning_rate="auto",
+                 schedule="constant", alpha=0.0, max_epochs=1000, tol=1e-4,
+                 n_iter_no_change=5, batch_size=32, shuffle=True,
+                 random_state=None, fit_intercept=True, early_stopping=False,
+                 validation_fraction=0.1, warm_start=False, n_jobs=1,
+                 momentum=None, dampening=None, nesterov=None, betas=None,
+                 eps=None, rho=None, weight_decay=None, lr_decay=None,
+                 power_t=None, gamma=None, step_size=None):
+        self.solver = solver
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.schedule = schedule
+        self.alpha = alpha
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.fit_intercept = fit_intercept
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.betas = betas
+        self.eps = eps
+        self.rho = rho
+        self.weight_decay = weight_decay
+        self.lr_decay = lr_decay
+        self.power_t = power_t
+        self.gamma = gamma
+        self.step_size = step_size
+
+    def __sklearn_tags__(self):
+        # the compiled loops read CSR rows directly: tell scikit-learn (its
+        # estimator checks and meta-estimators) that sparse X is accepted
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- the model, for the fit loop of GradientDescentEstimator -------------
+    def _relink_segments(self):
+        self._segments[0].values = self._coef.reshape(-1)
+        self._segments[1].values = self._intercept
+
+    def _init_segments(self, problem, rng):
+        dtype = problem.data.dtype
+        self._coef = np.zeros((self._n_outputs, problem.n_features), dtype=dtype)
+        self._intercept = np.zeros(self._n_outputs, dtype=dtype)
+        return [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
+
+    def _objective_gradient(self, problem):
+        grad_W = self._segments[0].grad.reshape(self._coef.shape)
+        return _linear.loss_gradient(
+            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+            problem.n_features, problem.y, problem.sample_weight, self._coef,
+            self._intercept, float(self.alpha), grad_W, self._segments[1].grad,
+            int(self.n_jobs), available_cpus())
+
+    def _epoch(self, problem, rule, order, batch_size, lr_table):
+        coef_seg, intercept_seg = self._segments
+        loss_sum, weight_sum, t, status = _linear.epoch(
+            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+            problem.n_features, problem.y, problem.sample_weight, self._coef,
+            self._intercept, order, batch_size, float(self.alpha),
+            bool(self.fit_intercept), rule, coef_seg.state, intercept_seg.state,
+            self.t_, lr_table)
+        if status:
+            raise DivergenceError("non-finite loss")
+        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+
+    def _curvature(self, problem, batch_size):
+        """Curvature bound of a batch's objective: the loss's bound times the
+        mini-batch smoothness of A = [X, 1] (L the top eigenvalue of
+        A^T S A / sum(s), L_max the largest s_i ||a_i||^2)."""
+        X, n = problem.X, problem.n_samples
+
+        def largest_row_curvature():
+            s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
+            sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X)
+                  else np.einsum("ij,ij->i", X, X, dtype=np.float64))
+            return float(np.max(s * (sq + float(self.fit_intercept))))
+
+        L_B = minibatch_smoothness(n, batch_size, largest_row_curvature,
+                                   lambda: self._largest_eigenvalue(problem))
+        return _LOSS_CURVATURE[self._loss] * L_B
+
+    def _largest_eigenvalue(self, problem):
+        """The top eigenvalue of A^T S A / sum(s) on at most _POWER_ROWS rows
+        (a deterministic subsample: an estimate suffices)."""
+        idx = np.linspace(0, problem.n_samples - 1, min(problem.n_samples, _POWER_ROWS)).astype(np.intp)
+        X = problem.X[idx]
+        s = np.ones(len(idx)) if problem.sample_weight is None else problem.sample_weight[idx].astype(np.float64)
+        s = s / s.sum()
+        c = float(self.fit_intercept)
+
+        def apply_gram(v):     # A^T S A v with A = [X, c], never formed
+            u = X @ v[:-1] + c * v[-1]
+            return np.concatenate([X.T @ (s * u), [c * (s @ u)]])
+
+        return largest_eigenvalue(apply_gram, problem.n_features + 1, _POWER_ITERATIONS)
+
+    # -- fitting ------------------------------------------------------------
+    def _validate_data(self, X, y, sample_weight, reset):
+        X = check_array(X, "X")
+        if not reset:
+            check_n_features(self, X)
+            if X.dtype != self._coef.dtype:
+                raise ValueError(f"X has dtype {X.dtype} but the model was trained in "
+                                 f"{self._coef.dtype}: pass X as {self._coef.dtype} to "
+                                 "continue training it (or fit anew)")
+        y = self._encode_target(y, X.shape[0], X.dtype, reset)
+        sw = training_weights(sample_weight, X.shape[0], X.dtype)
+        return _Problem(X, y, sw)
+
+    @keeps_model_on_error
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by the chosen solver.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
+            float32 input trains in float32; any other numeric input in float64.
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight of 2 counts like the sample repeated.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        self._partial_classes = False       # classes= of partial_fit do not bind fit
+        warm = self.warm_start and hasattr(self, "_segments")
+        problem = self._validate_data(X, y, sample_weight, reset=not warm)
+        self.n_features_in_ = problem.n_features
+        if self.solver == "normal":
+            return self._fit_normal(problem)
+        return self._run_fit(problem, warm)
+
+    @keeps_model_on_error
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """One more epoch from where the last call stopped (parameters, update
+        count and optimizer state continue).
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_hyperparameters()
+        if self.solver == "normal":
+            raise ValueError("partial_fit needs a gradient solver; solver='normal' has no epochs")
+        first = not hasattr(self, "_segments")
+        self._partial_fit_setup(first, **kwargs)
+        problem = self._validate_data(X, y, sample_weight, reset=first)
+        self.n_features_in_ = problem.n_features
+        return self._run_partial_fit(problem, first)
+
+    def _partial_fit_setup(self, first, **kwargs):
+        if kwargs:
+            raise TypeError(f"partial_fit got unexpected arguments {sorted(kwargs)}")
+
+    def _validation_score(self, validation):
+        """Accuracy (classifiers) or R^2 (regression) on the held-out split.
+
+        Computed here on the validated, encoded targets rather than by
+        ``self.score`` on the raw labels: scikit-learn's metrics reject label
+        arrays fastgd accepts (object dtype), and are not a run-time
+        dependency.
+        """
+        self._publish()
+        Z = np.asarray(validation.X @ self._coef.T + self._intercept, dtype=np.float64)
+        y = validation.y.astype(np.float64)
+        sw = None if validation.sample_weight is None else validation.sample_weight.astype(np.float64)
+        if self._loss == "squared":
+            return r2_score(y, Z[:, 0], sw)
+        index = (Z[:, 0] > 0) if self._loss == "logistic" else Z.argmax(axis=1)
+        return float(np.average(index == y, weights=sw))
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = check_array(X, "X")
+        check_n_features(self, X)
+        Z = X @ self._coef.T + self._intercept
+        return np.asarray(Z)

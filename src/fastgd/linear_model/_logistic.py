@@ -1,0 +1,165 @@
+"""LogisticRegression and SoftmaxRegression: the cross-entropy classifiers."""
+import numpy as np
+
+from .._sklearn_compat import ClassifierMixin
+from .._validation import check_consistent_length, column_or_1d, encode_labels
+from ._base import _LinearModel
+
+class _Classifier(ClassifierMixin, _LinearModel):
+    """Label encoding and the probability outputs of the classifiers."""
+
+    def _encode_target(self, y, n_samples, dtype, reset):
+        if reset and not getattr(self, "_partial_classes", False):
+            self.classes_, encoded = encode_labels(y, n_samples)
+        else:
+            encoded = self._encode_known(y, n_samples)
+        self._set_loss()
+        return np.ascontiguousarray(encoded, dtype=dtype)
+
+    def _encode_known(self, y, n_samples):
+        y = column_or_1d(y)
+        check_consistent_length(n_samples, y.shape[0], "y")
+        encoded = np.searchsorted(self.classes_, y)
+        encoded = np.clip(encoded, 0, len(self.classes_) - 1)
+        if not np.all(self.classes_[encoded] == y):
+            raise ValueError(f"y holds labels not in classes_ {self.classes_!r}")
+        return encoded
+
+    def _partial_fit_setup(self, first, classes=None):
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            classes = np.unique(np.asarray(classes))
+            if len(classes) < 2:
+                raise ValueError("classes must hold at least 2 classes")
+            self.classes_ = classes
+            self._partial_classes = True
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
+
+    def _publish(self):
+        self.coef_ = self._coef
+        self.intercept_ = self._intercept
+
+    def decision_function(self, X):
+        """Scores z = X W^T + b: shape (n_samples,) for two classes (positive
+        means ``classes_[1]``), (n_samples, n_classes) for more.
+
+        For two classes a softmax model's score is the log-odds z_1 - z_0, so
+        that every binary classifier has scikit-learn's one-column decision
+        function whose sign gives the prediction.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray
+        """
+        Z = self._decision(X)
+        if self._loss == "logistic":
+            return Z[:, 0]
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        Z = self._decision(X).astype(np.float64)
+        if self._loss == "logistic":
+            p = 0.5 * (1.0 + np.tanh(0.5 * Z[:, 0]))    # the sigmoid, overflow-free
+            return np.column_stack([1.0 - p, p])
+        Z -= Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        return P / P.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        Z = self._decision(X)
+        index = (Z[:, 0] > 0).astype(np.intp) if self._loss == "logistic" else Z.argmax(axis=1)
+        return self.classes_[index]
+
+
+class LogisticRegression(_Classifier):
+    """Logistic regression (cross-entropy) trained by gradient descent.
+
+    Two classes: the binary model with labels encoded 0/1 (``classes_[1]`` is
+    the positive class) and J = mean cross-entropy + alpha/2 ||w||^2, which is
+    scikit-learn's LogisticRegression with C = 1 / (n_samples * alpha).  More
+    than two classes: the multinomial (softmax) model, as
+    :class:`SoftmaxRegression`.
+
+    Parameters
+    ----------
+    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
+n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
+early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
+gamma, step_size
+        As in :class:`LinearRegression` (without the 'normal' solver).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+        As in :class:`LinearRegression` (validation scores are accuracies).
+    """
+
+    def _set_loss(self):
+        binary = len(self.classes_) == 2
+        self._loss = "logistic" if binary else "softmax"
+        self._n_outputs = 1 if binary else len(self.classes_)
+
+
+class SoftmaxRegression(_Classifier):
+    """Multinomial (softmax) regression trained by gradient descent.
+
+    J = mean_i -log softmax(x_i W^T + b)_{y_i} + alpha/2 ||W||^2, with one
+    row of W per class (also for two classes).
+
+    Parameters
+    ----------
+    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
+n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
+early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
+gamma, step_size
+        As in :class:`LinearRegression` (without the 'normal' solver).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (n_classes, n_features)
+    intercept_ : ndarray of shape (n_classes,)
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+        As in :class:`LinearRegression` (validation scores are accuracies).
+    """
+
+    _loss = "softmax"
+
+    def _set_loss(self):
+        self._n_outputs = len(self.classes_)

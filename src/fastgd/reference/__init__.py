@@ -1,0 +1,16 @@
+"""The NumPy specification of every compiled kernel: the same math, written
+plainly.
+
+Each function computes what a kernel computes, with whole-array NumPy where
+the math allows and an explicit Python loop where the algorithm is
+sequential; the tests hold the kernels to it (rtol 1e-10 in float64).
+:mod:`fastgd.reference.linear` specifies :mod:`fastgd.kernels` (and is
+re-exported here), :mod:`fastgd.reference.mlp` specifies
+:mod:`fastgd.kernels.mlp`, and :mod:`fastgd.reference.rules` the update rules.
+"""
+from . import linear, mlp, rules
+from .linear import epoch, loss_gradient, normal_equation, sample_losses
+from .rules import rule_step, scheduled_lr
+
+__all__ = ["epoch", "linear", "loss_gradient", "mlp", "normal_equation", "rule_step", "rules",
+           "sample_losses", "scheduled_lr"]

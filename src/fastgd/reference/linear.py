@@ -1,0 +1,135 @@
+"""The NumPy reference of every kernel: the same math, written plainly.
+
+This module is the specification.  Each function computes what a compiled
+kernel computes, with whole-array NumPy where the math allows and an explicit
+Python loop where the algorithm is sequential (SGD); tests and benchmarks
+compare the kernels against it.  Functions return new arrays and never modify
+their arguments.
+
+Conventions are those of :mod:`fastgd.kernels`: K outputs, ``coef`` (K, d),
+``intercept`` (K,), L2 ``alpha / 2 ||W||^2`` never on the intercept, weighted
+means ``sum s_i L_i / sum s_i``.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import (check_loss_targets, check_order, check_sample_weight, check_scalar,
+                          check_visited_weight)
+
+from .rules import rule_step, scheduled_lr
+
+
+def _dense(X):
+    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+
+
+def _weights(sample_weight, n):
+    """Sample weights as the kernels take them (non-negative, finite, not all
+    zero); ones when None."""
+    if sample_weight is None:
+        return np.ones(n)
+    return check_sample_weight(sample_weight, n, np.float64)
+
+
+def sample_losses(loss, Z, y):
+    """Per-sample losses L (n,) and their derivatives dL/dz (n, K) at outputs Z (n, K)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    # the same domain as the kernels': a label of -1 would index the last class
+    check_loss_targets(y, loss, Z.shape[1])
+    if loss == "squared":
+        r = Z[:, 0] - y
+        return 0.5 * r ** 2, r[:, None]
+    if loss == "logistic":
+        z = Z[:, 0]
+        # log(1 + e^z) - y z, with log(1 + e^z) = logaddexp(0, z) (stable)
+        L = np.logaddexp(0.0, z) - y * z
+        with np.errstate(over="ignore"):
+            p = np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))),
+                         np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
+        return L, (p - y)[:, None]
+    if loss == "softmax":
+        labels = y.astype(np.intp)
+        zmax = Z.max(axis=1, keepdims=True)
+        E = np.exp(Z - zmax)
+        total = E.sum(axis=1, keepdims=True)
+        P = E / total
+        lse = zmax[:, 0] + np.log(total[:, 0])
+        rows = np.arange(Z.shape[0])
+        L = lse - Z[rows, labels]
+        dZ = P.copy()
+        dZ[rows, labels] -= 1.0
+        return L, dZ
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def loss_gradient(X, y, coef, intercept, loss="squared", alpha=0.0, sample_weight=None):
+    """(J, dJ/dW, dJ/db) over all samples: the full-batch objective and gradient."""
+    X = _dense(X)
+    W = np.asarray(coef, dtype=np.float64)
+    b = np.asarray(intercept, dtype=np.float64)
+    s = _weights(sample_weight, X.shape[0])
+    L, dZ = sample_losses(loss, X @ W.T + b, y)
+    S = s.sum()
+    J = s @ L / S + 0.5 * alpha * np.sum(W ** 2)
+    gW = (dZ * s[:, None]).T @ X / S + alpha * W
+    gb = s @ dZ / S
+    return J, gW, gb
+
+
+def epoch(X, y, coef, intercept, rule, loss="squared", alpha=0.0, batch_size=1,
+          order=None, fit_intercept=True, sample_weight=None, state_coef=None,
+          state_intercept=None, t=0, lr_table=None):
+    """One SGD / mini-batch epoch, written as the textbook loop.
+
+    Returns (objective, coef, intercept, state_coef, state_intercept, t): the
+    objective is the weighted mean of the losses met before each step plus
+    the penalty at the end, as :func:`fastgd.kernels.epoch` reports it.
+    ``rule`` is an :class:`~fastgd.optim.UpdateRule` (only its fields are read).
+    """
+    X = _dense(X)
+    params = rule.params
+    W = np.array(coef, dtype=np.float64)
+    b = np.array(intercept, dtype=np.float64)
+    K, d = W.shape
+    sW = np.zeros((2, K * d)) if state_coef is None else np.array(state_coef, np.float64)
+    sb = np.zeros((2, K)) if state_intercept is None else np.array(state_intercept, np.float64)
+    s = _weights(sample_weight, X.shape[0])
+    order = check_order(order, X.shape[0])
+    check_visited_weight(s, order)
+    order = np.arange(X.shape[0]) if order is None else order
+    loss_sum = weight_sum = 0.0
+    for step, lo in enumerate(range(0, len(order), batch_size)):
+        batch = order[lo:lo + batch_size]
+        L, dZ = sample_losses(loss, X[batch] @ W.T + b, np.asarray(y, np.float64)[batch])
+        loss_sum += s[batch] @ L
+        weight_sum += s[batch].sum()
+        m = len(batch)
+        gW = (dZ * s[batch, None]).T @ X[batch] / m + alpha * W
+        gb = s[batch] @ dZ / m
+        t += 1
+        lr = lr_table[step] if lr_table is not None else scheduled_lr(params, t)
+        flat, sW = rule_step(params, W.ravel(), gW.ravel(), sW, t, lr, decay=True)
+        W = flat.reshape(K, d)
+        if fit_intercept:
+            b, sb = rule_step(params, b, gb, sb, t, lr, decay=False)
+    objective = loss_sum / weight_sum + 0.5 * alpha * np.sum(W ** 2)
+    return objective, W, b, sW, sb, t
+
+
+def normal_equation(X, y, alpha=0.0, fit_intercept=True, sample_weight=None):
+    """The ridge optimum (coef (d,), intercept) of the squared objective,
+    by a least-squares solve of the weighted, augmented system."""
+    X = _dense(X)
+    y = np.asarray(y, np.float64)
+    n, d = X.shape
+    check_scalar(alpha, "alpha", low=0.0)
+    s = _weights(sample_weight, n)
+    w = s / s.sum()
+    A = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
+    # minimize sum_i w_i (a_i theta - y_i)^2 / 2 + alpha/2 ||theta_W||^2
+    reg = np.sqrt(alpha) * np.eye(A.shape[1])[:d]
+    M = np.vstack([A * np.sqrt(w)[:, None], reg])
+    rhs = np.concatenate([y * np.sqrt(w), np.zeros(d)])
+    theta = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    return (theta[:d], theta[d]) if fit_intercept else (theta, 0.0)
