@@ -36,8 +36,19 @@ _ADAPTIVE_DEFAULT_RATE = {"adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw
 # learning rate's fault, so the error says so.
 _TOO_LARGE = ("X or y is too large in magnitude to train on ({what}); standardize the "
               "features and targets, e.g. with sklearn.preprocessing.StandardScaler")
-_HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
-                    "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
+# The settings of the update rule and of the schedule that every estimator
+# takes, under torch.optim's names; None leaves the rule's own default.
+RULE_HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
+                        "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
+# ... and their documentation, in every estimator's docstring.
+RULE_HYPERPARAMETER_DOCS = """\
+    momentum, dampening, nesterov, betas, eps, rho, weight_decay, lr_decay : optional
+        Hyperparameters of the update rule, torch.optim's names and defaults
+        (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).
+        ``weight_decay`` applies to the weights, never to the intercepts.
+    power_t, gamma, step_size : optional
+        Parameters of the schedule.
+"""
 
 
 def largest_eigenvalue(apply_gram, n, iterations=20):
@@ -134,6 +145,12 @@ class GradientDescentEstimator(BaseEstimator):
 
     _optimizers = OPTIMIZERS
 
+    def _store_parameters(self, arguments):
+        """Keep the constructor's arguments (its ``locals()``) as attributes
+        of the same names: all that scikit-learn lets ``__init__`` do."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+
     def _optimizer(self):
         """The update rule to use: ``optimizer`` itself, or for 'auto' (the
         linear models' default) Nesterov's accelerated gradient in full-batch
@@ -191,7 +208,7 @@ class GradientDescentEstimator(BaseEstimator):
         self._make_rule(1.0)
 
     def _hyperparameters(self):
-        return {name: getattr(self, name) for name in _HYPERPARAMETERS
+        return {name: getattr(self, name) for name in RULE_HYPERPARAMETERS
                 if getattr(self, name, None) is not None}
 
     def _batch_size(self, n_samples):
@@ -300,16 +317,13 @@ class GradientDescentEstimator(BaseEstimator):
             lr_table = self._lr_table(n_steps)
             order = shuffled_order(problem.n_samples, rng) if (
                 self.shuffle and self.solver != "gd") else None
-            try:
-                objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
-            except DivergenceError:
-                objective = np.inf
+            objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
                 for seg, values in zip(self._segments, saved):
                     seg.values[...] = values    # never leave a NaN model behind
-                raise DivergenceError(self._divergence_message(
+                raise self._divergence(
                     f"diverged at epoch {len(self.loss_history_) + 1}: the objective "
-                    f"reached {objective:.6g} (it started at {start:.6g})"))
+                    f"reached {objective:.6g} (it started at {start:.6g})")
             self.loss_history_.append(float(objective))
             self.n_iter_ = len(self.loss_history_)
             if (self._accelerated() and len(self.loss_history_) > 1
@@ -346,17 +360,17 @@ class GradientDescentEstimator(BaseEstimator):
         if (self.converged_ and self.solver == "gd"
                 and min(self.loss_history_[first:]) > start + (self.tol or 0.0)):
             self.converged_ = False
-            raise DivergenceError(self._divergence_message(
+            raise self._divergence(
                 f"made no progress in {self.n_iter_ - first} epochs: the objective stayed at "
                 f"{min(self.loss_history_[first:]):.6g} or above, higher than where it "
-                f"started ({start:.6g})"))
+                f"started ({start:.6g})")
         return self
 
-    def _divergence_message(self, what):
-        return (f"{type(self).__name__} {what}, with learning_rate={self.learning_rate_:.6g} "
-                f"(schedule={self.schedule!r}). The learning rate is too large for this "
-                "data: use a smaller learning_rate, or standardize the features "
-                "(e.g. sklearn.preprocessing.StandardScaler), or learning_rate='auto'.")
+    def _divergence(self, what):
+        return DivergenceError(
+            f"{type(self).__name__} {what}, with learning_rate={self.learning_rate_:.6g} "
+            f"(schedule={self.schedule!r}): {DivergenceError.ADVICE}, or "
+            "learning_rate='auto'.")
 
     def _run_fit(self, problem, warm):
         """What every model's fit does once its data are validated."""

@@ -66,4 +66,25 @@ except ImportError:  # pragma: no cover
             """Coefficient of determination R^2 of ``predict(X)`` against y."""
             return r2_score(y, self.predict(X), sample_weight)
 
-__all__ = ["BaseEstimator", "ClassifierMixin", "RegressorMixin", "r2_score"]
+
+
+class ProbabilisticClassifierMixin(ClassifierMixin):
+    """A classifier with ``predict_proba``: its ``predict_log_proba`` too."""
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (-inf where a probability is 0).
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+
+__all__ = ["BaseEstimator", "ClassifierMixin", "ProbabilisticClassifierMixin", "RegressorMixin",
+           "r2_score"]

@@ -311,6 +311,29 @@ def encode_labels(y, n_samples, name="y"):
     return classes, encoded.reshape(-1)
 
 
+def encode_known_labels(y, classes, n_samples, name="y"):
+    """The index in ``classes`` of each label of y, for a classifier that
+    already knows its classes (a warm start, partial_fit, scoring)."""
+    y = column_or_1d(y, name)
+    check_consistent_length(n_samples, y.shape[0], name)
+    index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    if not np.all(classes[index] == y):
+        raise ValueError(f"{name} holds labels not in classes_ {classes!r}")
+    return index
+
+
+def check_partial_fit_classes(classes):
+    """The sorted distinct labels of partial_fit's ``classes``, given on its
+    first call: at least two."""
+    if classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit "
+                         "(all the labels that y may hold)")
+    classes = np.unique(np.asarray(classes))
+    if len(classes) < 2:
+        raise ValueError("classes must hold at least 2 classes")
+    return classes
+
+
 def check_consistent_length(n_samples, n_other, name):
     if n_other != n_samples:
         raise ValueError(f"{name} has {n_other} samples but X has {n_samples}: "

@@ -24,6 +24,10 @@ class DivergenceError(ValueError):
     learning rate and the usual cures (a smaller rate, standardized features).
     """
 
+    #: How every divergence of training on data ends its message.
+    ADVICE = ("the learning rate is too large for this data: use a smaller learning rate, "
+              "or standardize the features (e.g. sklearn.preprocessing.StandardScaler)")
+
 
 __all__ = ["ConvergenceWarning", "DataConversionWarning", "DivergenceError",
            "NotFittedError"]

@@ -20,18 +20,16 @@ Examples
 1.25
 """
 import numbers
-import os
 from collections import namedtuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import _linear
+from ._interface import STATUS_OK, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
-from ..exceptions import DivergenceError
 from .rules import make_rule, rule_keeps_state
 
 LOSSES = _linear.LOSSES
@@ -40,21 +38,6 @@ EpochResult = namedtuple("EpochResult", ["objective", "t"])
 EpochResult.__doc__ = """Result of one epoch: ``objective`` is the mean of the
 per-sample losses met during the epoch (weighted) plus the L2 penalty at its
 end; ``t`` is the update count after the epoch (pass it to the next call)."""
-
-
-def rows(X):
-    """(data, indices, indptr, n_features) of a validated X: the row layout
-    the compiled loops read, with indices None for dense X."""
-    if sp.issparse(X):
-        return X.data, X.indices, X.indptr, X.shape[1]
-    return X.reshape(-1), None, None, X.shape[1]
-
-
-def available_cpus():
-    """The CPUs this process may run on: the most threads a kernel starts."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _read_arrays(data, indices, indptr, y, sample_weight, **others):
@@ -249,14 +232,9 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
         order, batch_size, alpha, fit_intercept, rule, state_coef,
         state_intercept, t, lr_table)
-    if status:
+    if status != STATUS_OK:
         check_finite(X)
-        where = (f"the loss became non-finite at update {t + 1}" if status == 1 else
-                 f"the parameters became non-finite at update {t}")
-        raise DivergenceError(
-            f"{where} (this epoch began after update {t_start}): the learning rate is "
-            "too large for this data; use a smaller learning rate or standardize the "
-            "features")
+        raise epoch_divergence(status, t, t_start)
     return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha), t)
 
 

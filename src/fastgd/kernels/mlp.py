@@ -42,8 +42,8 @@ from .._validation import (check_array, check_consistent_length, check_finite,
                           check_layer_widths, check_lr_table, check_no_overlap, check_order,
                           check_output, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
-from ..exceptions import DivergenceError
 from . import EpochResult
+from ._interface import STATUS_OK, epoch_divergence
 from .rules import make_rule, rule_keeps_state
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
@@ -118,11 +118,18 @@ def count_params(layer_sizes):
     return n_weights, n_params
 
 
-def _check_names(activation, output):
-    name = _ACTIVATION_ALIASES.get(activation, activation) if isinstance(activation, str) else activation
-    if not isinstance(name, str) or name not in _mlp.ACTIVATIONS:
+def check_activation(activation):
+    """The kernels' name of a hidden layer's ``activation`` (scikit-learn's
+    'logistic' is the 'sigmoid'); a ValueError naming it when unknown."""
+    name = _ACTIVATION_ALIASES.get(activation, activation) if isinstance(activation, str) else None
+    if name not in _mlp.ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS + tuple(_ACTIVATION_ALIASES)}, "
                          f"got {activation!r}")
+    return name
+
+
+def _check_names(activation, output):
+    name = check_activation(activation)
     if not isinstance(output, str) or output not in _mlp.OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
     return _mlp.ACTIVATIONS[name], _mlp.OUTPUTS[output]
@@ -376,14 +383,12 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     check_no_overlap(dict(theta=theta, state=state),
                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table),
                      given)
+    t_start = int(t)
     loss_sum, weight_sum, t, status = _mlp.epoch(
         X, Y, theta, order, batch_size, sizes, act, out,
-        float(alpha), rule, state, int(t), lr_table, sample_weight)
-    if status:
-        raise DivergenceError(
-            f"the loss or its gradient became non-finite at update {t + 1}: the learning "
-            "rate is too large for this data; use a smaller learning rate or standardize "
-            "the features")
+        float(alpha), rule, state, t_start, lr_table, sample_weight)
+    if status != STATUS_OK:
+        raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
     return EpochResult(loss_sum / weight_sum + _linear.penalty(theta[:n_weights], alpha), t)
 

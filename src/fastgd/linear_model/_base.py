@@ -16,9 +16,9 @@ from .._fit import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_e
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
 from .._validation import check_array, check_is_fitted, check_n_features
-from ..exceptions import DivergenceError
 from ..kernels.rules import OPTIMIZERS
-from ..kernels import LOSSES, available_cpus, rows
+from ..kernels import LOSSES
+from ..kernels._interface import STATUS_OK, available_cpus, rows
 
 # Bound on the second derivative of each loss in z: the curvature constant
 # that turns ||x||^2 into a safe step 1 / L.
@@ -54,33 +54,7 @@ class _LinearModel(GradientDescentEstimator):
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
                  power_t=None, gamma=None, step_size=None):
-        self.solver = solver
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.alpha = alpha
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.fit_intercept = fit_intercept
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.n_jobs = n_jobs
-        self.momentum = momentum
-        self.dampening = dampening
-        self.nesterov = nesterov
-        self.betas = betas
-        self.eps = eps
-        self.rho = rho
-        self.weight_decay = weight_decay
-        self.lr_decay = lr_decay
-        self.power_t = power_t
-        self.gamma = gamma
-        self.step_size = step_size
+        self._store_parameters(locals())
 
     def __sklearn_tags__(self):
         # the compiled loops read CSR rows directly: tell scikit-learn (its
@@ -116,8 +90,8 @@ class _LinearModel(GradientDescentEstimator):
             self._intercept, order, batch_size, float(self.alpha),
             bool(self.fit_intercept), rule, coef_seg.state, intercept_seg.state,
             self.t_, lr_table)
-        if status:
-            raise DivergenceError("non-finite loss")
+        if status != STATUS_OK:
+            return np.inf, self.t_      # the fit loop restores the last epoch and reports
         return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _curvature(self, problem, batch_size):

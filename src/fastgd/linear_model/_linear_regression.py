@@ -3,7 +3,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._fit import SOLVERS, Segment
+from .._fit import RULE_HYPERPARAMETER_DOCS, SOLVERS, Segment
 from .._sklearn_compat import RegressorMixin
 from .._validation import check_target
 from ._base import _LinearModel
@@ -18,7 +18,7 @@ def _check_normal_scale(*arrays):
                          "sklearn.preprocessing.StandardScaler")
 
 class LinearRegression(RegressorMixin, _LinearModel):
-    """Linear least squares with optional L2, trained by gradient descent or
+    __doc__ = """Linear least squares with optional L2, trained by gradient descent or
     solved in closed form.
 
     Minimizes J(w, b) = mean_i 1/2 (x_i w + b - y_i)^2 + alpha/2 ||w||^2 (means
@@ -81,12 +81,7 @@ default 'auto'
         Chunks of rows of the full-batch gradient, summed in parallel (OpenMP)
         by at most as many threads as there are CPUs; the result depends on
         n_jobs, not on the threads.
-    momentum, dampening, nesterov, betas, eps, rho, weight_decay, lr_decay : optional
-        Hyperparameters of the update rule, torch.optim's names and defaults
-        (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).
-    power_t, gamma, step_size : optional
-        Parameters of the schedule.
-
+""" + RULE_HYPERPARAMETER_DOCS + """
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)

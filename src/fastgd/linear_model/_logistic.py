@@ -1,38 +1,45 @@
 """LogisticRegression and SoftmaxRegression: the cross-entropy classifiers."""
 import numpy as np
 
-from .._sklearn_compat import ClassifierMixin
-from .._validation import check_consistent_length, column_or_1d, encode_labels
+from .._sklearn_compat import ProbabilisticClassifierMixin
+from .._validation import check_partial_fit_classes, encode_known_labels, encode_labels
 from ._base import _LinearModel
 
-class _Classifier(ClassifierMixin, _LinearModel):
+# The parameters and fitted attributes the two classifiers share.
+_CLASSIFIER_PARAMETERS = """\
+    Parameters
+    ----------
+    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
+n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
+early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
+gamma, step_size
+        As in :class:`LinearRegression` (without the 'normal' solver).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+"""
+_CLASSIFIER_ATTRIBUTES = """\
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+        As in :class:`LinearRegression` (validation scores are accuracies).
+"""
+
+
+class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
     """Label encoding and the probability outputs of the classifiers."""
 
     def _encode_target(self, y, n_samples, dtype, reset):
         if reset and not getattr(self, "_partial_classes", False):
             self.classes_, encoded = encode_labels(y, n_samples)
         else:
-            encoded = self._encode_known(y, n_samples)
+            encoded = encode_known_labels(y, self.classes_, n_samples)
         self._set_loss()
         return np.ascontiguousarray(encoded, dtype=dtype)
 
-    def _encode_known(self, y, n_samples):
-        y = column_or_1d(y)
-        check_consistent_length(n_samples, y.shape[0], "y")
-        encoded = np.searchsorted(self.classes_, y)
-        encoded = np.clip(encoded, 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[encoded] == y):
-            raise ValueError(f"y holds labels not in classes_ {self.classes_!r}")
-        return encoded
-
     def _partial_fit_setup(self, first, classes=None):
         if first:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            classes = np.unique(np.asarray(classes))
-            if len(classes) < 2:
-                raise ValueError("classes must hold at least 2 classes")
-            self.classes_ = classes
+            self.classes_ = check_partial_fit_classes(classes)
             self._partial_classes = True
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
@@ -81,11 +88,6 @@ class _Classifier(ClassifierMixin, _LinearModel):
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
 
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
     def predict(self, X):
         """The most probable class of each sample.
 
@@ -103,7 +105,7 @@ class _Classifier(ClassifierMixin, _LinearModel):
 
 
 class LogisticRegression(_Classifier):
-    """Logistic regression (cross-entropy) trained by gradient descent.
+    __doc__ = """Logistic regression (cross-entropy) trained by gradient descent.
 
     Two classes: the binary model with labels encoded 0/1 (``classes_[1]`` is
     the positive class) and J = mean cross-entropy + alpha/2 ||w||^2, which is
@@ -111,23 +113,9 @@ class LogisticRegression(_Classifier):
     than two classes: the multinomial (softmax) model, as
     :class:`SoftmaxRegression`.
 
-    Parameters
-    ----------
-    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
-n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
-early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
-dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
-gamma, step_size
-        As in :class:`LinearRegression` (without the 'normal' solver).
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+""" + _CLASSIFIER_PARAMETERS + """    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
-    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
-        As in :class:`LinearRegression` (validation scores are accuracies).
-    """
+""" + _CLASSIFIER_ATTRIBUTES
 
     def _set_loss(self):
         binary = len(self.classes_) == 2
@@ -136,28 +124,14 @@ gamma, step_size
 
 
 class SoftmaxRegression(_Classifier):
-    """Multinomial (softmax) regression trained by gradient descent.
+    __doc__ = """Multinomial (softmax) regression trained by gradient descent.
 
     J = mean_i -log softmax(x_i W^T + b)_{y_i} + alpha/2 ||W||^2, with one
     row of W per class (also for two classes).
 
-    Parameters
-    ----------
-    solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
-n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
-early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
-dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
-gamma, step_size
-        As in :class:`LinearRegression` (without the 'normal' solver).
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    coef_ : ndarray of shape (n_classes, n_features)
+""" + _CLASSIFIER_PARAMETERS + """    coef_ : ndarray of shape (n_classes, n_features)
     intercept_ : ndarray of shape (n_classes,)
-    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
-        As in :class:`LinearRegression` (validation scores are accuracies).
-    """
+""" + _CLASSIFIER_ATTRIBUTES
 
     _loss = "softmax"
 

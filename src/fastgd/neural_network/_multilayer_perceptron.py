@@ -30,15 +30,15 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from ..kernels import _linear, _mlp
-from .._fit import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
-                    keeps_model_on_error, largest_eigenvalue, minibatch_smoothness,
-                    training_weights)
-from .._sklearn_compat import ClassifierMixin, RegressorMixin, r2_score
+from .._fit import (RULE_HYPERPARAMETER_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
+                    GradientDescentEstimator, Segment, keeps_model_on_error,
+                    largest_eigenvalue, minibatch_smoothness, training_weights)
+from .._sklearn_compat import ProbabilisticClassifierMixin, RegressorMixin, r2_score
 from .._validation import (check_array, check_consistent_length, check_is_fitted,
-                          check_layer_widths, check_n_features, check_target,
-                          column_or_1d, encode_labels)
-from ..exceptions import DivergenceError
-from ..kernels.mlp import count_params, init_params, unpack
+                          check_layer_widths, check_n_features, check_partial_fit_classes,
+                          check_target, encode_known_labels, encode_labels)
+from ..kernels._interface import STATUS_OK
+from ..kernels.mlp import check_activation, count_params, init_params, unpack
 from ..kernels.rules import rule_keeps_state
 
 # learning_rate='auto' for the plain rules (sgd, momentum, nesterov): the
@@ -52,9 +52,6 @@ AUTO_PLAIN_RATE = 0.1
 # linear models), and the rows the automatic rate's curvature estimate reads.
 _OUTPUT_CURVATURE = {"identity": 1.0, "logistic": 0.25, "softmax": 0.5}
 _CURVATURE_ROWS, _POWER_ITERATIONS = 2000, 30
-_ACTIVATION_NAMES = ("sigmoid", "logistic", "tanh", "relu", "identity")
-# scikit-learn's name of the sigmoid
-_ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
 
 class _NetProblem:
@@ -119,41 +116,13 @@ class _BaseMLP(GradientDescentEstimator):
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
                  power_t=None, gamma=None, step_size=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.schedule = schedule
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.dampening = dampening
-        self.nesterov = nesterov
-        self.betas = betas
-        self.eps = eps
-        self.rho = rho
-        self.weight_decay = weight_decay
-        self.lr_decay = lr_decay
-        self.power_t = power_t
-        self.gamma = gamma
-        self.step_size = step_size
+        self._store_parameters(locals())
 
     # -- hyperparameters ----------------------------------------------------
     def _check_hyperparameters(self):
         super()._check_hyperparameters()
         hidden = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if not (isinstance(self.activation, str) and self.activation in _ACTIVATION_NAMES):
-            raise ValueError(f"activation must be one of {_ACTIVATION_NAMES}, "
-                             f"got {self.activation!r}")
+        check_activation(self.activation)
         return hidden
 
     def _initial_rate(self, problem):
@@ -237,8 +206,8 @@ class _BaseMLP(GradientDescentEstimator):
         if stateful:
             self._segments[0].state[...] = state[:, :nw]
             self._segments[1].state[...] = state[:, nw:]
-        if status:
-            raise DivergenceError("non-finite loss or gradient")
+        if status != STATUS_OK:
+            return np.inf, self.t_      # the fit loop restores the last epoch and reports
         return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _relink_segments(self):
@@ -268,12 +237,12 @@ class _BaseMLP(GradientDescentEstimator):
         sizes = np.array((X.shape[1],) + hidden + (Y.shape[1],), dtype=np.intp)
         if reset:
             self._layer_sizes = sizes
-            self._activation = _ACTIVATION_ALIASES.get(self.activation, self.activation)
+            self._activation = check_activation(self.activation)
             self._activation_code = _mlp.ACTIVATIONS[self._activation]
             self._output_code = _mlp.OUTPUTS[self._output]
             self.n_features_in_ = X.shape[1]
         elif not np.array_equal(sizes, self._layer_sizes) or (
-                _ACTIVATION_ALIASES.get(self.activation, self.activation) != self._activation):
+                check_activation(self.activation) != self._activation):
             raise ValueError(
                 f"the network has layer sizes {tuple(int(s) for s in self._layer_sizes)} and "
                 f"activation {self._activation!r}; continuing to train it needs the same "
@@ -388,13 +357,7 @@ _MLP_PARAMETERS = """\
     validation_fraction : float, default 0.1
     warm_start : bool, default False
         ``fit`` continues from the previous parameters and optimizer state.
-    momentum, dampening, nesterov, betas, eps, rho, weight_decay, lr_decay : optional
-        Hyperparameters of the update rule, torch.optim's names and defaults
-        (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).
-        ``weight_decay`` applies to the weights only.
-    power_t, gamma, step_size : optional
-        Parameters of the schedule.
-"""
+""" + RULE_HYPERPARAMETER_DOCS
 
 _MLP_ATTRIBUTES = """\
     coefs_ : list of ndarray
@@ -425,7 +388,7 @@ _MLP_ATTRIBUTES = """\
 """
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ProbabilisticClassifierMixin, _BaseMLP):
     __doc__ = """Multilayer perceptron classifier trained by gradient descent.
 
     Two classes: one sigmoid output (``classes_[1]`` is the positive class);
@@ -463,7 +426,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if self._multilabel:
                 raise ValueError("the network was trained on a multilabel indicator y; "
                                  f"y must have shape (n_samples, {len(self.classes_)})")
-            index = self._encode_known(y, n_samples)
+            index = encode_known_labels(y, self.classes_, n_samples)
         self._partial_classes = False
         K = len(self.classes_)
         if K == 2:
@@ -497,22 +460,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._output = "logistic"
         return np.ascontiguousarray(arr, dtype=dtype)
 
-    def _encode_known(self, y, n_samples):
-        y = column_or_1d(y)
-        check_consistent_length(n_samples, y.shape[0], "y")
-        index = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-        if not np.all(self.classes_[index] == y):
-            raise ValueError(f"y holds labels not in classes_ {self.classes_!r}")
-        return index
-
     def _partial_fit_setup(self, classes):
-        if classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit "
-                             "(all the labels that y may hold)")
-        classes = np.unique(np.asarray(classes))
-        if len(classes) < 2:
-            raise ValueError("classes must hold at least 2 classes")
-        self.classes_ = classes
+        self.classes_ = check_partial_fit_classes(classes)
         self._multilabel = False
         self._partial_classes = True
 
@@ -566,11 +515,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if self._output == "logistic" and not self._multilabel:
             return np.column_stack([1.0 - P[:, 0], P[:, 0]])
         return P
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """The most probable class of each sample (for multilabel y, the 0/1
