@@ -67,7 +67,7 @@ ALLOWED = {
     "_fit": {"kernels", "optim", "_validation", "_sklearn_compat", "exceptions"},
     "linear_model": {"linear_model", "_fit", "kernels", "optim", "_validation",
                      "_sklearn_compat", "exceptions"},
-    "neural_network": {"neural_network", "_fit", "kernels", "optim", "_validation",
+    "neural_network": {"neural_network", "_fit", "kernels", "optim", "reference", "_validation",
                        "_sklearn_compat", "exceptions"},
     "_validation": {"exceptions"},
     "exceptions": set(),

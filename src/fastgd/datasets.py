@@ -2,6 +2,7 @@
 import numbers
 
 import numpy as np
+from scipy.special import expit
 
 from ._validation import check_random_state, check_scalar
 
@@ -47,7 +48,7 @@ def make_problem(kind, n_samples=5000, n_features=20, n_classes=3, noise=0.5,
         y = X @ w + 1.0 + noise * rng.standard_normal(n_samples)
     elif kind == "binary":
         z = X @ rng.standard_normal(n_features) * 0.5 + 0.3
-        y = (rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z))).astype(np.int64)
+        y = (rng.random(n_samples) < expit(z)).astype(np.int64)
     else:
         Z = X @ rng.standard_normal((n_features, n_classes)) * 0.5
         P = np.exp(Z - Z.max(axis=1, keepdims=True))

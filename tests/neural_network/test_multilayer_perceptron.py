@@ -1,9 +1,9 @@
 """MLPClassifier and MLPRegressor: training, reproducibility, dtypes, the
-scikit-learn parameter layout, the digits claim of issue 5, multilabel and
+scikit-learn parameter layout, digits accuracy beside scikit-learn's, multilabel and
 regression, bad input, divergence, and scikit-learn's estimator checks.
 
 The kernels' gradients are checked against finite differences and the
-reference in test_mlp_kernels.py; here the estimators are tested on top of
+reference in tests/kernels/test_mlp.py; here the estimators are tested on top of
 them.
 """
 import warnings
@@ -261,7 +261,7 @@ def test_alpha_maps_to_sklearn_alpha_over_batch_size(batch_size):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-14)
 
 
-# --- the claim of issue 5 ---------------------------------------------------------
+# --- digits: the accuracy of scikit-learn's network ------------------------------
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_digits_accuracy_at_least_sklearn(solver):

@@ -198,7 +198,7 @@ class _LinearModel(GradientDescentEstimator):
         arrays fastgd accepts (object dtype), and are not a run-time
         dependency.
         """
-        self._publish()
+        self._expose_fitted_attributes()
         Z = np.asarray(validation.X @ self._coef.T + self._intercept, dtype=np.float64)
         y = validation.y.astype(np.float64)
         sw = None if validation.sample_weight is None else validation.sample_weight.astype(np.float64)

@@ -164,8 +164,8 @@ default 'auto'
             # singular values above the cutoff); eigenvalues under the cutoff
             # are dropped, so a zero-weight sample changes nothing
             w, V = np.linalg.eigh(gram)
-            keep = w > cutoff * max(w.max(), 0.0)
-            coef = V[:, keep] @ ((V[:, keep].T @ xty) / w[keep])
+            nonsingular = w > cutoff * max(w.max(), 0.0)
+            coef = V[:, nonsingular] @ ((V[:, nonsingular].T @ xty) / w[nonsingular])
         return self._set_normal_solution(problem, coef, mean_x, mean_y)
 
     def _set_normal_solution(self, problem, coef, mean_x, mean_y):
@@ -185,10 +185,10 @@ default 'auto'
         self._segments = [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
         self.n_iter_, self.t_, self.converged_ = 0, 0, True
         self.loss_history_, self.validation_scores_, self.learning_rate_ = [], None, None
-        self._publish()
+        self._expose_fitted_attributes()
         return self
 
-    def _publish(self):
+    def _expose_fitted_attributes(self):
         self.coef_ = self._coef[0]
         self.intercept_ = self._intercept[0]
 

@@ -1,5 +1,6 @@
 """LogisticRegression and SoftmaxRegression: the cross-entropy classifiers."""
 import numpy as np
+from scipy.special import expit
 
 from .._sklearn_compat import ProbabilisticClassifierMixin
 from .._validation import check_partial_fit_classes, encode_known_labels, encode_labels
@@ -44,7 +45,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
 
-    def _publish(self):
+    def _expose_fitted_attributes(self):
         self.coef_ = self._coef
         self.intercept_ = self._intercept
 
@@ -82,7 +83,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         """
         Z = self._decision(X).astype(np.float64)
         if self._loss == "logistic":
-            p = 0.5 * (1.0 + np.tanh(0.5 * Z[:, 0]))    # the sigmoid, overflow-free
+            p = expit(Z[:, 0])
             return np.column_stack([1.0 - p, p])
         Z -= Z.max(axis=1, keepdims=True)
         P = np.exp(Z)

@@ -27,7 +27,6 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
 from ..kernels import _linear, _mlp
 from .._fit import (RULE_HYPERPARAMETER_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
@@ -38,6 +37,9 @@ from .._validation import (check_array, check_consistent_length, check_is_fitted
                           check_layer_widths, check_n_features, check_partial_fit_classes,
                           check_target, encode_known_labels, encode_labels)
 from ..kernels._interface import STATUS_OK
+# the hidden layers in NumPy, for the automatic rate's curvature estimate:
+# the reference's activation, the same math as the kernels'
+from ..reference.mlp import g as activation_function
 from ..kernels.mlp import check_activation, count_params, init_params, unpack
 from ..kernels.rules import rule_keeps_state
 
@@ -77,17 +79,6 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
         raise TypeError("hidden_layer_sizes must be an int or a sequence of ints, "
                         f"got {hidden_layer_sizes!r}")
     return check_layer_widths(sizes, "hidden_layer_sizes")
-
-
-def _hidden(activation, Z):
-    """A hidden layer's activation g(Z), in NumPy (for the rate estimate)."""
-    if activation == "sigmoid":
-        return expit(Z)
-    if activation == "tanh":
-        return np.tanh(Z)
-    if activation == "relu":
-        return np.maximum(Z, 0.0)
-    return Z
 
 
 def _reject_sparse(X, estimator):
@@ -156,7 +147,7 @@ class _BaseMLP(GradientDescentEstimator):
         idx = np.linspace(0, n - 1, min(n, _CURVATURE_ROWS)).astype(np.intp)
         A = problem.X[idx].astype(np.float64)
         for W, b in zip(self.coefs_[:-1], self.intercepts_[:-1]):
-            A = _hidden(self._activation, A @ W.astype(np.float64) + b)
+            A = activation_function(self._activation, A @ W.astype(np.float64) + b)
         A = np.column_stack([A, np.ones(len(idx))])
         s = (np.ones(len(idx)) if problem.sample_weight is None
              else problem.sample_weight[idx].astype(np.float64))
@@ -181,7 +172,7 @@ class _BaseMLP(GradientDescentEstimator):
         weights = Segment(self._theta[:n_weights], True)
         biases = Segment(self._theta[n_weights:], False)
         weights.grad, biases.grad = self._grad[:n_weights], self._grad[n_weights:]
-        self._publish()
+        self._expose_fitted_attributes()
         return [weights, biases]
 
     def _objective_gradient(self, problem):
@@ -216,7 +207,7 @@ class _BaseMLP(GradientDescentEstimator):
         weights.values, biases.values = self._theta[:nw], self._theta[nw:]
         weights.grad, biases.grad = self._grad[:nw], self._grad[nw:]
 
-    def _publish(self):
+    def _expose_fitted_attributes(self):
         self.coefs_, self.intercepts_ = unpack(self._theta, self._layer_sizes)
         self.n_layers_ = len(self._layer_sizes)
         self.n_outputs_ = int(self._layer_sizes[-1])

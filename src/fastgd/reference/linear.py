@@ -31,6 +31,23 @@ def _weights(sample_weight, n):
     return check_sample_weight(sample_weight, n, np.float64)
 
 
+def _visits(sample_weight, order, n):
+    """An epoch's sample weights and the rows it visits, in order, checked
+    as the kernels check them (some visited row must weigh)."""
+    s = _weights(sample_weight, n)
+    order = check_order(order, n)
+    check_visited_weight(s, order)
+    return s, np.arange(n) if order is None else order
+
+
+def sigmoid(z):
+    """The logistic function 1 / (1 + e^-z), computed from e^-|z| so that no
+    exponential overflows, whatever z."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def sample_losses(loss, Z, y):
     """Per-sample losses L (n,) and their derivatives dL/dz (n, K) at outputs Z (n, K)."""
     Z = np.asarray(Z, dtype=np.float64)
@@ -44,10 +61,7 @@ def sample_losses(loss, Z, y):
         z = Z[:, 0]
         # log(1 + e^z) - y z, with log(1 + e^z) = logaddexp(0, z) (stable)
         L = np.logaddexp(0.0, z) - y * z
-        with np.errstate(over="ignore"):
-            p = np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))),
-                         np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
-        return L, (p - y)[:, None]
+        return L, (sigmoid(z) - y)[:, None]
     if loss == "softmax":
         labels = y.astype(np.intp)
         zmax = Z.max(axis=1, keepdims=True)
@@ -94,10 +108,7 @@ def epoch(X, y, coef, intercept, rule, loss="squared", alpha=0.0, batch_size=1,
     K, d = W.shape
     sW = np.zeros((2, K * d)) if state_coef is None else np.array(state_coef, np.float64)
     sb = np.zeros((2, K)) if state_intercept is None else np.array(state_intercept, np.float64)
-    s = _weights(sample_weight, X.shape[0])
-    order = check_order(order, X.shape[0])
-    check_visited_weight(s, order)
-    order = np.arange(X.shape[0]) if order is None else order
+    s, order = _visits(sample_weight, order, X.shape[0])
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):
         batch = order[lo:lo + batch_size]

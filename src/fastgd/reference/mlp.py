@@ -15,8 +15,7 @@ objective is J = sum_i s_i L_i / sum_i s_i + alpha / 2 sum_l ||W_l||^2.
 """
 import numpy as np
 
-from .._validation import check_order, check_visited_weight
-from .linear import _weights
+from .linear import _visits, _weights, sigmoid
 from .rules import rule_step, scheduled_lr
 
 
@@ -41,7 +40,7 @@ def _unpack(theta, layer_sizes):
 def g(activation, z):
     """The hidden activation."""
     if activation == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(z)
     if activation == "tanh":
         return np.tanh(z)
     if activation == "relu":
@@ -54,7 +53,7 @@ def g(activation, z):
 def g_prime(activation, z):
     """Its derivative at z (0 for relu at z = 0)."""
     if activation == "sigmoid":
-        s = 1.0 / (1.0 + np.exp(-z))
+        s = sigmoid(z)
         return s * (1.0 - s)
     if activation == "tanh":
         return 1.0 - np.tanh(z) ** 2
@@ -70,7 +69,7 @@ def h(output, z):
     if output == "identity":
         return z.copy()
     if output == "logistic":
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(z)
     if output == "softmax":
         e = np.exp(z - z.max())
         return e / e.sum()
@@ -167,10 +166,7 @@ def epoch(X, Y, theta, layer_sizes, rule, activation="relu", output="identity",
     theta = np.array(theta, dtype=np.float64)
     n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
     state = np.zeros((2, theta.size)) if state is None else np.array(state, np.float64)
-    s = _weights(sample_weight, X.shape[0])
-    order = check_order(order, X.shape[0])
-    check_visited_weight(s, order)
-    order = np.arange(X.shape[0]) if order is None else order
+    s, order = _visits(sample_weight, order, X.shape[0])
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):
         batch = order[lo:lo + batch_size]
