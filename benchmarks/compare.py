@@ -1,14 +1,14 @@
-"""Measure every speed figure of issues 2, 3 and 4 and print one Markdown table.
+"""Measure fastgd beside its peers against the project's targets; print one Markdown table.
 
 Usage (from a checkout, after ``python setup.py build_ext --inplace``)::
 
-    PYTHONPATH=src python benchmarks/compare.py               # the sizes of the issues
+    PYTHONPATH=src python benchmarks/compare.py               # the standard sizes
     PYTHONPATH=src python benchmarks/compare.py --scale 0.01  # every size x 0.01
     PYTHONPATH=src python benchmarks/compare.py --quick       # smoke run
     PYTHONPATH=src python benchmarks/compare.py --sections dense,adam
 
-The table on stdout is ready to paste into the README (progress goes to
-stderr).  Ratios are fastgd's time / the peer's time unless the target says
+The table on stdout is ready to paste into docs/performance.md (progress goes
+to stderr).  Ratios are fastgd's time / the peer's time unless the target says
 "faster" (then the peer's time / fastgd's).  The kernel figures (dense,
 sparse, adam) are timed in ``--rounds`` rounds; in each, a timing is the
 median of ``--repeats`` runs after a pause and WARM_SECONDS of warm-up runs
@@ -41,9 +41,9 @@ def log(message):
 # the contender timed next shares its cores with the last one's idle threads.
 SETTLE_SECONDS = 0.3
 # Seconds of untimed runs before the timed ones (at least one run).  One
-# warm-up run was not enough on this virtual machine: after the pause an idle
-# core wakes slowly, and a two-thread gradient measured 18 ms for its first
-# runs against 12.6 ms once both cores were busy (float32 softmax).
+# warm-up run is not enough on a small virtual machine: after the pause an
+# idle core wakes slowly, and a two-thread gradient can take 18 ms for its
+# first runs against 12.6 ms once both cores are busy (float32 softmax).
 WARM_SECONDS = 0.25
 
 
@@ -94,10 +94,10 @@ class Row:
     A time of None means 'did not happen' (no good model within the budgets).
     """
 
-    def __init__(self, issue, figure, fastgd, peer, peer_time, kind, target, extra_targets=()):
-        self.issue, self.figure, self.fastgd, self.peer = issue, figure, fastgd, peer
+    def __init__(self, section, figure, fastgd, peer, peer_time, kind, target, extra_targets=()):
+        self.section, self.figure, self.fastgd, self.peer = section, figure, fastgd, peer
         self.peer_time, self.kind, self.target = peer_time, kind, target
-        self.extra_targets = extra_targets      # (issue, target) also judged on this figure
+        self.extra_targets = extra_targets      # (label, target) also judged on this figure
 
     def value(self):
         if self.fastgd is None or self.peer_time is None:
@@ -132,10 +132,10 @@ class Row:
         else:
             target = f"≤ {self.target:g}×"
         met = "yes" if self._met(self.target) else "**no**"
-        for issue, extra in self.extra_targets:
-            target += f"; issue {issue}: {'≥' if self.kind == 'faster' else '≤'} {extra:g}×"
+        for label, extra in self.extra_targets:
+            target += f"; {label} {extra:g}×"
             met += f"; {'yes' if self._met(extra) else '**no**'}"
-        return [self.issue, self.figure, fmt_time(self.fastgd), self.peer,
+        return [self.section, self.figure, fmt_time(self.fastgd), self.peer,
                 fmt_time(self.peer_time), measured, target, met]
 
 
@@ -149,7 +149,7 @@ def merge_rounds(rounds):
         first = same[0]
         if any(r.figure != first.figure or r.peer != first.peer for r in same):
             raise RuntimeError(f"rounds measured different figures: {[r.figure for r in same]}")
-        merged.append(Row(first.issue, first.figure, statistics.median(r.fastgd for r in same),
+        merged.append(Row(first.section, first.figure, statistics.median(r.fastgd for r in same),
                           first.peer, statistics.median(r.peer_time for r in same),
                           first.kind, first.target, first.extra_targets))
     return merged
@@ -178,13 +178,13 @@ def dense_rows(scale, repeats):
             skl = median_time(W.SklearnSGDEpoch(X, y, loss, shuffle=True), repeats)
             shuffled[dtype, loss] = (shuf, seq)
             peer = "SGDRegressor" if loss == "squared" else "SGDClassifier"
-            rows.append(Row("4", f"SGD epoch, sequential — {what}", seq, "X.sum()", floor, "ratio", 1.5))
-            rows.append(Row("4", f"SGD epoch, shuffled — {what}", shuf, "X.sum()", floor, "ratio", 2.5))
-            rows.append(Row("4", f"SGD epoch, shuffled — {what}", shuf, f"sklearn {peer}", skl,
-                            "faster", 4, extra_targets=[("2", 2)]))
+            rows.append(Row("dense", f"SGD epoch, sequential — {what}", seq, "X.sum()", floor, "ratio", 1.5))
+            rows.append(Row("dense", f"SGD epoch, shuffled — {what}", shuf, "X.sum()", floor, "ratio", 2.5))
+            rows.append(Row("dense", f"SGD epoch, shuffled — {what}", shuf, f"sklearn {peer}", skl,
+                            "faster", 4, extra_targets=[("minimum", 2)]))
     for loss in ("squared", "logistic"):
         for i, order in enumerate(("shuffled", "sequential")):
-            rows.append(Row("4", f"SGD epoch, {order}, float32 vs float64 — {shape}, {loss}",
+            rows.append(Row("dense", f"SGD epoch, {order}, float32 vs float64 — {shape}, {loss}",
                             shuffled["float32", loss][i], "fastgd float64",
                             shuffled["float64", loss][i], "faster", 1.5))
     for dtype in W.DTYPES:
@@ -195,9 +195,9 @@ def dense_rows(scale, repeats):
             numpy = median_time(W.NumpyGradient(X, y, loss), repeats)
             one = median_time(W.FastgdGradient(X, y, loss, n_jobs=1), repeats)
             two = median_time(W.FastgdGradient(X, y, loss, n_jobs=2), repeats)
-            rows.append(Row("4", f"full-batch gradient, n_jobs=2 — {what}", two,
+            rows.append(Row("dense", f"full-batch gradient, n_jobs=2 — {what}", two,
                             "NumPy X.T @ (h(X @ w) − y)", numpy, "ratio", 0.7))
-            rows.append(Row("2", f"full-batch gradient, n_jobs=1 — {what}", one,
+            rows.append(Row("dense", f"full-batch gradient, n_jobs=1 — {what}", one,
                             "NumPy X.T @ (h(X @ w) − y)", numpy, "ratio", 1.0))
     W.dense_problem.cache_clear()
     W.dense_features.cache_clear()
@@ -217,9 +217,9 @@ def sparse_rows(scale, repeats):
     two = median_time(W.FastgdGradient(X, y, "logistic", n_jobs=2), repeats)
     W.sparse_problem.cache_clear()
     peer = "SciPy X.T @ (σ(X @ w) − y)"
-    return [Row("4", f"SGD epoch, shuffled — {what}", fastgd, "sklearn SGDClassifier", skl, "faster", 3),
-            Row("4", f"full-batch gradient, n_jobs=1 — {what}", one, peer, scipy_time, "ratio", 1.0),
-            Row("4", f"full-batch gradient, n_jobs=2 — {what}", two, peer, scipy_time, "ratio", 1.0)]
+    return [Row("sparse", f"SGD epoch, shuffled — {what}", fastgd, "sklearn SGDClassifier", skl, "faster", 3),
+            Row("sparse", f"full-batch gradient, n_jobs=1 — {what}", one, peer, scipy_time, "ratio", 1.0),
+            Row("sparse", f"full-batch gradient, n_jobs=2 — {what}", two, peer, scipy_time, "ratio", 1.0)]
 
 
 def adam_rows(scale, repeats):
@@ -237,7 +237,7 @@ def adam_rows(scale, repeats):
         fastgd = median_time(W.FastgdRuleEpoch(X, y, "squared", "adam", W.MINIBATCH,
                                                rate=W.ADAM_RATE, alpha=0.0), repeats)
         torch_time = median_time(W.TorchAdamEpoch(X, y), repeats)
-        rows.append(Row("3", f"mini-batch Adam epoch — {what}", fastgd,
+        rows.append(Row("adam", f"mini-batch Adam epoch — {what}", fastgd,
                         "torch.optim.Adam + nn.Linear", torch_time, "faster", 2))
     W.dense_problem.cache_clear()
     W.dense_features.cache_clear()
@@ -349,7 +349,7 @@ def model_section(scale, repeats, max_budget, max_seconds):
              for peer in ("sklearn lbfgs", "sklearn SGDClassifier")]
     pairs.append(("fastgd sgd", "sklearn SGDClassifier, invscaling"))
     what = f"{n_train:,}×{X_train.shape[1]} logistic"
-    rows = [Row("4", f"time to a good model — {mine}, {what}", reached[mine], peer,
+    rows = [Row("model", f"time to a good model — {mine}, {what}", reached[mine], peer,
                 reached[peer], "sooner", 1) for mine, peer in pairs]
     text = [f"Time to a good model: {n_train:,} training rows × {X_train.shape[1]} features, "
             f"{len(y_test):,} held out; alpha = {W.ALPHA:g} for every model (C = 1 / (n alpha)). "
@@ -459,16 +459,16 @@ def run(args):
         rows += model_rows
         notes.append(text)
 
-    out = ["## fastgd speed: measured against the targets of issues 2, 3 and 4", ""]
+    out = ["## fastgd speed: measured against the project's targets", ""]
     out.append(markdown_table(["machine", ""], W.machine_info()))
     out.append("")
-    out.append(f"Scale {args.scale:g} of the issues' sizes; each kernel time is the median over "
+    out.append(f"Scale {args.scale:g} of the standard sizes; each kernel time is the median over "
                f"{args.rounds} round(s) of the round's median of {args.repeats} run(s) after a "
                "warm-up (X.sum(): of the round's best); a round measures every kernel figure "
                "once; time to a good model is measured once. "
                "Ratios are fastgd / peer; 'faster' is peer / fastgd.")
     out.append("")
-    out.append(markdown_table(["issue", "figure", "fastgd", "peer", "peer time", "measured",
+    out.append(markdown_table(["section", "figure", "fastgd", "peer", "peer time", "measured",
                                "target", "met"], [row.cells() for row in rows]))
     for text in notes:
         out += ["", text]

@@ -9,7 +9,7 @@ the others (never a wall-clock time).
 Environment:
 
 ``FASTGD_BENCH_SCALE`` (default 1.0)
-    Multiplies the sizes of the issues (200,000 x 100 dense, 100,000 x
+    Multiplies the standard sizes (200,000 x 100 dense, 100,000 x
     100,000 sparse); e.g. 0.01 for a smoke run on a small machine.
 ``FASTGD_BENCH_ROUNDS`` (default 5)
     Timed repeats of each benchmark (after one warm-up round).

@@ -1,5 +1,5 @@
-"""Dense linear models (issues 2 and 4): the full-batch gradient and one SGD
-epoch, fastgd beside NumPy, scikit-learn and the memory floor.
+"""Dense linear models: the full-batch gradient and one SGD epoch, fastgd
+beside NumPy, scikit-learn and the memory floor.
 
 Groups (read the ratios of one group in one run):
 

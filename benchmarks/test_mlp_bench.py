@@ -1,4 +1,4 @@
-"""The multilayer perceptron (issue 5): one epoch of a 784 -> 128 -> 10
+"""The multilayer perceptron: one epoch of a 784 -> 128 -> 10
 network, fastgd beside torch.nn, scikit-learn's MLPClassifier and the floor
 set by the matrix products alone.
 
@@ -11,7 +11,7 @@ implementation.  Groups ``mlp-epoch-<dtype>-B<batch size>`` (float32 and
 float64, batches of 32 and 200):
 
 ``fastgd-kernel``
-    :func:`fastgd.mlp_kernels.epoch`, a fresh order (``kernels.shuffled_order``) drawn in the
+    :func:`fastgd.kernels.mlp.epoch`, a fresh order (``kernels.shuffled_order``) drawn in the
     timed call.
 ``fastgd-estimator``
     ``MLPClassifier.partial_fit``: input validation, target encoding, the
@@ -43,7 +43,8 @@ import pytest
 
 import workloads
 
-from fastgd import kernels, mlp_kernels as mk
+from fastgd import kernels
+from fastgd.kernels import mlp as mk
 from fastgd.neural_network import MLPClassifier
 from fastgd.optim import make_rule
 

@@ -1,4 +1,4 @@
-"""Update rules (issue 3): one epoch per rule, and mini-batch Adam against torch.
+"""Update rules: one epoch per rule, and mini-batch Adam against torch.
 
 Groups:
 

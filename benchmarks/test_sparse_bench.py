@@ -1,4 +1,4 @@
-"""Sparse linear models (issue 4): CSR 100,000 x 100,000 with 50 non-zeros a
+"""Sparse linear models: CSR 100,000 x 100,000 with 50 non-zeros a
 row, logistic loss, L2 (alpha=1e-4).
 
 Groups:

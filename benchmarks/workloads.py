@@ -12,9 +12,9 @@ epoch (drawn by ``kernels.shuffled_order``, as fastgd's estimators draw it;
 scikit-learn draws its own inside ``fit``), allocation of
 temporaries by NumPy.
 
-Sizes follow the issues (dense 200,000 x 100; CSR 100,000 x 100,000 with 50
-non-zeros a row; 1,000,000 x 100 for time to a good model) times a scale
-factor, ``FASTGD_BENCH_SCALE`` in the environment (default 1.0), so that the
+The standard sizes (dense 200,000 x 100; CSR 100,000 x 100,000 with 50
+non-zeros a row; 1,000,000 x 100 for time to a good model) are multiplied by a
+scale factor, ``FASTGD_BENCH_SCALE`` in the environment (default 1.0), so that the
 suite can be smoke-tested on a small machine: ``FASTGD_BENCH_SCALE=0.01``.
 """
 import functools
@@ -34,7 +34,7 @@ except ImportError:  # running from a checkout without PYTHONPATH=src
 from fastgd import kernels
 from fastgd.optim import make_rule
 
-# -- the settings of the issues ------------------------------------------------
+# -- the standard settings -----------------------------------------------------
 DENSE_ROWS, DENSE_FEATURES = 200_000, 100
 SPARSE_ROWS, SPARSE_FEATURES, SPARSE_NNZ_PER_ROW = 100_000, 100_000, 50
 MODEL_ROWS, MODEL_FEATURES, MODEL_TEST_FRACTION = 1_000_000, 100, 0.2

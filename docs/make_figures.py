@@ -1,4 +1,4 @@
-"""Make the README's figures: ``python docs/make_figures.py`` (needs matplotlib).
+"""Make the README's figure: ``python docs/make_figures.py`` (needs matplotlib).
 
 The textbook's lesson in two pictures: the paths of plain gradient descent,
 momentum, Nesterov and Adam across the Rosenbrock valley, and their objective
@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from fastgd import minimize  # noqa: E402
-from fastgd.functions import Rosenbrock  # noqa: E402
+from fastgd.optim.functions import Rosenbrock  # noqa: E402
 from fastgd.plotting import plot_loss_history, plot_trajectory  # noqa: E402
 
 HERE = Path(__file__).parent
