@@ -9,7 +9,7 @@ try:  # pragma: no cover - which branch runs depends on the environment
                                     NotFittedError)
 except ImportError:  # pragma: no cover
     class ConvergenceWarning(UserWarning):
-        """The fit stopped at ``max_epochs`` before the objective settled."""
+        """The fit stopped at ``max_epochs`` before its stopping rule was met."""
 
     class DataConversionWarning(UserWarning):
         """The input was converted (for example a column-vector ``y``)."""

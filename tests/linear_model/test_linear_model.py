@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 import fastgd
+from fastgd import kernels
 from fastgd import (ConvergenceWarning, DivergenceError, LinearRegression,
                     LogisticRegression, NotFittedError, SoftmaxRegression)
 
@@ -648,12 +649,46 @@ def test_tol_none_runs_every_epoch_without_warning(Est):
     assert model.n_iter_ == 7
 
 
+_LOSS_OF = {LinearRegression: "squared", LogisticRegression: "logistic",
+            SoftmaxRegression: "softmax"}
+
+
+def largest_gradient(Est, X, y, coef, intercept):
+    """The largest entry of the objective's gradient, by the kernel API."""
+    if Est is not LinearRegression:
+        y = np.searchsorted(np.unique(y), y)
+    coef = np.array(np.atleast_2d(coef), dtype=np.float64, order="C")
+    intercept = np.array(np.atleast_1d(intercept), dtype=np.float64)
+    g_coef, g_intercept = np.empty_like(coef), np.empty_like(intercept)
+    kernels.loss_gradient(X, y.astype(np.float64), coef, intercept, g_coef, g_intercept,
+                          loss=_LOSS_OF[Est])
+    return max(np.abs(g_coef).max(), np.abs(g_intercept).max())
+
+
 @pytest.mark.parametrize("Est", ESTIMATORS)
-def test_stopping_rule_converges_before_max_epochs(Est):
+def test_full_batch_stops_when_the_gradient_has_shrunk_by_tol(Est):
+    X, y = data_for(Est, n=100)
+    tol = 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = Est(tol=tol, max_epochs=100000).fit(X, y)
+    assert model.converged_ and model.n_iter_ < 100000
+    K = model.coef_.shape[0] if model.coef_.ndim == 2 else 1
+    d = X.shape[1]
+    at_start = largest_gradient(Est, X, y, np.zeros((K, d)), np.zeros(K))
+    assert largest_gradient(Est, X, y, model.coef_, model.intercept_) <= tol * at_start
+    # the same path one epoch shorter had not got there
+    shorter = Est(tol=None, max_epochs=model.n_iter_ - 1).fit(X, y)
+    assert largest_gradient(Est, X, y, shorter.coef_, shorter.intercept_) > tol * at_start
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_stochastic_solvers_stop_when_the_objective_stalls(Est):
     X, y = data_for(Est, n=100)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        model = Est(tol=1e-6, n_iter_no_change=3, max_epochs=100000).fit(X, y)
+        model = Est(solver="sgd", tol=1e-6, n_iter_no_change=3, max_epochs=100000,
+                    random_state=0).fit(X, y)
     assert model.converged_ and model.n_iter_ < 100000
     # none of the last n_iter_no_change epochs improved by tol on the best before it
     h = model.loss_history_
@@ -967,3 +1002,41 @@ def test_fit_after_partial_fit_learns_the_new_classes():
     model = fastgd.LogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
     model.fit(X, y + 5)
     np.testing.assert_array_equal(model.classes_, [5, 6, 7])
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("alpha", [1e-2, 1e-3])
+def test_default_fit_ends_at_the_optimum_of_an_independent_solver(Est, alpha):
+    """The default full-batch fit stops on its gradient close to the exact
+    L2-regularized optimum: the objective within 1e-6 (relative) and every
+    coefficient within 1e-3 of the largest, against scikit-learn's solvers
+    run to tol 1e-12."""
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    X, y = make_data({LinearRegression: "regression", LogisticRegression: "binary",
+                      SoftmaxRegression: "multiclass"}[Est], n=2000)
+    n = X.shape[0]
+    model = Est(alpha=alpha).fit(X, y)
+    if Est is LinearRegression:
+        exact = sklearn_linear.Ridge(alpha=n * alpha, tol=1e-14).fit(X, y)
+    else:
+        exact = sklearn_linear.LogisticRegression(C=1.0 / (n * alpha), tol=1e-12,
+                                                  max_iter=100000).fit(X, y)
+    coef, intercept = params(model)
+    want_coef, want_intercept = params(exact)
+    coef, want_coef = np.atleast_2d(coef), np.atleast_2d(want_coef)
+    if want_coef.shape[0] > 1:      # softmax: defined up to a shift common to the classes
+        coef, want_coef = coef - coef.mean(axis=0), want_coef - want_coef.mean(axis=0)
+    assert np.abs(coef - want_coef).max() <= 1e-3 * np.abs(want_coef).max()
+    K = coef.shape[0]
+    got = objective_of(Est, X, y, model.coef_, model.intercept_, alpha)
+    best = objective_of(Est, X, y, exact.coef_.reshape(K, -1), exact.intercept_, alpha)
+    assert got - best <= 1e-6 * abs(best)
+
+
+def objective_of(Est, X, y, coef, intercept, alpha):
+    if Est is not LinearRegression:
+        y = np.searchsorted(np.unique(y), y)
+    coef = np.array(np.atleast_2d(coef), dtype=np.float64, order="C")
+    intercept = np.array(np.atleast_1d(intercept), dtype=np.float64)
+    return kernels.loss_gradient(X, y.astype(np.float64), coef, intercept, np.empty_like(coef),
+                                 np.empty_like(intercept), loss=_LOSS_OF[Est], alpha=alpha)

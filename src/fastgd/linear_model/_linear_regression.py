@@ -3,7 +3,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._fit import RULE_HYPERPARAMETER_DOCS, SOLVERS, Segment
+from .._fit import RULE_HYPERPARAMETER_DOCS, SOLVERS, STOPPING_DOCS, Segment
 from .._sklearn_compat import RegressorMixin
 from .._validation import check_target
 from ._base import _LinearModel
@@ -60,10 +60,7 @@ default 'auto'
         L2 penalty (the textbook's lambda / m).
     max_epochs : int, default 1000
         Passes over the data (full-batch steps for 'gd').
-    tol, n_iter_no_change : float or None, int, default 1e-4, 5
-        Stop when the epoch objective (or, with early stopping, the validation
-        score) has not improved by tol for n_iter_no_change epochs; tol=None
-        runs all max_epochs.
+""" + STOPPING_DOCS.format(n_iter_no_change=5) + """\
     batch_size : int, default 32
         Rows per step of the 'minibatch' solver.
     shuffle : bool, default True

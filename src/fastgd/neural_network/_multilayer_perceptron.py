@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels import _linear, _mlp
-from .._fit import (RULE_HYPERPARAMETER_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
+from .._fit import (RULE_HYPERPARAMETER_DOCS, STOPPING_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
                     GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import ProbabilisticClassifierMixin, RegressorMixin, r2_score
@@ -334,10 +334,7 @@ _MLP_PARAMETERS = """\
         Rows per step of the 'minibatch' solver (at most n_samples).
     max_epochs : int, default 200
         Passes over the data (full-batch steps for 'gd').
-    tol, n_iter_no_change : float or None, int, default 1e-4, 10
-        Stop when the epoch objective (or, with early stopping, the validation
-        score) has not improved by tol for n_iter_no_change epochs; tol=None
-        runs all max_epochs.
+""" + STOPPING_DOCS.format(n_iter_no_change=10) + """\
     shuffle : bool, default True
         Visit the samples in a fresh random order each epoch.
     random_state : int, numpy Generator or None
