@@ -66,9 +66,25 @@ def expected_failures(estimator):
     return failures
 
 
+# Checks that compare two fits of the same objective (weighted rows against
+# repeated ones): a fit that stops at tol ends within tol of the optimum, by
+# a path that rounds differently for the two, so full-batch configurations
+# run them at tol=1e-12, as scikit-learn runs its own iterative solvers
+# through them (PER_ESTIMATOR_CHECK_PARAMS).
+_TWO_FITS_OF_ONE_OBJECTIVE = ("check_sample_weight_equivalence_on_dense_data",
+                              "check_sample_weight_equivalence_on_sparse_data")
+
+
+def _check_name(check):
+    return getattr(check, "func", check).__name__
+
+
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures,
                          xfail_strict=True)
 def test_sklearn_estimator_checks(estimator, check):
+    if (_check_name(check) in _TWO_FITS_OF_ONE_OBJECTIVE
+            and estimator.get_params()["solver"] == "gd"):
+        estimator = clone(estimator).set_params(tol=1e-12)
     check(estimator)
 
 

@@ -35,9 +35,10 @@ class LinearRegression(RegressorMixin, _LinearModel):
     optimizer : {'auto', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}, \
 default 'auto'
         The update rule, with torch.optim's formulas and defaults.  'auto' is
-        'nesterov' at step 1 / L (Nesterov's accelerated gradient, with its
-        momentum dropped whenever the epoch objective rises: O'Donoghue and
-        Candes' adaptive restart) when ``fit`` runs the 'gd' solver with
+        plain gradient steps at Barzilai and Borwein's rates (the inverse of
+        the curvature the last step met, alternating their two formulas;
+        a step that rises above the highest of the last 10 objectives is
+        taken again at 1 / L) when ``fit`` runs the 'gd' solver with
         ``learning_rate='auto'``, the constant schedule and no momentum,
         dampening or nesterov given; 'sgd' (torch's SGD: plain steps unless
         you give momentum) otherwise: the stochastic solvers, ``partial_fit``,
@@ -46,8 +47,7 @@ default 'auto'
     learning_rate : float or 'auto', default 'auto'
         The step size.  'auto' is 1 / L for the plain rules, with L the
         curvature bound of a step's objective (so it does not diverge), times
-        (1 - momentum) but for the accelerated 'auto' (Nesterov's step, 1 /
-        L, is stable with any momentum below 1 on a quadratic); torch's
+        (1 - momentum); the first step of Barzilai-Borwein 'auto'; torch's
         default rate for the adaptive rules.
     schedule : str or callable, default 'constant'
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
@@ -60,7 +60,7 @@ default 'auto'
         L2 penalty (the textbook's lambda / m).
     max_epochs : int, default 1000
         Passes over the data (full-batch steps for 'gd').
-""" + STOPPING_DOCS.format(n_iter_no_change=5) + """\
+""" + STOPPING_DOCS.format(tol='1e-6', n_iter_no_change=5) + """\
     batch_size : int, default 32
         Rows per step of the 'minibatch' solver.
     shuffle : bool, default True

@@ -334,7 +334,7 @@ _MLP_PARAMETERS = """\
         Rows per step of the 'minibatch' solver (at most n_samples).
     max_epochs : int, default 200
         Passes over the data (full-batch steps for 'gd').
-""" + STOPPING_DOCS.format(n_iter_no_change=10) + """\
+""" + STOPPING_DOCS.format(tol='1e-4', n_iter_no_change=10) + """\
     shuffle : bool, default True
         Visit the samples in a fresh random order each epoch.
     random_state : int, numpy Generator or None
