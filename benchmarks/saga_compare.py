@@ -51,11 +51,12 @@ SPEEDUP_TARGET = 3.0
 
 
 def epochs_schedule(limit):
-    """1, 2, 3, 5, 8, 12, ...: about 1.5 times the last, up to limit."""
+    """1, 2, ..., 10, 12, 15, 19, ...: every count while the time to a
+    target hangs on single epochs, then about 1.25 times the last."""
     k, out = 1, []
     while k <= limit:
         out.append(k)
-        k = max(k + 1, int(round(k * 1.5)))
+        k = k + 1 if k < 10 else int(round(k * 1.25))
     return out
 
 
