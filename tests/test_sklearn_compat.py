@@ -30,16 +30,30 @@ ESTIMATORS = [
     LogisticRegression(solver="minibatch", optimizer="adam", random_state=0),
     SoftmaxRegression(solver="sgd", schedule="optimal", alpha=1e-3, random_state=0),
     LogisticRegression(early_stopping=True, random_state=0),
+    # SAGA: the compiled variance-reduced epochs and their table
+    LogisticRegression(solver="saga", random_state=0),
+    LinearRegression(solver="saga", alpha=1e-3, random_state=0),
+    SoftmaxRegression(solver="saga", shuffle=False),
 ]
 
 _STOCHASTIC_WEIGHTS = (
     "per-sample / mini-batch SGD visits a weighted sample once with a scaled "
     "step but a repeated sample several times on a random path: the same "
     "objective, not the same iterates (scikit-learn's SGD lists this check too)")
+_SAGA_WEIGHTS = (
+    "SAGA steps sample by sample, at a rate set by the largest weighted row: a weighted "
+    "sample and a repeated one give the same objective but other iterates, stopped by tol "
+    "at other points (and without a penalty, on separable classes, there is no optimum to "
+    "meet at).  scikit-learn runs this check on its LogisticRegression and Ridge only "
+    "with their deterministic solvers, never 'sag' or 'saga'")
 _SPLIT_WEIGHTS = (
     "early stopping holds out a fraction of the samples, not of the weight: "
     "zero-weight or repeated samples change the split, and a held-out set of "
     "only zero-weight samples is refused with a ValueError naming sample_weight")
+
+
+_PARTIAL_FIT_CHECKS = ("check_fit_score_takes_y", "check_n_features_in_after_fitting",
+                       "check_estimators_partial_fit_n_features")
 
 
 def expected_failures(estimator):
@@ -49,9 +63,18 @@ def expected_failures(estimator):
     if params["solver"] == "normal":
         reason = ("partial_fit is a method of the class but solver='normal' has no epochs "
                   "to continue: it raises a ValueError saying so")
-        for check in ("check_fit_score_takes_y", "check_n_features_in_after_fitting",
-                      "check_estimators_partial_fit_n_features"):
+        for check in _PARTIAL_FIT_CHECKS:
             failures[check] = reason
+    if params["solver"] == "saga":
+        # scikit-learn's own SAG/SAGA estimators have no partial_fit; fastgd's
+        # classes have the method for their other solvers
+        reason = ("partial_fit is a method of the class but solver='saga' keeps a table of "
+                  "per-sample gradients that belongs to one data set: it raises a "
+                  "ValueError saying so")
+        for check in _PARTIAL_FIT_CHECKS:
+            failures[check] = reason
+        failures["check_sample_weight_equivalence_on_dense_data"] = _SAGA_WEIGHTS
+        failures["check_sample_weight_equivalence_on_sparse_data"] = _SAGA_WEIGHTS
     # (the 'minibatch' configuration passes these checks only because their
     # data has fewer rows than batch_size: an epoch is then one full batch)
     if params["solver"] == "sgd":

@@ -23,6 +23,9 @@ from .kernels import shuffled_order
 from .kernels.rules import OPTIMIZERS, SCHEDULES, make_rule
 
 SOLVERS = ("gd", "sgd", "minibatch")
+# SAGA (Defazio, Bach and Lacoste-Julien 2014): the linear models' variance-
+# reduced per-sample solver, with a table of each sample's last gradient.
+SAGA = "saga"
 # An objective this many times its starting value (plus one) has diverged.
 DIVERGENCE_FACTOR = 1e6
 # Barzilai-Borwein steps may raise the objective above the last one, but not
@@ -57,11 +60,16 @@ STOPPING_DOCS = """\
     tol : float or None, default {tol}
         When to stop.  'gd' (full batch) stops once the largest entry of the
         gradient has fallen to tol times its value where the model started
-        (the gradient test of scikit-learn's lbfgs, made relative).  The
-        stochastic solvers stop when the epoch objective has not improved
-        by tol for n_iter_no_change epochs, and so does every solver with
-        early stopping, on the validation score.  None runs exactly
-        max_epochs.
+        (the gradient test of scikit-learn's lbfgs, made relative).  'saga'
+        (linear models) stops by the same test: after each epoch it reads
+        its own running estimate of the gradient (the average of its table
+        of per-sample gradients plus alpha W), free, and when that has
+        fallen to tol times the gradient at the start it confirms with one
+        exact full-batch gradient, stopping when that passes too.  The
+        other stochastic solvers stop when the epoch objective has not
+        improved by tol for n_iter_no_change epochs, and so does every
+        solver with early stopping, on the validation score.  None runs
+        exactly max_epochs.
     n_iter_no_change : int, default {n_iter_no_change}
         Epochs without improvement that stop the stochastic solvers and
         early stopping (with schedule='adaptive', that divide the rate
@@ -206,6 +214,8 @@ class GradientDescentEstimator(BaseEstimator):
         """Validate the constructor's parameters once per fit, before any kernel."""
         if self.solver not in self._solvers:
             raise ValueError(f"solver must be one of {self._solvers}, got {self.solver!r}")
+        if self.solver == SAGA:
+            self._check_saga_hyperparameters()
         if not (isinstance(self.optimizer, str) and self.optimizer in self._optimizers):
             raise ValueError(f"optimizer must be one of {self._optimizers}, "
                              f"got {self.optimizer!r}")
@@ -233,13 +243,35 @@ class GradientDescentEstimator(BaseEstimator):
         # rule is made, before the automatic rate computes with them
         self._make_rule(1.0)
 
+    def _check_saga_hyperparameters(self):
+        """SAGA makes its own steps, at a constant rate: it takes no update
+        rule, schedule or rule settings (they would be silently ignored)."""
+        if self.optimizer != "auto":
+            raise ValueError("solver='saga' makes its own variance-reduced steps: optimizer must "
+                             f"be 'auto', got optimizer={self.optimizer!r}")
+        if not (isinstance(self.schedule, str) and self.schedule == "constant"):
+            raise ValueError("solver='saga' converges at a constant rate: schedule must be "
+                             f"'constant', got schedule={self.schedule!r}")
+        given = [name for name in RULE_HYPERPARAMETERS if getattr(self, name, None) is not None]
+        if given:
+            raise ValueError(f"solver='saga' has no update rule to set: {', '.join(given)} "
+                             "must be None")
+        if not isinstance(self.learning_rate, str):
+            rate = check_scalar(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+            alpha = check_scalar(self.alpha, "alpha", low=0.0)
+            if not rate * alpha < 1.0:
+                raise ValueError(f"solver='saga' shrinks the weights by 1 - learning_rate * alpha "
+                                 f"each step: learning_rate * alpha must be below 1, got "
+                                 f"{rate} * {alpha}")
+
     def _hyperparameters(self):
         return {name: getattr(self, name) for name in RULE_HYPERPARAMETERS
                 if getattr(self, name, None) is not None}
 
     def _batch_size(self, n_samples):
         # int(): a numpy uint64 or int8 batch_size would wrap in the arithmetic
-        return {"gd": n_samples, "sgd": 1}.get(self.solver, min(int(self.batch_size), n_samples))
+        return {"gd": n_samples, "sgd": 1, SAGA: 1}.get(self.solver,
+                                                         min(int(self.batch_size), n_samples))
 
     def _initial_rate(self, problem):
         """The base learning rate; 'auto' is 1 / L for the plain rules, where L
@@ -252,6 +284,11 @@ class GradientDescentEstimator(BaseEstimator):
         the noise by 1 / (1 - mu): they keep the effective step 1 / L."""
         if not (isinstance(self.learning_rate, str)):
             return float(self.learning_rate)
+        if self.solver == SAGA:
+            # scikit-learn's SAGA step (its get_auto_step_size), with L the
+            # largest per-sample curvature plus alpha: 1 / (2 L + mu n)
+            L = self._auto_curvature(problem)
+            return 1.0 / (2.0 * L + min(2.0 * problem.n_samples * float(self.alpha), L))
         optimizer = self._optimizer()
         if optimizer in _ADAPTIVE_DEFAULT_RATE:
             return _ADAPTIVE_DEFAULT_RATE[optimizer]
@@ -320,12 +357,16 @@ class GradientDescentEstimator(BaseEstimator):
         if not np.isfinite(start):
             raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step"))
         self._bb_memory = None      # Barzilai-Borwein steps start afresh at 1 / L
-        if self.solver == "gd" and (reset or not hasattr(self, "_gradient_scale")):
+        if self.solver in ("gd", SAGA) and (reset or not hasattr(self, "_gradient_scale")):
             # the yardstick of the gradient stopping rule: the gradient where
             # the model started (zero weights for the linear models), kept
             # across warm starts so that a continued fit stops where a long
-            # one would
+            # one would; full batch has it already, SAGA pays one pass
+            if self.solver == SAGA:
+                self._full_gradient(problem)
             self._gradient_scale = self._gradient_norm()
+        if self.solver == SAGA:
+            self._saga_start(problem, reset)
         first = len(self.loss_history_)
         # from here the model is the one being trained (see keeps_model_on_error):
         # its public attributes are views of its parameters, its history grows
@@ -358,6 +399,16 @@ class GradientDescentEstimator(BaseEstimator):
             best = min(best, objective)
             no_improve = 0 if improved else no_improve + 1
             if self.tol is None:
+                continue
+            if validation is None and self.solver == SAGA:
+                # SAGA's running gradient estimate is free; the exact
+                # gradient (a pass over X) only confirms it
+                threshold = self.tol * self._gradient_scale
+                if self._saga_gradient_estimate() <= threshold:
+                    self._full_gradient(problem)
+                    if self._gradient_norm() <= threshold:
+                        self.converged_ = True
+                        break
                 continue
             if validation is None and self.solver == "gd":
                 # full batch knows its gradient: stop when it has shrunk by
@@ -459,6 +510,9 @@ class GradientDescentEstimator(BaseEstimator):
             self._expose_fitted_attributes()
 
     def _one_epoch(self, problem, rule, order, batch_size, lr_table):
+        if self.solver == SAGA:
+            objective, self.t_ = self._saga_epoch(problem, order)
+            return objective
         if self.solver != "gd":
             objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table)
             return objective
@@ -559,7 +613,8 @@ class GradientDescentEstimator(BaseEstimator):
         # tol=None asks for exactly max_epochs epochs (as scikit-learn's SGD):
         # reaching them is then what was asked, not a failure to converge
         if not self.converged_ and self.tol is not None:
-            rule = ("the gradient shrank by tol" if self.solver == "gd" and not self.early_stopping
+            rule = ("the gradient shrank by tol"
+                    if self.solver in ("gd", SAGA) and not self.early_stopping
                     else "the objective settled")
             warnings.warn(f"{type(self).__name__} stopped at max_epochs={self.max_epochs} before "
                           f"{rule} (tol={self.tol}); increase max_epochs, or the "

@@ -24,7 +24,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _linear
+from . import _linear, _saga
 from ._interface import STATUS_OK, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
@@ -254,6 +254,119 @@ def minibatch_epoch(X, y, coef, intercept, batch_size, **kwargs):
     return epoch(X, y, coef, intercept, batch_size=batch_size, **kwargs)
 
 
+def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, *,
+               loss="squared", alpha=0.0, learning_rate, order=None, sample_weight=None,
+               fit_intercept=True, t=0):
+    """One epoch of SAGA (Defazio, Bach and Lacoste-Julien 2014), updating
+    the parameters, the gradient table and its averages in place.
+
+    SAGA keeps the last gradient factor s_i dL/dz of every sample (``table``)
+    and their averages; each step corrects a per-sample gradient by them, so
+    that with a constant rate the iterates converge linearly to the exact
+    minimizer of (1/n) sum_i s_i L_i + alpha/2 ||W||^2.  A step on row i::
+
+        dz = s_i dL/dz(W x_i + b),  D = dz - table[i]
+        coef <- (1 - eta alpha) coef - eta (D x_i^T + avg_grad_coef)
+        intercept <- intercept - eta (D + avg_grad_intercept)   (fit_intercept)
+        avg_grad_coef += D x_i^T / n,  avg_grad_intercept += D / n,  table[i] = dz
+
+    Dense rows cost O(K n_features) a step; CSR rows O(K non-zeros of the
+    row): coordinates outside the row are brought up to date just in time.
+    The parameters are trained as a float64 copy and rounded to their dtype
+    at the end of the epoch.  :func:`fastgd.reference.saga_epoch` is the
+    specification.
+
+    Parameters
+    ----------
+    X, y, coef, intercept, loss, alpha
+        As in :func:`loss_gradient`.  ``coef`` and ``intercept`` must be
+        C-contiguous and writeable.
+    table : ndarray of shape (n_samples, K), float64, C-contiguous
+        The last s_i dL/dz of each sample (zeros for a start: no sample met
+        yet), updated in place.  It belongs to this X: a table of other
+        data, or averages not computed from it, make SAGA converge to a
+        wrong point.
+    avg_grad_coef : ndarray of shape (K, n_features), float64, C-contiguous
+        (1/n) sum_i table[i] x_i (zeros with a zero table), updated in place.
+    avg_grad_intercept : ndarray of shape (K,), float64
+        (1/n) sum_i table[i], updated in place.
+    learning_rate : float
+        The constant step eta, positive, with eta * alpha < 1.  The
+        estimators' 'auto' is scikit-learn's SAGA step 1 / (2 L + min(2 n
+        alpha, L)), L the largest per-sample curvature plus alpha.
+    order : array-like of int or None
+        Row indices to visit, each in [0, n_samples); all rows in sequence
+        when None.
+    sample_weight : array-like of shape (n_samples,) or None
+        s_i: scale them to mean one for the weighted mean objective.
+    fit_intercept : bool, default True
+        Update the intercept (its average is kept either way).
+    t : int, default 0
+        Steps made before this epoch; the returned t adds this epoch's.
+
+    Returns
+    -------
+    EpochResult
+        (objective, t): the weighted mean of the losses met before each
+        step plus the penalty at the end.
+
+    Raises
+    ------
+    ValueError
+        When X holds NaN or infinity (found when the loop meets it).
+    DivergenceError
+        When a loss becomes non-finite for finite X (the epoch stops there;
+        coef and intercept are left finite, as at that step), or the
+        parameters overflow (they are then left as before the epoch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastgd import kernels
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0]]); y = np.array([1.0, -1.0])
+    >>> coef, intercept = np.zeros((1, 2)), np.zeros(1)
+    >>> table, g, gb = np.zeros((2, 1)), np.zeros((1, 2)), np.zeros(1)
+    >>> for _ in range(200):
+    ...     _ = kernels.saga_epoch(X, y, coef, intercept, table, g, gb,
+    ...                            learning_rate=0.3, fit_intercept=False)
+    >>> np.round(coef, 6)
+    array([[ 1., -1.]])
+    """
+    given = dict(X=X, y=y, sample_weight=sample_weight, order=order)
+    X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
+    alpha = check_scalar(alpha, "alpha", low=0.0)
+    learning_rate = check_scalar(learning_rate, "learning_rate", low=0.0, low_open=True)
+    if not learning_rate * alpha < 1.0:
+        raise ValueError(f"learning_rate * alpha must be below 1 (each step shrinks coef by "
+                         f"1 - learning_rate * alpha), got {learning_rate} * {alpha}")
+    t = check_scalar(t, "t", kind=int, low=0)
+    fit_intercept = check_bool(fit_intercept, "fit_intercept")
+    check_output(coef, "coef", coef.shape, X.dtype)
+    check_output(intercept, "intercept", intercept.shape, X.dtype)
+    n, K = X.shape[0], coef.shape[0]
+    check_output(table, "table", (n, K), np.float64)
+    check_output(avg_grad_coef, "avg_grad_coef", coef.shape, np.float64)
+    check_output(avg_grad_intercept, "avg_grad_intercept", (K,), np.float64)
+    for name, array in (("coef", coef), ("intercept", intercept), ("table", table),
+                        ("avg_grad_coef", avg_grad_coef),
+                        ("avg_grad_intercept", avg_grad_intercept)):
+        check_finite(array, name)
+    order = check_order(order, n)
+    check_visited_weight(sample_weight, order)
+    data, indices, indptr, d = rows(X)
+    check_no_overlap(dict(coef=coef, intercept=intercept, table=table,
+                          avg_grad_coef=avg_grad_coef, avg_grad_intercept=avg_grad_intercept),
+                     _read_arrays(data, indices, indptr, y, sample_weight, order=order), given)
+    loss_sum, weight_sum, steps, status = _saga.saga_epoch(
+        LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept, order,
+        alpha, learning_rate, fit_intercept, table, avg_grad_coef, avg_grad_intercept)
+    if status != STATUS_OK:
+        check_finite(X)
+        raise epoch_divergence(status, t + steps, t)
+    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha),
+                       t + steps)
+
+
 def shuffled_order(n_samples, random_state=None):
     """A uniformly random order of the rows 0..n_samples-1, for one epoch.
 
@@ -290,4 +403,4 @@ def shuffled_order(n_samples, random_state=None):
 
 
 __all__ = ["LOSSES", "EpochResult", "epoch", "init_state", "loss_gradient",
-           "minibatch_epoch", "sgd_epoch", "shuffled_order", "make_rule"]
+           "minibatch_epoch", "saga_epoch", "sgd_epoch", "shuffled_order", "make_rule"]

@@ -11,8 +11,8 @@ intercept is never penalized; s_i are sample weights, all ones by default):
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import _linear
-from .._fit import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
+from ..kernels import _linear, _saga
+from .._fit import (SAGA, SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
 from .._validation import check_array, check_is_fitted, check_n_features
@@ -43,7 +43,7 @@ class _Problem:
 class _LinearModel(GradientDescentEstimator):
     """Shared parameters and machinery of the three linear models."""
 
-    _solvers = SOLVERS
+    _solvers = SOLVERS + (SAGA,)
     _optimizers = OPTIMIZERS + ("auto",)
 
     def __init__(self, *, solver="gd", optimizer="auto", learning_rate="auto",
@@ -93,6 +93,48 @@ class _LinearModel(GradientDescentEstimator):
         if status != STATUS_OK:
             return np.inf, self.t_      # the fit loop restores the last epoch and reports
         return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+
+    # -- SAGA: the table of per-sample gradients and its averages ----------
+    def _saga_start(self, problem, reset):
+        """Make the SAGA state for this fit: a zero table (no sample met)
+        for a new fit or data of another size; for a warm start, the table
+        kept and its averages recomputed on this X (one pass), so that they
+        are the averages of the table whatever data the warm start brings."""
+        n, K, d = problem.n_samples, self._n_outputs, problem.n_features
+        state = getattr(self, "_saga_state", None)
+        if reset or state is None or state[0].shape != (n, K) or state[1].shape != (K, d):
+            self._saga_state = (np.zeros((n, K)), np.zeros((K, d)), np.zeros(K))
+            return
+        table, avg_coef, avg_intercept = state
+        avg_coef[...] = np.asarray(problem.X.T @ table, dtype=np.float64).T / n
+        avg_intercept[...] = table.mean(axis=0)
+
+    def _saga_epoch(self, problem, order):
+        """One compiled SAGA epoch at the rate learning_rate_: (objective, t)."""
+        table, avg_coef, avg_intercept = self._saga_state
+        loss_sum, weight_sum, steps, status = _saga.saga_epoch(
+            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+            problem.n_features, problem.y, problem.sample_weight, self._coef,
+            self._intercept, order, float(self.alpha), float(self.learning_rate_),
+            bool(self.fit_intercept), table, avg_coef, avg_intercept)
+        if status != STATUS_OK:
+            # the fit loop restores the last epoch's parameters and reports;
+            # the table met the failing steps, so the next fit starts anew
+            del self._saga_state
+            return np.inf, self.t_
+        objective = loss_sum / weight_sum + _linear.penalty(self._segments[0].values,
+                                                            float(self.alpha))
+        return objective, self.t_ + steps
+
+    def _saga_gradient_estimate(self):
+        """SAGA's running estimate of the full gradient, its largest entry:
+        the table's average gradient plus alpha W (and the intercepts' part
+        with fit_intercept).  At a fixed point of SAGA it is the gradient."""
+        _, avg_coef, avg_intercept = self._saga_state
+        estimate = float(np.max(np.abs(avg_coef + float(self.alpha) * self._coef), initial=0.0))
+        if self.fit_intercept:
+            estimate = max(estimate, float(np.max(np.abs(avg_intercept), initial=0.0)))
+        return estimate
 
     def _curvature(self, problem, batch_size):
         """Curvature bound of a batch's objective: the loss's bound times the
@@ -180,6 +222,11 @@ class _LinearModel(GradientDescentEstimator):
         self._check_hyperparameters()
         if self.solver == "normal":
             raise ValueError("partial_fit needs a gradient solver; solver='normal' has no epochs")
+        if self.solver == SAGA:
+            raise ValueError("partial_fit cannot continue solver='saga': its table of "
+                             "per-sample gradients belongs to one data set, and the batches "
+                             "of partial_fit are different data.  Use fit (warm_start=True "
+                             "continues it on the same data), or solver='sgd'")
         first = not hasattr(self, "_segments")
         self._partial_fit_setup(first, **kwargs)
         problem = self._validate_data(X, y, sample_weight, reset=first)

@@ -3,7 +3,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._fit import RULE_HYPERPARAMETER_DOCS, SOLVERS, STOPPING_DOCS, Segment
+from .._fit import RULE_HYPERPARAMETER_DOCS, SAGA, SOLVERS, STOPPING_DOCS, Segment
 from .._sklearn_compat import RegressorMixin
 from .._validation import check_target
 from ._base import _LinearModel
@@ -27,11 +27,19 @@ class LinearRegression(RegressorMixin, _LinearModel):
 
     Parameters
     ----------
-    solver : {'gd', 'sgd', 'minibatch', 'normal'}, default 'gd'
-        Full-batch gradient descent, per-sample SGD, mini-batch SGD, or the
-        normal equation (closed form: least squares on the centered data
-        without a penalty, a Cholesky solve of the regularized d x d system
-        with one; the minimum-norm solution when the problem is singular).
+    solver : {'gd', 'sgd', 'minibatch', 'saga', 'normal'}, default 'gd'
+        Full-batch gradient descent, per-sample SGD, mini-batch SGD, SAGA,
+        or the normal equation (closed form: least squares on the centered
+        data without a penalty, a Cholesky solve of the regularized d x d
+        system with one; the minimum-norm solution when the problem is
+        singular).  'saga' (Defazio, Bach and Lacoste-Julien 2014) takes
+        per-sample steps corrected by a table of each sample's last
+        gradient, at a constant rate: it converges linearly to the exact
+        optimum, a CSR step costs O(non-zeros of the row), and it stops on
+        the gradient as 'gd' does (see ``tol``).  It takes
+        ``optimizer='auto'``, ``schedule='constant'`` and no rule settings;
+        its table is fit state (``warm_start`` continues it), so it has no
+        ``partial_fit``.
     optimizer : {'auto', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}, \
 default 'auto'
         The update rule, with torch.optim's formulas and defaults.  'auto' is
@@ -48,7 +56,10 @@ default 'auto'
         The step size.  'auto' is 1 / L for the plain rules, with L the
         curvature bound of a step's objective (so it does not diverge), times
         (1 - momentum); the first step of Barzilai-Borwein 'auto'; torch's
-        default rate for the adaptive rules.
+        default rate for the adaptive rules.  For 'saga', scikit-learn's
+        SAGA step 1 / (2 L + min(2 n alpha, L)), L the largest per-sample
+        curvature s_i (||x_i||^2 + fit_intercept) times the loss's bound,
+        plus alpha.
     schedule : str or callable, default 'constant'
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
         gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
@@ -64,8 +75,8 @@ default 'auto'
     batch_size : int, default 32
         Rows per step of the 'minibatch' solver.
     shuffle : bool, default True
-        Visit the samples in a fresh random order each epoch ('sgd' and
-        'minibatch').
+        Visit the samples in a fresh random order each epoch ('sgd',
+        'minibatch' and 'saga').
     random_state : int, numpy Generator or None
         Seeds the shuffling and the validation split.
     fit_intercept : bool, default True
@@ -107,7 +118,7 @@ default 'auto'
     array([2.])
     """
 
-    _solvers = SOLVERS + ("normal",)
+    _solvers = SOLVERS + (SAGA, "normal")
     _loss = "squared"
     _n_outputs = 1
 

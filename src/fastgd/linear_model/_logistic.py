@@ -15,7 +15,8 @@ n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
 early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
 dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
 gamma, step_size
-        As in :class:`LinearRegression` (without the 'normal' solver).
+        As in :class:`LinearRegression` (without the 'normal' solver;
+        'saga' included).
 
     Attributes
     ----------

@@ -9,8 +9,8 @@ re-exported here), :mod:`fastgd.reference.mlp` specifies
 :mod:`fastgd.kernels.mlp`, and :mod:`fastgd.reference.rules` the update rules.
 """
 from . import linear, mlp, rules
-from .linear import epoch, loss_gradient, normal_equation, sample_losses
+from .linear import epoch, loss_gradient, normal_equation, saga_epoch, sample_losses
 from .rules import rule_step, scheduled_lr
 
 __all__ = ["epoch", "linear", "loss_gradient", "mlp", "normal_equation", "rule_step", "rules",
-           "sample_losses", "scheduled_lr"]
+           "saga_epoch", "sample_losses", "scheduled_lr"]

@@ -2,7 +2,7 @@
 
 This module is the specification.  Each function computes what a compiled
 kernel computes, with whole-array NumPy where the math allows and an explicit
-Python loop where the algorithm is sequential (SGD); tests and benchmarks
+Python loop where the algorithm is sequential (SGD, SAGA); tests and benchmarks
 compare the kernels against it.  Functions return new arrays and never modify
 their arguments.
 
@@ -126,6 +126,57 @@ def epoch(X, y, coef, intercept, rule, loss="squared", alpha=0.0, batch_size=1,
             b, sb = rule_step(params, b, gb, sb, t, lr, decay=False)
     objective = loss_sum / weight_sum + 0.5 * alpha * np.sum(W ** 2)
     return objective, W, b, sW, sb, t
+
+
+def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept,
+               loss="squared", alpha=0.0, learning_rate=0.01, order=None,
+               sample_weight=None, fit_intercept=True):
+    """One SAGA epoch (Defazio, Bach and Lacoste-Julien 2014), eagerly, one
+    step at a time.
+
+    ``table`` (n_samples, K) holds the last s_i dL/dz of each sample and
+    ``avg_grad_coef`` (K, d), ``avg_grad_intercept`` (K,) their averages
+    (1/n) sum_i table_i x_i and (1/n) sum_i table_i.  A step on row i with
+    rate eta:
+
+        dz = s_i dL/dz(W x_i + b),  D = dz - table_i
+        W <- (1 - eta alpha) W - eta (D x_i^T + G)
+        b <- b - eta (D + g_b)                    (with fit_intercept)
+        G += D x_i^T / n,  g_b += D / n,  table_i = dz
+
+    Run to a fixed point it minimizes (1/n) sum_i s_i L_i + alpha/2 ||W||^2
+    (the weighted mean objective when the weights have mean one, as the
+    estimators scale them).  Returns (objective, coef, intercept, table,
+    avg_grad_coef, avg_grad_intercept); the objective is the weighted mean
+    of the losses met before each step plus the penalty at the end, as
+    :func:`fastgd.kernels.saga_epoch` reports it.
+    """
+    X = _dense(X)
+    n = X.shape[0]
+    y = np.asarray(y, np.float64)
+    W = np.array(coef, dtype=np.float64)
+    b = np.array(intercept, dtype=np.float64)
+    T = np.array(table, dtype=np.float64)
+    G = np.array(avg_grad_coef, dtype=np.float64)
+    gb = np.array(avg_grad_intercept, dtype=np.float64)
+    eta = float(learning_rate)
+    s, order = _visits(sample_weight, order, n)
+    loss_sum = weight_sum = 0.0
+    for i in order:
+        x = X[i]
+        L, dZ = sample_losses(loss, (W @ x + b)[None, :], y[i:i + 1])
+        dz = s[i] * dZ[0]
+        loss_sum += s[i] * L[0]
+        weight_sum += s[i]
+        delta = dz - T[i]
+        W = (1.0 - eta * alpha) * W - eta * (np.outer(delta, x) + G)
+        if fit_intercept:
+            b = b - eta * (delta + gb)
+        G = G + np.outer(delta, x) / n
+        gb = gb + delta / n
+        T[i] = dz
+    objective = loss_sum / weight_sum + 0.5 * alpha * np.sum(W ** 2)
+    return objective, W, b, T, G, gb
 
 
 def normal_equation(X, y, alpha=0.0, fit_intercept=True, sample_weight=None):
