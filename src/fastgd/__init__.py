@@ -21,8 +21,9 @@ problems in :mod:`fastgd.datasets`, the command line in ``fastgd.cli``.
 """
 import sys
 
-from . import kernels, optim, reference
-from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
+from . import callbacks, kernels, optim, reference
+from .callbacks import EpochRecord, ProgressBar
+from .exceptions import ConvergenceWarning, DivergenceError, FitInterruptedWarning, NotFittedError
 from .kernels import mlp as mlp_kernels
 from .linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
 from .neural_network import MLPClassifier, MLPRegressor
@@ -36,7 +37,8 @@ sys.modules[__name__ + ".functions"] = functions
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "LinearRegression",
+__all__ = ["ConvergenceWarning", "DivergenceError", "EpochRecord", "FitInterruptedWarning",
+           "LinearRegression",
            "LogisticRegression", "MLPClassifier", "MLPRegressor", "NotFittedError",
-           "SoftmaxRegression", "__version__", "check_grad", "functions", "kernels",
+           "ProgressBar", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "functions", "kernels",
            "minimize", "mlp_kernels", "optim", "reference"]

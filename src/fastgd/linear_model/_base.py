@@ -53,7 +53,7 @@ class _LinearModel(GradientDescentEstimator):
                  validation_fraction=0.1, warm_start=False, n_jobs=1,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
-                 power_t=None, gamma=None, step_size=None):
+                 power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 
     def __sklearn_tags__(self):

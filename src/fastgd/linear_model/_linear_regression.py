@@ -87,7 +87,8 @@ default 'auto'
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last ``fit`` (a warm start counts its own; 0 for
+        ``solver='normal'``); ``partial_fit`` counts its calls since the first.
     loss_history_ : list of float
         The objective after each epoch (for the stochastic solvers, the mean
         of the losses met during the epoch plus the penalty at its end).

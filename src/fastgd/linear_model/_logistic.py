@@ -14,7 +14,7 @@ _CLASSIFIER_PARAMETERS = """\
 n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
 early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
 dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
-gamma, step_size
+gamma, step_size, verbose, callback
         As in :class:`LinearRegression` (without the 'normal' solver).
 
     Attributes

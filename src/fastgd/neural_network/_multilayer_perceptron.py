@@ -106,7 +106,7 @@ class _BaseMLP(GradientDescentEstimator):
                  early_stopping=False, validation_fraction=0.1, warm_start=False,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
-                 power_t=None, gamma=None, step_size=None):
+                 power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 
     # -- hyperparameters ----------------------------------------------------
@@ -366,7 +366,8 @@ _MLP_ATTRIBUTES = """\
         The objective after each epoch (for the stochastic solvers, the mean
         of the losses met during the epoch plus the penalty at its end).
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last ``fit`` (a warm start counts its own);
+        ``partial_fit`` counts its calls since the first.
     t_ : int
         Updates made (continues across partial_fit calls).
     converged_ : bool
