@@ -15,7 +15,7 @@ from ..kernels import _linear
 from .._fit import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
-from .._validation import check_array, check_is_fitted, check_n_features
+from .._validation import check_array, check_feature_names, check_is_fitted, check_n_features
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
 from ..kernels._interface import STATUS_OK, available_cpus, rows
@@ -127,6 +127,7 @@ class _LinearModel(GradientDescentEstimator):
 
     # -- fitting ------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset):
+        check_feature_names(self, X, reset)
         X = check_array(X, "X")
         if not reset:
             check_n_features(self, X)
@@ -209,6 +210,7 @@ class _LinearModel(GradientDescentEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
+        check_feature_names(self, X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
         Z = X @ self._coef.T + self._intercept

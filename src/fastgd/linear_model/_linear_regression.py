@@ -101,6 +101,10 @@ default 'auto'
     t_ : int
         Updates made (continues across partial_fit calls).
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        The column names of X, when ``fit`` was given a pandas DataFrame
+        with string column names; later calls must give the same columns in
+        the same order.
 
     Examples
     --------

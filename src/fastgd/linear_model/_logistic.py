@@ -22,7 +22,8 @@ gamma, step_size, verbose, callback
     classes_ : ndarray of shape (n_classes,)
 """
 _CLASSIFIER_ATTRIBUTES = """\
-    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, \
+n_features_in_, feature_names_in_
         As in :class:`LinearRegression` (validation scores are accuracies).
 """
 

@@ -33,7 +33,8 @@ from .._fit import (RULE_HYPERPARAMETER_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
                     GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import ProbabilisticClassifierMixin, RegressorMixin, r2_score
-from .._validation import (check_array, check_consistent_length, check_is_fitted,
+from .._validation import (check_array, check_consistent_length, check_feature_names,
+                          check_is_fitted,
                           check_layer_widths, check_n_features, check_partial_fit_classes,
                           check_target, encode_known_labels, encode_labels)
 from ..kernels._interface import STATUS_OK
@@ -216,6 +217,7 @@ class _BaseMLP(GradientDescentEstimator):
     # -- fitting --------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset, hidden):
         _reject_sparse(X, self)
+        check_feature_names(self, X, reset)
         X = check_array(X, "X", accept_sparse=False)
         if not reset:
             check_n_features(self, X)
@@ -289,6 +291,7 @@ class _BaseMLP(GradientDescentEstimator):
         """Validate X for prediction and run the forward pass."""
         check_is_fitted(self, "coefs_")
         _reject_sparse(X, self)
+        check_feature_names(self, X, reset=False)
         X = check_array(X, "X", accept_sparse=False, dtype=self._theta.dtype)
         check_n_features(self, X)
         return self._outputs(X)
@@ -377,6 +380,10 @@ _MLP_ATTRIBUTES = """\
     learning_rate_ : float
         The base rate used (after 'auto' and 'adaptive').
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        The column names of X, when ``fit`` was given a pandas DataFrame
+        with string column names; later calls must give the same columns in
+        the same order.
 """
 
 
