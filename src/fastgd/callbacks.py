@@ -86,6 +86,9 @@ class ProgressBar:
         anything else (a log file, a pipe) each epoch gets a line of its own.
     width : int, default 30
         Characters of the bar itself.
+    every : float, default 0
+        Off a terminal, write a line only every ``every * total`` epochs (0:
+        every epoch); the last epoch's line is written by :meth:`close`.
 
     Examples
     --------
@@ -101,10 +104,14 @@ class ProgressBar:
     2
     """
 
-    def __init__(self, total, stream=None, width=30):
+    def __init__(self, total, stream=None, width=30, every=0.0):
         if not (isinstance(total, int) and total >= 1):
             raise ValueError(f"total must be a positive int, got {total!r}")
+        if not 0.0 <= every <= 1.0:
+            raise ValueError(f"every must be a fraction in [0, 1], got {every!r}")
         self.total = total
+        self._step = max(1, int(every * total))
+        self._pending = None
         self.stream = sys.stderr if stream is None else stream
         self.width = width
         self.elapsed = 0.0
@@ -124,8 +131,10 @@ class ProgressBar:
         line += f"  {_clock(self.elapsed)} elapsed, {_clock(left) if math.isfinite(left) else '?'} left"
         if self._in_place:
             self.stream.write("\r" + line + "\x1b[K")
-        else:
+        elif record.epoch == 1 or record.epoch % self._step == 0:
             self.stream.write(line + "\n")
+            line = None
+        self._pending = None if self._in_place else line
         self.stream.flush()
         self._drawn = True
         return False
@@ -134,8 +143,10 @@ class ProgressBar:
         """End the bar's line (on a terminal); call it when the fit returns."""
         if self._drawn and self._in_place:
             self.stream.write("\n")
-            self.stream.flush()
-        self._drawn = False
+        elif self._pending is not None:
+            self.stream.write(self._pending + "\n")
+        self.stream.flush()
+        self._drawn, self._pending = False, None
 
 
 def now():
