@@ -19,6 +19,7 @@ The package is layered; each layer imports only the ones below it:
 Plots are in :mod:`fastgd.plotting` (matplotlib, imported lazily), synthetic
 problems in :mod:`fastgd.datasets`, the command line in ``fastgd.cli``.
 """
+import os
 import sys
 
 from . import callbacks, kernels, optim, reference
@@ -37,8 +38,29 @@ sys.modules[__name__ + ".functions"] = functions
 
 __version__ = "0.1.0"
 
+
+def get_include():
+    """The folder of fastgd's C headers, for the ``include_dirs`` of an
+    extension that cimports fastgd.
+
+    Cython finds the ``.pxd`` files themselves on ``sys.path``
+    (``from fastgd.kernels.loss cimport loss_and_dz``); the C compiler
+    needs this folder for the headers they include (``csrc/simd.h``).
+    List fastgd in the consumer's build requirements
+    (``[build-system] requires``) so that it is installed where pip builds::
+
+        Extension("consumer", ["consumer.pyx"],
+                  include_dirs=[fastgd.get_include(), numpy.get_include()])
+
+    Returns
+    -------
+    str
+    """
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels")
+
+
 __all__ = ["ConvergenceWarning", "DivergenceError", "EpochRecord", "FitInterruptedWarning",
            "LinearRegression",
            "LogisticRegression", "MLPClassifier", "MLPRegressor", "NotFittedError",
-           "ProgressBar", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "functions", "kernels",
+           "ProgressBar", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "get_include", "functions", "kernels",
            "minimize", "mlp_kernels", "optim", "reference"]
