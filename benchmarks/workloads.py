@@ -69,9 +69,9 @@ def parse_scale(value, name="FASTGD_BENCH_SCALE"):
     return scale
 
 
-def env_scale():
-    """The scale factor of the sizes, from ``FASTGD_BENCH_SCALE`` (default 1)."""
-    return parse_scale(os.environ.get("FASTGD_BENCH_SCALE", "1.0"))
+def env_scale(default="1.0"):
+    """The scale factor of the sizes, from ``FASTGD_BENCH_SCALE`` (else ``default``)."""
+    return parse_scale(os.environ.get("FASTGD_BENCH_SCALE") or default)
 
 
 def dense_shape(scale):

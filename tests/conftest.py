@@ -35,6 +35,20 @@ LOSSES = ("squared", "logistic", "softmax")
 DTYPES = (np.float64, np.float32)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (building wheels: minutes)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow") or os.environ.get("FASTGD_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (or FASTGD_RUN_SLOW=1)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def rng(request):
     """A NumPy Generator seeded from the test's name: reproducible, yet each

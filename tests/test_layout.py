@@ -30,6 +30,8 @@ PACKAGE = Path(fastgd.__file__).resolve().parent
     ("fastgd.optim", "OPTIMIZERS"), ("fastgd.optim", "minimize"),
     ("fastgd.linear_model", "LogisticRegression"), ("fastgd.neural_network", "MLPClassifier"),
     ("fastgd.datasets", "make_problem"), ("fastgd.exceptions", "ConvergenceWarning"),
+    ("fastgd", "EpochRecord"), ("fastgd", "ProgressBar"), ("fastgd", "FitInterruptedWarning"),
+    ("fastgd.callbacks", "EpochRecord"), ("fastgd.exceptions", "FitInterruptedWarning"),
 ])
 def test_public_import_path(path, name):
     module = importlib.import_module(path)
@@ -64,13 +66,14 @@ ALLOWED = {
     "kernels": {"kernels", "_validation", "exceptions"},
     "reference": {"reference", "kernels", "_validation"},
     "optim": {"optim", "kernels", "_validation", "exceptions"},
-    "_fit": {"kernels", "optim", "_validation", "_sklearn_compat", "exceptions"},
+    "_fit": {"kernels", "optim", "_validation", "_sklearn_compat", "exceptions", "callbacks"},
     "linear_model": {"linear_model", "_fit", "kernels", "optim", "_validation",
                      "_sklearn_compat", "exceptions"},
     "neural_network": {"neural_network", "_fit", "kernels", "optim", "reference", "_validation",
                        "_sklearn_compat", "exceptions"},
     "_validation": {"exceptions"},
     "exceptions": set(),
+    "callbacks": set(),
     "datasets": {"_validation"},
 }
 

@@ -19,10 +19,12 @@ The package is layered; each layer imports only the ones below it:
 Plots are in :mod:`fastgd.plotting` (matplotlib, imported lazily), synthetic
 problems in :mod:`fastgd.datasets`, the command line in ``fastgd.cli``.
 """
+import os
 import sys
 
-from . import kernels, optim, reference
-from .exceptions import ConvergenceWarning, DivergenceError, NotFittedError
+from . import callbacks, kernels, optim, reference
+from .callbacks import EpochRecord, ProgressBar
+from .exceptions import ConvergenceWarning, DivergenceError, FitInterruptedWarning, NotFittedError
 from .kernels import mlp as mlp_kernels
 from .linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
 from .neural_network import MLPClassifier, MLPRegressor
@@ -36,7 +38,29 @@ sys.modules[__name__ + ".functions"] = functions
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "LinearRegression",
+
+def get_include():
+    """The folder of fastgd's C headers, for the ``include_dirs`` of an
+    extension that cimports fastgd.
+
+    Cython finds the ``.pxd`` files themselves on ``sys.path``
+    (``from fastgd.kernels.loss cimport loss_and_dz``); the C compiler
+    needs this folder for the headers they include (``csrc/simd.h``).
+    List fastgd in the consumer's build requirements
+    (``[build-system] requires``) so that it is installed where pip builds::
+
+        Extension("consumer", ["consumer.pyx"],
+                  include_dirs=[fastgd.get_include(), numpy.get_include()])
+
+    Returns
+    -------
+    str
+    """
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernels")
+
+
+__all__ = ["ConvergenceWarning", "DivergenceError", "EpochRecord", "FitInterruptedWarning",
+           "LinearRegression",
            "LogisticRegression", "MLPClassifier", "MLPRegressor", "NotFittedError",
-           "SoftmaxRegression", "__version__", "check_grad", "functions", "kernels",
+           "ProgressBar", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "get_include", "functions", "kernels",
            "minimize", "mlp_kernels", "optim", "reference"]

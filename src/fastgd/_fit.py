@@ -9,16 +9,19 @@ automatic learning rate).  This class owns everything else, once: the epochs,
 schedules, early stopping, history, divergence and convergence reports, and
 the state that lets ``partial_fit`` and ``warm_start`` continue.
 """
+import difflib
 import functools
+import inspect
 import numbers
 import warnings
 
 import numpy as np
 
+from . import callbacks
 from ._sklearn_compat import BaseEstimator
 from ._validation import (check_bool, check_lr_table, check_no_overlap, check_random_state,
                           check_sample_weight, check_scalar)
-from .exceptions import ConvergenceWarning, DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError, FitInterruptedWarning
 from .kernels import shuffled_order
 from .kernels.rules import OPTIMIZERS, SCHEDULES, make_rule
 
@@ -83,6 +86,14 @@ RULE_HYPERPARAMETER_DOCS = """\
         ``weight_decay`` applies to the weights, never to the intercepts.
     power_t, gamma, step_size : optional
         Parameters of the schedule.
+    verbose : int, default 0
+        Print one line an epoch (epoch, objective, validation score,
+        learning rate, seconds) on standard output when positive.
+    callback : callable or None, default None
+        Called after each epoch with a :class:`fastgd.callbacks.EpochRecord`
+        (epoch, objective, validation_score, learning_rate, seconds); a true
+        return value stops the fit after that epoch.  Ctrl-C stops a fit
+        after its last finished epoch, with a ``FitInterruptedWarning``.
 """
 
 
@@ -175,10 +186,49 @@ class Segment:
         self.grad = np.zeros(values.size)   # full-batch gradient buffer
 
 
+# Names users bring from torch.optim and scikit-learn, and fastgd's for them.
+_PARAMETER_HINTS = {"lr": "learning_rate", "max_iter": "max_epochs", "epochs": "max_epochs",
+                    "n_epochs": "max_epochs", "hidden_sizes": "hidden_layer_sizes",
+                    "weight_decay_rate": "weight_decay", "C": "alpha", "l2": "alpha",
+                    "seed": "random_state"}
+
+
+def _named_constructor(cls):
+    """The inherited ``__init__`` of a public estimator, under the class's
+    own name: a misspelt parameter is reported against the class the user
+    wrote (with the parameter meant, when it is clear), not a private base."""
+    original = inspect.unwrap(cls.__init__)
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as error:
+            names = [p for p in signature.parameters if p != "self"]
+            hint = ""
+            unknown = [k for k in kwargs if k not in signature.parameters]
+            if unknown:
+                meant = _PARAMETER_HINTS.get(unknown[0]) or next(
+                    iter(difflib.get_close_matches(unknown[0], names, n=1)), None)
+                if meant in names:
+                    hint = f" (did you mean {meant!r}?)"
+            raise TypeError(f"{cls.__name__}: {error}{hint}") from None
+        original(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
 class GradientDescentEstimator(BaseEstimator):
     """Base class: the fit loop.  Not for direct use."""
 
     _optimizers = OPTIMIZERS
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_") and "__init__" not in cls.__dict__:
+            cls.__init__ = _named_constructor(cls)
 
     def _store_parameters(self, arguments):
         """Keep the constructor's arguments (its ``locals()``) as attributes
@@ -237,6 +287,10 @@ class GradientDescentEstimator(BaseEstimator):
             # nesterov=None leaves the choice to the update rule
             if name in params and not (name == "nesterov" and params[name] is None):
                 check_bool(params[name], name)
+        check_scalar(getattr(self, "verbose", 0), "verbose", kind=numbers.Integral, low=0)
+        callback = getattr(self, "callback", None)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be a callable or None, got {callback!r}")
         if self.schedule == "optimal" and self.alpha <= 0:
             raise ValueError("schedule='optimal' is 1 / (alpha (t0 + t)) and needs alpha > 0")
         # the rule's own settings (momentum, betas, ...), checked where the
@@ -372,9 +426,11 @@ class GradientDescentEstimator(BaseEstimator):
         # its public attributes are views of its parameters, its history grows
         self._training = True
         self._expose_fitted_attributes()
-        self.n_iter_ = first
+        # n_iter_ counts the epochs of this fit (partial_fit: of every call)
+        counted_from = 0 if getattr(self, "_partial", False) else first
+        self.n_iter_ = first - counted_from
         for epoch in range(max_epochs):
-            saved = [seg.values.copy() for seg in self._segments]
+            saved = self._remember_epoch_start(counted_from)
             # the schedule's rates first: a callable that raises then leaves
             # the shuffling stream where it was
             lr_table = self._lr_table(n_steps)
@@ -388,7 +444,7 @@ class GradientDescentEstimator(BaseEstimator):
                     f"diverged at epoch {len(self.loss_history_) + 1}: the objective "
                     f"reached {objective:.6g} (it started at {start:.6g})")
             self.loss_history_.append(float(objective))
-            self.n_iter_ = len(self.loss_history_)
+            self.n_iter_ = len(self.loss_history_) - counted_from
             if validation is not None:
                 score = self._validation_score(validation)
                 self.validation_scores_.append(score)
@@ -398,6 +454,8 @@ class GradientDescentEstimator(BaseEstimator):
                 improved = objective < best - (self.tol or 0.0)
             best = min(best, objective)
             no_improve = 0 if improved else no_improve + 1
+            if self._report_epoch(objective, validation, rule, lr_table):
+                break                       # the callback asked to stop
             if self.tol is None:
                 continue
             if validation is None and self.solver == SAGA:
@@ -428,20 +486,89 @@ class GradientDescentEstimator(BaseEstimator):
                     continue
                 self.converged_ = True
                 break
-        self.n_iter_ = len(self.loss_history_)
+        self.n_iter_ = len(self.loss_history_) - counted_from
         # Full-batch descent at a stable rate never ends above where it
         # started.  A rate too large for the feature scale can instead bounce
         # between points of bounded loss (the logistic loss grows only
         # linearly), which the growth test above never sees: that is
         # divergence too, whether or not a stopping rule fired.
-        if (self.solver == "gd" and self.n_iter_ > first
+        if (self.solver == "gd" and len(self.loss_history_) > first
                 and min(self.loss_history_[first:]) > start + (self.tol or 0.0)):
             self.converged_ = False
             raise self._divergence(
-                f"made no progress in {self.n_iter_ - first} epochs: the objective stayed at "
+                f"made no progress in {len(self.loss_history_) - first} epochs: the objective stayed at "
                 f"{min(self.loss_history_[first:]):.6g} or above, higher than where it "
                 f"started ({start:.6g})")
         return self
+
+    def _remember_epoch_start(self, counted_from):
+        """Note what an interrupted epoch must put back (see _train); return
+        copies of the parameters, which a divergence restores."""
+        saved = [seg.values.copy() for seg in self._segments]
+        self._epoch_start = {
+            "values": saved, "state": [seg.state.copy() for seg in self._segments],
+            "t": self.t_, "epochs": len(self.loss_history_),
+            "scores": len(self.validation_scores_ or ()), "learning_rate": self.learning_rate_,
+            "counted_from": counted_from, "clock": callbacks.now()}
+        return saved
+
+    def _report_epoch(self, objective, validation, rule, lr_table):
+        """The epoch's line (verbose) and callback; True if the callback
+        asks to stop."""
+        verbose, callback = getattr(self, "verbose", 0), getattr(self, "callback", None)
+        if not verbose and callback is None:
+            return False
+        if lr_table is not None:
+            rate = float(lr_table[-1])
+        else:
+            rate = float(rule.learning_rate(max(float(self.t_), 1.0)))
+        record = callbacks.EpochRecord(
+            epoch=self.n_iter_, objective=float(objective),
+            validation_score=None if validation is None else self.validation_scores_[-1],
+            learning_rate=rate, seconds=callbacks.now() - self._epoch_start["clock"])
+        if verbose:
+            print(record, flush=True)
+        if callback is not None and callback(record):
+            self._stop_reason = "callback"
+            return True
+        return False
+
+    def _train(self, problem, validation, rng, max_epochs, reset):
+        """_fit_epochs, stopped cleanly by Ctrl-C once the epochs have begun.
+
+        A KeyboardInterrupt raised during an epoch (by the signal, or by a
+        schedule or callback) undoes the unfinished epoch: the parameters,
+        optimizer state, update count and history go back to where it
+        began, and the fit returns with the last finished epoch's model and
+        a FitInterruptedWarning.  Before the epochs begin it propagates, and
+        keeps_model_on_error restores the estimator as it was."""
+        self._stop_reason = None
+        try:
+            self._fit_epochs(problem, validation, rng, max_epochs, reset)
+        except KeyboardInterrupt:
+            if not self.__dict__.get("_training", False) or not hasattr(self, "_epoch_start"):
+                raise
+            start = self._epoch_start
+            scores = self.validation_scores_ if validation is not None else None
+            finished = len(self.loss_history_) > start["epochs"] and (
+                scores is None or len(scores) > start["scores"])
+            if not finished:
+                for seg, values, state in zip(self._segments, start["values"], start["state"]):
+                    seg.values[...] = values
+                    seg.state[...] = state
+                self.t_, self.learning_rate_ = start["t"], start["learning_rate"]
+                del self.loss_history_[start["epochs"]:]
+                if scores is not None:
+                    del scores[start["scores"]:]
+            self._gradient_fresh = False
+            self.converged_ = False
+            self.n_iter_ = len(self.loss_history_) - start["counted_from"]
+            self._stop_reason = "interrupt"
+            warnings.warn(f"{type(self).__name__}: the fit was interrupted (KeyboardInterrupt); it "
+                          f"stopped after {self.n_iter_} finished epoch(s) and the model keeps "
+                          "the parameters of the last one", FitInterruptedWarning, stacklevel=5)
+        finally:
+            self.__dict__.pop("_epoch_start", None)
 
     def _divergence(self, what):
         return DivergenceError(
@@ -460,7 +587,7 @@ class GradientDescentEstimator(BaseEstimator):
             # may have changed it, as scikit-learn's warm start does); only
             # partial_fit carries the running rate from call to call
             self.learning_rate_ = self._initial_rate(problem)
-        self._fit_epochs(problem, validation, rng, self.max_epochs, reset=not warm)
+        self._train(problem, validation, rng, self.max_epochs, reset=not warm)
         self._expose_fitted_attributes()
         self._warn_if_not_converged()
         return self
@@ -472,7 +599,7 @@ class GradientDescentEstimator(BaseEstimator):
             self._rng_state = check_random_state(self.random_state)
         self._partial = True
         try:
-            self._fit_epochs(problem, None, self._rng_state, 1, reset=first)
+            self._train(problem, None, self._rng_state, 1, reset=first)
         finally:
             self._partial = False
         self._expose_fitted_attributes()
@@ -612,7 +739,7 @@ class GradientDescentEstimator(BaseEstimator):
     def _warn_if_not_converged(self):
         # tol=None asks for exactly max_epochs epochs (as scikit-learn's SGD):
         # reaching them is then what was asked, not a failure to converge
-        if not self.converged_ and self.tol is not None:
+        if not self.converged_ and self.tol is not None and self._stop_reason is None:
             rule = ("the gradient shrank by tol"
                     if self.solver in ("gd", SAGA) and not self.early_stopping
                     else "the objective settled")

@@ -7,6 +7,7 @@ never modified: a conversion makes a copy, and the kernels only read them.
 """
 import math
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -378,6 +379,72 @@ def check_n_features(estimator, X):
     if n != estimator.n_features_in_:
         raise ValueError(f"X has {n} features, but {type(estimator).__name__} is expecting "
                          f"{estimator.n_features_in_} features as input.")
+
+
+def feature_names(X):
+    """The column names of a pandas DataFrame X as an object array, when
+    they are all strings; None for any other X (scikit-learn's rule: a
+    DataFrame with mixed string and other names is refused)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(X, pandas.DataFrame) or len(X.columns) == 0:
+        return None
+    names = np.asarray(X.columns, dtype=object)
+    types = sorted({type(name).__qualname__ for name in names})
+    if len(types) > 1 and "str" in types:
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {types} as feature name / column name types. If you want "
+            "feature names to be stored and validated, you must convert them all to strings, "
+            "by using X.columns = X.columns.astype(str) for example. Otherwise you can remove "
+            "feature / column names from your input data, or convert them all to a "
+            "non-string data type.")
+    return names if types == ["str"] else None
+
+
+def _listed(names, most=5):
+    lines = [f"- {name}\n" for name in names[:most]]
+    return "".join(lines) + ("- ...\n" if len(names) > most else "")
+
+
+def check_feature_names(estimator, X, reset):
+    """Keep (reset) or check the feature names of X, as scikit-learn does.
+
+    A fit on a DataFrame sets ``feature_names_in_``; a fit on anything else
+    removes it.  Later calls must pass the same names in the same order
+    (scikit-learn's ValueError otherwise), and mixing named and unnamed
+    input warns, with scikit-learn's messages.
+    """
+    names = feature_names(X)
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        else:
+            estimator.__dict__.pop("feature_names_in_", None)
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    cls = type(estimator).__name__
+    if names is None and fitted is None:
+        return
+    if names is not None and fitted is None:
+        warnings.warn(f"X has feature names, but {cls} was fitted without feature names",
+                      UserWarning, stacklevel=4)
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {cls} was fitted with "
+                      "feature names", UserWarning, stacklevel=4)
+        return
+    if len(names) == len(fitted) and (names == fitted).all():
+        return
+    message = "The feature names should match those that were passed during fit.\n"
+    unexpected = sorted(set(names) - set(fitted))
+    missing = sorted(set(fitted) - set(names))
+    if unexpected:
+        message += "Feature names unseen at fit time:\n" + _listed(unexpected)
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n" + _listed(missing)
+    if not unexpected and not missing:
+        message += "Feature names must be in the same order as they were in fit.\n"
+    raise ValueError(message)
 
 
 def check_is_fitted(estimator, attribute="coef_"):

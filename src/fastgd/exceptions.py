@@ -29,5 +29,11 @@ class DivergenceError(ValueError):
               "or standardize the features (e.g. sklearn.preprocessing.StandardScaler)")
 
 
+class FitInterruptedWarning(UserWarning):
+    """A fit was interrupted (Ctrl-C, ``KeyboardInterrupt``): it stopped
+    after its last finished epoch and the model keeps that epoch's
+    parameters."""
+
+
 __all__ = ["ConvergenceWarning", "DataConversionWarning", "DivergenceError",
-           "NotFittedError"]
+           "FitInterruptedWarning", "NotFittedError"]

@@ -58,7 +58,7 @@ def test_plot_into_a_missing_directory_fails_before_training(monkeypatch, capsys
 
 def test_smallest_accepted_demo_runs(capsys):
     assert main(["demo", *SMALL]) == 0
-    assert capsys.readouterr().out.count("epoch  objective") == 3
+    assert capsys.readouterr().out.count("epoch  objective") == 5
 
 
 def test_python_dash_m_reports_a_bad_option_without_a_traceback():

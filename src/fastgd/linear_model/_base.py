@@ -15,7 +15,7 @@ from ..kernels import _linear, _saga
 from .._fit import (SAGA, SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
-from .._validation import check_array, check_is_fitted, check_n_features
+from .._validation import check_array, check_feature_names, check_is_fitted, check_n_features
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
 from ..kernels._interface import STATUS_OK, available_cpus, rows
@@ -53,7 +53,7 @@ class _LinearModel(GradientDescentEstimator):
                  validation_fraction=0.1, warm_start=False, n_jobs=1,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
-                 power_t=None, gamma=None, step_size=None):
+                 power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 
     def __sklearn_tags__(self):
@@ -169,6 +169,7 @@ class _LinearModel(GradientDescentEstimator):
 
     # -- fitting ------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset):
+        check_feature_names(self, X, reset)
         X = check_array(X, "X")
         if not reset:
             check_n_features(self, X)
@@ -256,6 +257,7 @@ class _LinearModel(GradientDescentEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
+        check_feature_names(self, X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
         Z = X @ self._coef.T + self._intercept

@@ -95,7 +95,8 @@ default 'auto'
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last ``fit`` (a warm start counts its own; 0 for
+        ``solver='normal'``); ``partial_fit`` counts its calls since the first.
     loss_history_ : list of float
         The objective after each epoch (for the stochastic solvers, the mean
         of the losses met during the epoch plus the penalty at its end).
@@ -108,6 +109,10 @@ default 'auto'
     t_ : int
         Updates made (continues across partial_fit calls).
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        The column names of X, when ``fit`` was given a pandas DataFrame
+        with string column names; later calls must give the same columns in
+        the same order.
 
     Examples
     --------

@@ -14,7 +14,7 @@ _CLASSIFIER_PARAMETERS = """\
 n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
 early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
 dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
-gamma, step_size
+gamma, step_size, verbose, callback
         As in :class:`LinearRegression` (without the 'normal' solver;
         'saga' included).
 
@@ -23,7 +23,8 @@ gamma, step_size
     classes_ : ndarray of shape (n_classes,)
 """
 _CLASSIFIER_ATTRIBUTES = """\
-    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, n_features_in_
+    n_iter_, loss_history_, validation_scores_, converged_, learning_rate_, t_, \
+n_features_in_, feature_names_in_
         As in :class:`LinearRegression` (validation scores are accuracies).
 """
 

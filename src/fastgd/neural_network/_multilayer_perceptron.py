@@ -33,7 +33,8 @@ from .._fit import (RULE_HYPERPARAMETER_DOCS, STOPPING_DOCS, _ADAPTIVE_DEFAULT_R
                     GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import ProbabilisticClassifierMixin, RegressorMixin, r2_score
-from .._validation import (check_array, check_consistent_length, check_is_fitted,
+from .._validation import (check_array, check_consistent_length, check_feature_names,
+                          check_is_fitted,
                           check_layer_widths, check_n_features, check_partial_fit_classes,
                           check_target, encode_known_labels, encode_labels)
 from ..kernels._interface import STATUS_OK
@@ -106,7 +107,7 @@ class _BaseMLP(GradientDescentEstimator):
                  early_stopping=False, validation_fraction=0.1, warm_start=False,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
-                 power_t=None, gamma=None, step_size=None):
+                 power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 
     # -- hyperparameters ----------------------------------------------------
@@ -216,6 +217,7 @@ class _BaseMLP(GradientDescentEstimator):
     # -- fitting --------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset, hidden):
         _reject_sparse(X, self)
+        check_feature_names(self, X, reset)
         X = check_array(X, "X", accept_sparse=False)
         if not reset:
             check_n_features(self, X)
@@ -289,6 +291,7 @@ class _BaseMLP(GradientDescentEstimator):
         """Validate X for prediction and run the forward pass."""
         check_is_fitted(self, "coefs_")
         _reject_sparse(X, self)
+        check_feature_names(self, X, reset=False)
         X = check_array(X, "X", accept_sparse=False, dtype=self._theta.dtype)
         check_n_features(self, X)
         return self._outputs(X)
@@ -363,7 +366,8 @@ _MLP_ATTRIBUTES = """\
         The objective after each epoch (for the stochastic solvers, the mean
         of the losses met during the epoch plus the penalty at its end).
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last ``fit`` (a warm start counts its own);
+        ``partial_fit`` counts its calls since the first.
     t_ : int
         Updates made (continues across partial_fit calls).
     converged_ : bool
@@ -373,6 +377,10 @@ _MLP_ATTRIBUTES = """\
     learning_rate_ : float
         The base rate used (after 'auto' and 'adaptive').
     n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        The column names of X, when ``fit`` was given a pandas DataFrame
+        with string column names; later calls must give the same columns in
+        the same order.
 """
 
 
