@@ -86,8 +86,8 @@ static void NAME(const ptrdiff_t *in_l1)                                      \
     free(X);                                                                  \
     free(y);                                                                  \
 }
-PROBE(probe_d, double, fastgd_sgd_epoch_d, fastgd_load4_d)
-PROBE(probe_f, float, fastgd_sgd_epoch_f, fastgd_load4_f)
+PROBE(probe_d, double, fastgd_sgd_epoch_f64, fastgd_load4_d)
+PROBE(probe_f, float, fastgd_sgd_epoch_f32, fastgd_load4_f)
 
 int main(void)
 {

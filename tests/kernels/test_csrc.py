@@ -151,9 +151,9 @@ HARNESS = textwrap.dedent(r"""
                 e.indices = indices; e.indptr = indptr;
             }
             if (f == 0)
-                fastgd_sgd_epoch_d(run >= 2 ? Vd : Xd, yd, weighted ? swd : NULL, w[run], b[run], &e);
+                fastgd_sgd_epoch_f64(run >= 2 ? Vd : Xd, yd, weighted ? swd : NULL, w[run], b[run], &e);
             else
-                fastgd_sgd_epoch_f(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
+                fastgd_sgd_epoch_f32(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
             loss_sum[run] = e.loss_sum;
             weight_sum[run] = e.weights;
             t = e.steps;

@@ -87,9 +87,9 @@ cdef extern from "csrc/sgd_epoch.h":
         double weights
         Py_ssize_t steps
         int nonfinite
-    void fastgd_sgd_epoch_d(const double* X, const double* y, const double* sw,
+    void fastgd_sgd_epoch_f64(const double* X, const double* y, const double* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
-    void fastgd_sgd_epoch_f(const float* X, const float* y, const float* sw,
+    void fastgd_sgd_epoch_f32(const float* X, const float* y, const float* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
 
 ctypedef fused real_out:
@@ -453,9 +453,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                     rates[p] = scheduled_lr(r, t + p + 1)
                 plan.rates = rates
             if floating is double:
-                fastgd_sgd_epoch_d(&data[0], &y[0], sw_p, V, Vb, &plan)
+                fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &plan)
             else:
-                fastgd_sgd_epoch_f(&data[0], &y[0], sw_p, V, Vb, &plan)
+                fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &plan)
             loss_sum, weights, t = plan.loss_sum, plan.weights, t + plan.steps
             if plan.nonfinite:
                 status = STATUS_NONFINITE
