@@ -68,7 +68,7 @@ def _ext(name):
 
 setup(
     ext_modules=cythonize(
-        [_ext(name) for name in ("rules", "_linear", "_mlp")],
+        [_ext(name) for name in ("rules", "_common", "_linear", "_mlp")],
         compiler_directives=DIRECTIVES,
         include_path=["src"],
     ),

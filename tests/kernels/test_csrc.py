@@ -30,6 +30,7 @@ HARNESS = textwrap.dedent(r"""
     #include <string.h>
     #include "simd.h"
     #include "sgd_epoch.h"
+    #include "sigmoid_layer.h"
 
     static unsigned long long state = 88172645463325252ULL;
     static double uniform(void)     /* xorshift64 in [-1, 1) */

@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 import scipy.sparse as sp
 
-from . import _linear
+from . import _common, _linear
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
@@ -257,7 +257,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
             f"{where} (this epoch began after update {t_start}): the learning rate is "
             "too large for this data; use a smaller learning rate or standardize the "
             "features")
-    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha), t)
+    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)
 
 
 # plain SGD reads no state; a shared empty-shaped placeholder fills the slot
@@ -307,7 +307,7 @@ def shuffled_order(n_samples, random_state=None):
     n_samples = check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
     seed = check_random_state(random_state).integers(0, 2**64, dtype=np.uint64)
     order = np.empty(int(n_samples), dtype=np.intp)
-    _linear.shuffle_into(order, int(seed))
+    _common.shuffle_into(order, int(seed))
     return order
 
 

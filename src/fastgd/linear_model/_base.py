@@ -11,7 +11,7 @@ intercept is never penalized; s_i are sample weights, all ones by default):
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import _linear
+from ..kernels import _common, _linear
 from .._fit import (SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
@@ -118,7 +118,7 @@ class _LinearModel(GradientDescentEstimator):
             self.t_, lr_table)
         if status:
             raise DivergenceError("non-finite loss")
-        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+        return loss_sum / weight_sum + _common.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _curvature(self, problem, batch_size):
         """Curvature bound of a batch's objective: the loss's bound times the

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ..kernels import _linear, _mlp
+from ..kernels import _common, _mlp
 from .._fit import (_ADAPTIVE_DEFAULT_RATE, SOLVERS, GradientDescentEstimator, Segment,
                     keeps_model_on_error, largest_eigenvalue, minibatch_smoothness,
                     training_weights)
@@ -239,7 +239,7 @@ class _BaseMLP(GradientDescentEstimator):
             self._segments[1].state[...] = state[:, nw:]
         if status:
             raise DivergenceError("non-finite loss or gradient")
-        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+        return loss_sum / weight_sum + _common.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _relink_segments(self):
         nw = self._n_weights

@@ -230,7 +230,7 @@ FASTGD_ACC4(fastgd_acc4_f, float, fastgd_load4_f)
  * accumulator would make a row's latency that of m dependent multiply-adds).
  * Inline: the per-sample loop of sgd_epoch.h and the blocks of _linear.pyx call
  * them once per row. */
-#define FASTGD_SPARSE_ROW(SUFFIX, TX, TW)                                     \
+#define FASTGD_SPARSE_DOT(SUFFIX, TX, TW)                                     \
 FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
                                                 const int *restrict idx,      \
                                                 const TW *restrict w,         \
@@ -247,34 +247,36 @@ FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
     for (; j < m; j++)                                                        \
         a0 += (double)x[j] * w[idx[j]];                                       \
     return (a0 + a1) + (a2 + a3);                                             \
-}                                                                             \
+}
+/* w += c x into float64 w (a weight vector or a gradient sum) */
+#define FASTGD_SPARSE_AXPY(SUFFIX, TX)                                        \
 FASTGD_INLINE void fastgd_sparse_axpy_##SUFFIX(double c, const TX *restrict x, \
                                                const int *restrict idx,       \
-                                               TW *restrict w, ptrdiff_t m)   \
+                                               double *restrict w, ptrdiff_t m) \
 {                                                                             \
     ptrdiff_t j;                                                              \
     for (j = 0; j < m; j++)                                                   \
-        w[idx[j]] = (TW)(w[idx[j]] + c * (double)x[j]);                       \
+        w[idx[j]] = w[idx[j]] + c * (double)x[j];                             \
 }
-FASTGD_SPARSE_ROW(d, double, double)
-FASTGD_SPARSE_ROW(f, float, float)
-FASTGD_SPARSE_ROW(fd, float, double)    /* float values, double weights */
-FASTGD_SPARSE_ROW(df, double, float)    /* no caller; Cython's fused types ask for it */
+FASTGD_SPARSE_DOT(d, double, double)
+FASTGD_SPARSE_DOT(f, float, float)
+FASTGD_SPARSE_DOT(fd, float, double)    /* float values, double weights */
+FASTGD_SPARSE_AXPY(d, double)
+FASTGD_SPARSE_AXPY(fd, float)
 
-/* w += c x, in double, stored back in w's type (a loop without a reduction:
- * compilers vectorize it as it is) */
-#define FASTGD_AXPY(NAME, T, TW)                                              \
-FASTGD_CLONES static void NAME(double c, const T *restrict x, TW *restrict w, \
+/* G += c x into a float64 sum (a loop without a reduction: compilers
+ * vectorize it as it is) */
+#define FASTGD_AXPY(NAME, TX)                                                 \
+FASTGD_CLONES static void NAME(double c, const TX *restrict x, double *restrict w, \
                                ptrdiff_t m)                                   \
 {                                                                             \
     ptrdiff_t j;                                                              \
     for (j = 0; j < m; j++)                                                   \
-        w[j] = (TW)(w[j] + c * (double)x[j]);                                 \
+        w[j] = w[j] + c * (double)x[j];                                       \
 }
 
-FASTGD_AXPY(fastgd_axpy_d, double, double)
-FASTGD_AXPY(fastgd_axpy_f, float, float)
-FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
+FASTGD_AXPY(fastgd_axpy_d, double)
+FASTGD_AXPY(fastgd_axpy_fd, float)   /* float row into a double sum */
 
 /* Four lanes of e = exp(-|v|), the one exponential of the logistic loss and
  * of the sigmoid.  libm's exp is a scalar call; here e is 2^k exp(r) with
@@ -464,55 +466,7 @@ FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const doubl
     }
 }
 
-FASTGD_CLONES static void fastgd_sigmoid_bias_d(double *restrict z, const double *restrict b,
-                                                ptrdiff_t rows, ptrdiff_t cols)
-{
-    ptrdiff_t i, j;
-    fastgd_v4d v, bias;
-    for (i = 0; i < rows; i++) {
-        double *zi = z + i * cols;
-        for (j = 0; j + 4 <= cols; j += 4) {
-            memcpy(&v, zi + j, sizeof v);
-            memcpy(&bias, b + j, sizeof bias);
-            v = fastgd_sigmoid4(v + bias);
-            memcpy(zi + j, &v, sizeof v);
-        }
-        for (; j < cols; j++)
-            zi[j] = fastgd_sigmoid4(FASTGD_SPLAT(zi[j] + b[j]))[0];
-    }
-}
-
-FASTGD_CLONES static void fastgd_sigmoid_bias_f(float *restrict z, const float *restrict b,
-                                                ptrdiff_t rows, ptrdiff_t cols)
-{
-    ptrdiff_t i, j;
-    fastgd_v4f v;
-    for (i = 0; i < rows; i++) {
-        float *zi = z + i * cols;
-        for (j = 0; j + 4 <= cols; j += 4) {
-            v = __builtin_convertvector(
-                fastgd_sigmoid4(fastgd_load4_f(zi + j) + fastgd_load4_f(b + j)), fastgd_v4f);
-            memcpy(zi + j, &v, sizeof v);
-        }
-        for (; j < cols; j++)
-            zi[j] = (float)fastgd_sigmoid4(FASTGD_SPLAT((double)zi[j] + (double)b[j]))[0];
-    }
-}
 #else
-#include <math.h>
-#define FASTGD_SIGMOID_SCALAR(NAME, T)                                          \
-static void NAME(T *z, const T *b, ptrdiff_t rows, ptrdiff_t cols)              \
-{                                                                               \
-    ptrdiff_t i, j;                                                             \
-    for (i = 0; i < rows; i++)                                                  \
-        for (j = 0; j < cols; j++) {                                            \
-            double v = (double)z[i * cols + j] + b[j], e = exp(-fabs(v));       \
-            z[i * cols + j] = (T)(v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));    \
-        }                                                                       \
-}
-FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_d, double)
-FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_f, float)
-
 static void fastgd_softmax_d(const double *z, const double *y, double *loss, double *dz,
                              ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
 {
