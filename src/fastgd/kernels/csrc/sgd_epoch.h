@@ -321,57 +321,57 @@ FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const voi
 
 /* The eight instantiations, each compiled for every target_clones level. */
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f64(
-    const double *X, const double *y, const double *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f64(
-    const double *X, const double *y, const double *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f64(
-    const double *X, const double *y, const double *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f64(
-    const double *X, const double *y, const double *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f32(
-    const float *X, const float *y, const float *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f32(
-    const float *X, const float *y, const float *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f32(
-    const float *X, const float *y, const float *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f32(
-    const float *X, const float *y, const float *sw, double *w, double *b,
-    fastgd_sgd_epoch *e)
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
     fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
 }
