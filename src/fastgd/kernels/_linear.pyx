@@ -190,8 +190,9 @@ cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
     return 2 * BLOCK_ROWS * (K + 1)
 
 
-cdef inline const floating* dense_row_at_position(const floating* data, const Py_ssize_t* order,
-                                   Py_ssize_t p, Py_ssize_t d) noexcept nogil:
+cdef inline const floating* dense_row_at_position(const floating* data,
+                                                  const Py_ssize_t* order, Py_ssize_t p,
+                                                  Py_ssize_t d) noexcept nogil:
     """The dense row visited at position p."""
     return data + (order[p] if order != NULL else p) * d
 
@@ -208,10 +209,10 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     scratch_size(K) doubles.
 
     Rows go in blocks: every output of the block, then every loss, then
-    G += the block's rows (dense rows four at a time).  The rows' dot products and
-    losses are then independent work the processor overlaps (one row at a
-    time, each step waited for the one before), G is read and written once
-    per four rows, and the block is still in cache for its second pass.
+    G += the block's rows (dense rows four at a time).  The rows' dot
+    products and losses are then independent work the processor overlaps
+    (row by row, each would wait for the one before), G is read and written
+    once per four rows, and the block is still in cache for its second pass.
     Logistic and softmax losses of a block are computed four samples at a
     time by fastgd_logistic_d and fastgd_softmax_d (simd.h), the formulas of
     loss.pxd's loss_and_dz vectorized; the block's outputs are stored output by output
@@ -299,9 +300,9 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
     # a chunk's buffer, rounded up to whole 64-byte lines and one line more:
-    # two threads then never write to one cache line (unpadded, the losses
-    # one thread writes for every block sat beside the first gradient
-    # entries the next thread writes for every four rows)
+    # two threads then never write to one cache line (else the losses one
+    # thread writes for every block could share a line with the first
+    # gradient entries the next thread writes for every four rows)
     cdef Py_ssize_t width = (K * d + K + scratch_size(K) + 2 + 7) // 8 * 8 + 8
     cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
     cdef const int* idx_p = &indices[0] if indices is not None else NULL

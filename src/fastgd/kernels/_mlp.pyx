@@ -17,12 +17,12 @@ scikit-learn's ``coefs_[l]``, then all the biases.  The L2-penalized weights
 are thus the prefix ``theta[:n_weights]`` and an update rule runs over two
 contiguous segments (decay on the prefix, none on the biases).
 
-Rows are processed in blocks of at most ``MAX_BLOCK_ROWS`` rows, so the work buffers
-(activations and errors of one block, allocated once per call) stay small
-whatever the size of X or of a batch.  Matrix products are BLAS gemm in the
-data's dtype (sgemm for float32: the products of one block are float32 sums
-of at most max(n_l, MAX_BLOCK_ROWS) terms); everything that is summed across blocks,
-the loss and the gradient, is accumulated in double.
+Rows are processed in blocks of at most ``MAX_BLOCK_ROWS`` rows, so the work
+buffers (activations and errors of one block, allocated once per call) stay
+small whatever the size of X or of a batch.  Matrix products are BLAS gemm in
+the data's dtype (sgemm for float32: the products of one block are float32
+sums of at most max(n_l, MAX_BLOCK_ROWS) terms); everything that is summed
+across blocks, the loss and the gradient, is accumulated in double.
 """
 import numpy as np
 
@@ -79,7 +79,8 @@ cdef struct Net:
     const Py_ssize_t* size      # n_0 .. n_L
     const Py_ssize_t* w_off     # [l]: offset of W_l in theta (l = 1..L)
     const Py_ssize_t* b_off     # [l]: offset of b_l in theta
-    const Py_ssize_t* units_before  # [l]: units of layers 1..l-1 (where layer l starts in a work buffer)
+    const Py_ssize_t* units_before  # [l]: units of layers 1..l-1: where layer l
+                                    #   starts in a work buffer (its rows times this)
     Py_ssize_t units            # units of layers 1..L
     Py_ssize_t max_fan          # largest n_{l-1} n_l (the float32 gradient buffer)
     Py_ssize_t n_weights

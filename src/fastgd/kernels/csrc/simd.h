@@ -1,19 +1,28 @@
-/* Row primitives of the linear kernels (dense, and CSR gather-scatter) and
- * the vectorized losses, written with GCC vector extensions (four doubles a
- * vector) or as loops a compiler vectorizes, with portable flags: several
- * independent accumulators (a reduction in one accumulator cannot be
- * reordered without -ffast-math) and restrict-qualified pointers (no
- * aliasing checks in the loop).
+/* The vectorized building blocks every linear-model loop shares: the row
+ * primitives (dot products, axpy, the fused update-then-dot of two SGD
+ * steps, the four-row gradient accumulation; dense and CSR rows), the
+ * vectorized logistic and softmax losses, and the scalar exp(-|z|) and
+ * sigmoid that the per-sample loop, loss.pxd and the network share.
  *
- * With GCC on x86-64 Linux each function is also compiled for x86-64-v3 (AVX2 + FMA)
- * (target_clones, dispatched on the ISA level the CPU reports, not its model
- * name, so virtual machines qualify), and the loader picks the clone:
- * the default build stays portable (no -march flag) and still uses the wide
- * registers where they exist.  Define FASTGD_NO_CLONES to build one version,
- * FASTGD_SCALAR to build the scalar loops compilers without vector extensions
- * get (tests/test_simd_builds.py builds all three and checks them).
+ * Layers: _linear.pyx's gradient and mini-batch loops and sgd_epoch.h's
+ * per-sample epoch call these (sigmoid_layer.h builds the network's layer on
+ * them); loss.pxd's per-sample losses are the scalar specification, and
+ * tests/kernels/test_csrc.py checks every function here in every build.
  *
- * Dot products accumulate in double also for float32 data.
+ * Written with GCC vector extensions (four doubles a vector) or as loops a
+ * compiler vectorizes, with portable flags: several independent
+ * accumulators (a reduction in one accumulator cannot be reordered without
+ * -ffast-math) and restrict-qualified pointers (no aliasing checks in the
+ * loop).  Float32 data is read into double lanes and summed in double: a
+ * float32 value converts exactly, and the sums then round as float64 ones.
+ *
+ * With GCC on x86-64 Linux each function is also compiled for x86-64-v3
+ * (AVX2 + FMA) (target_clones, dispatched on the ISA level the CPU reports,
+ * not its model name, so virtual machines qualify), and the loader picks the
+ * clone: the default build stays portable (no -march flag) and still uses the
+ * wide registers where they exist.  Define FASTGD_NO_CLONES to build one
+ * version, FASTGD_SCALAR to build the scalar loops compilers without vector
+ * extensions get.
  */
 #ifndef FASTGD_SIMD_H
 #define FASTGD_SIMD_H
@@ -282,7 +291,7 @@ FASTGD_AXPY(fastgd_axpy_fd, float)   /* float row into a double sum */
  * of the sigmoid.  libm's exp is a scalar call; here e is 2^k exp(r) with
  * k = round(-|v| / ln 2), |r| <= ln2/2, exp(r) by its Taylor polynomial of
  * degree 13 (truncation below 1e-17) and 2^k written into the exponent bits:
- * relative error within a few ulp (4e-16 measured against libm).  Below
+ * relative error within a few ulp of libm.  Below
  * -708, where 2^k would leave the normal range, e is 0 (the true value is
  * below 1e-307).  Written with GCC vector extensions, so each target_clones
  * clone uses its own registers; other compilers get scalar loops. */
@@ -396,9 +405,9 @@ FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *rest
 /* The logistic losses and derivatives of n outputs.  Whole groups of four
  * go straight from memory to registers, also the last one: z, y, loss and
  * dz must have room for n rounded up to a multiple of four (the lanes past
- * n are computed on whatever is there, and written).  Copying a partial
- * group lane by lane made the loop three times slower, and a one-row block
- * (a per-sample step of a stateful rule) 20% slower than libm. */
+ * n are computed on whatever is there, and written): copying a partial group
+ * lane by lane would cost more than the loss itself for short blocks (a
+ * one-row block is a per-sample step of a stateful rule). */
 FASTGD_CLONES static void fastgd_logistic_d(const double *restrict z, const double *restrict y,
                                             double *restrict loss, double *restrict dz,
                                             ptrdiff_t n)
@@ -522,7 +531,7 @@ static void fastgd_logistic_d(const double *z, const double *y, double *loss, do
  * x = -|z| = (64 k' + j) ln2/64 + r with |r| <= ln2/128 (ln2/64 split in
  * two, so k ln2_hi/64 is exact), exp(r) by its Taylor polynomial of degree 6
  * (truncation below 2e-20) evaluated as a tree rather than in one chain,
- * then scaled: within an ulp or two of libm (tests/test_simd_builds.py).
+ * then scaled: within an ulp or two of libm.
  * Below -708 e is 0 (the true value is below 1e-307), as in
  * fastgd_exp_neg_abs4; a NaN stays NaN. */
 static const double fastgd_exp2_64ths[64] = {
