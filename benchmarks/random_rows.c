@@ -1,7 +1,8 @@
 /* How fast can this machine read the rows of a 200,000 x 100 float64 matrix
- * in a random order, and does that overlap with an SGD-like step?  The
- * standalone probe behind the README's "What the misses say" (shuffled
- * epochs against X.sum()); it is not part of the package or the tests.
+ * in a random order, and does that overlap with an SGD-like step?  A
+ * standalone probe of the memory floor under a shuffled epoch (compare.py
+ * sets shuffled epochs against X.sum()); it is not part of the package or
+ * the tests.
  *
  *     gcc -O3 -march=x86-64-v3 benchmarks/random_rows.c -o /tmp/random_rows
  *     /tmp/random_rows ORDER PREFETCH AHEAD WORK

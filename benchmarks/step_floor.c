@@ -1,8 +1,8 @@
-/* How long does a per-sample SGD epoch take when memory costs nothing?  The
- * standalone probe behind the README's sequential-epoch misses: it runs
- * fastgd's own epoch (sgd_epoch.h) over 200,000 steps three ways, float64 and
+/* How long does a per-sample SGD epoch take when memory costs nothing?  A
+ * standalone probe of the sequential epoch's floor: it runs fastgd's own
+ * epoch (csrc/sgd_epoch.h) over 200,000 steps three ways, float64 and
  * float32, squared and logistic loss, beside a read of X in sequence (the
- * floor the issue measures with X.sum()):
+ * floor compare.py measures with X.sum()):
  *
  *     memory  rows 0..n-1 in sequence from a 200,000 x 100 X (as compare.py)
  *     in L1   the same steps over 16 rows that stay in L1 (order p mod 16):
@@ -11,7 +11,7 @@
  *             sigmoid -> the next z by one multiply-add, no vector work: a
  *             floor for any exact per-sample logistic epoch
  *
- *     gcc -O3 -march=x86-64-v3 -I src/fastgd benchmarks/step_floor.c -o /tmp/step_floor -lm
+ *     gcc -O3 -march=x86-64-v3 -I src/fastgd/kernels/csrc benchmarks/step_floor.c -o /tmp/step_floor -lm
  *
  * (x86-64-v3: the level whose clone of the epoch the package runs on an
  * AVX2 machine; the read of X uses the same four-double vectors.)
@@ -86,8 +86,8 @@ static void NAME(const ptrdiff_t *in_l1)                                      \
     free(X);                                                                  \
     free(y);                                                                  \
 }
-PROBE(probe_d, double, fastgd_sgd_epoch_d, fastgd_load4_d)
-PROBE(probe_f, float, fastgd_sgd_epoch_f, fastgd_load4_f)
+PROBE(probe_d, double, fastgd_sgd_epoch_f64, fastgd_load4_d)
+PROBE(probe_f, float, fastgd_sgd_epoch_f32, fastgd_load4_f)
 
 int main(void)
 {

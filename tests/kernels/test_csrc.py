@@ -1,17 +1,19 @@
-"""The row primitives and vectorized losses of ``simd.h`` in every build.
+"""The C headers of ``kernels/csrc/`` (simd.h, sgd_epoch.h, sigmoid_layer.h)
+in every build.
 
 The extension modules are built one way on a given machine: here the
 x86-64-v3 clones run, the baseline clones and the scalar loops (what a
 compiler without GCC vector extensions gets) never do.  This test compiles
-a small C program against the installed header four ways (as shipped,
+a small C program against the installed headers four ways (as shipped,
 ``-DFASTGD_NO_CLONES``: the baseline code only, ``-DFASTGD_SCALAR``: the
 scalar loops, and ``-march=native`` as ``FASTGD_NATIVE=1`` builds: GCC 12
 once crashed on it) and checks against plain loops in long double and libm
 the dense row primitives, for every row length up to 41 (each remainder of
-the loops of 16 and 4 lanes), the losses, for outputs from 0 past the -708 cut
-of the exponential, and the per-sample SGD epoch of ``sgd_epoch.h`` in each of its
-variants; the CSR gather-scatter primitives are checked through the epoch's
-CSR runs (and in Python, through every CSR kernel).
+the loops of 16 and 4 lanes), the losses, for outputs from 0 past the -708
+cut of the exponential, the per-sample SGD epoch of ``sgd_epoch.h`` in each
+of its instantiations, and the network's sigmoid layer of
+``sigmoid_layer.h``.  The CSR gather-scatter primitives are checked through
+the epoch's CSR runs (and in Python, through every CSR kernel).
 """
 import os
 import shutil
@@ -30,6 +32,7 @@ HARNESS = textwrap.dedent(r"""
     #include <string.h>
     #include "simd.h"
     #include "sgd_epoch.h"
+    #include "sigmoid_layer.h"
 
     static unsigned long long state = 88172645463325252ULL;
     static double uniform(void)     /* xorshift64 in [-1, 1) */
@@ -151,9 +154,9 @@ HARNESS = textwrap.dedent(r"""
                 e.indices = indices; e.indptr = indptr;
             }
             if (f == 0)
-                fastgd_sgd_epoch_d(run >= 2 ? Vd : Xd, yd, weighted ? swd : NULL, w[run], b[run], &e);
+                fastgd_sgd_epoch_f64(run >= 2 ? Vd : Xd, yd, weighted ? swd : NULL, w[run], b[run], &e);
             else
-                fastgd_sgd_epoch_f(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
+                fastgd_sgd_epoch_f32(run >= 2 ? Vf : Xf, yf, weighted ? swf : NULL, w[run], b[run], &e);
             loss_sum[run] = e.loss_sum;
             weight_sum[run] = e.weights;
             t = e.steps;

@@ -24,7 +24,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _linear, _saga
+from . import _common, _linear, _saga
 from ._interface import STATUS_OK, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
@@ -235,7 +235,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t, t_start)
-    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha), t)
+    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)
 
 
 # plain SGD reads no state; a shared empty-shaped placeholder fills the slot
@@ -363,7 +363,7 @@ def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, 
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t + steps, t)
-    return EpochResult(loss_sum / weight_sum + _linear.penalty(coef.reshape(-1), alpha),
+    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha),
                        t + steps)
 
 
@@ -398,7 +398,7 @@ def shuffled_order(n_samples, random_state=None):
     n_samples = check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1)
     seed = check_random_state(random_state).integers(0, 2**64, dtype=np.uint64)
     order = np.empty(int(n_samples), dtype=np.intp)
-    _linear.shuffle_into(order, int(seed))
+    _common.shuffle_into(order, int(seed))
     return order
 
 

@@ -9,9 +9,8 @@ import os
 import scipy.sparse as sp
 
 from ..exceptions import DivergenceError
-
-# What an epoch's status says (the codes of the compiled loops).
-STATUS_OK, STATUS_NONFINITE_LOSS, STATUS_NONFINITE_PARAMETERS = 0, 1, 2
+# what an epoch's status says: the codes of the compiled loops (_status.pxd)
+from ._linear import STATUS_NONFINITE, STATUS_OK, STATUS_OVERFLOW  # noqa: F401
 
 
 def rows(X):
@@ -32,7 +31,7 @@ def available_cpus():
 def epoch_divergence(status, t, t_start, what="the loss"):
     """The DivergenceError a kernel call raises for an epoch that stopped
     with ``status`` at update count ``t`` (it began after ``t_start``)."""
-    if status == STATUS_NONFINITE_LOSS:
+    if status == STATUS_NONFINITE:
         where = f"{what} became non-finite at update {t + 1}"
     else:
         where = f"the parameters became non-finite at update {t}"

@@ -1,6 +1,16 @@
 # cython: language_level=3
 """Compiled loops of the linear models (squared, logistic, softmax losses).
 
+Layers: the estimators (fastgd.linear_model) run the fit loop, which calls
+:mod:`fastgd.kernels`; that validates its input and calls the functions
+here, which trust it.  The NumPy reference (fastgd.reference) specifies
+what each computes, and the tests hold them to it.
+
+Two loops: ``loss_gradient`` (the full-batch objective and gradient) and
+``epoch`` (one pass of update steps).  A per-sample plain SGD epoch is
+handed whole to the C loop of ``csrc/sgd_epoch.h``; every other step sums
+a batch's gradient with ``accumulate``.
+
 One loop serves dense and CSR rows: a row is ``m`` values at ``data + start``
 with column indices ``indices + start``; for dense input ``indices`` is NULL,
 the row is contiguous and ``m`` is the number of features.  The branch on
@@ -8,21 +18,18 @@ the row is contiguous and ``m`` is the number of features.  The branch on
 
 A model has K outputs: ``W`` is (K, d), C-contiguous, ``b`` has K entries.
 Everything is accumulated in double; parameters keep the data's dtype.
-
-These functions trust their input: :mod:`fastgd.kernels` and the estimators
-validate shapes, dtypes, index ranges and values before calling them.
 """
 import numpy as np
 
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport isfinite
-from libc.stdint cimport uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memset
 
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
-from fastgd.kernels._numeric cimport all_finite
+from fastgd.kernels._numeric cimport all_finite, half_sq_norm
+from fastgd.kernels cimport _status
 from fastgd.kernels.rules cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd, SCHEDULE_CONSTANT)
 
@@ -41,7 +48,6 @@ cdef extern from "csrc/simd.h":
     double fastgd_dot_f(const float* x, const float* w, Py_ssize_t m) noexcept nogil
     double fastgd_dot_fd(const float* x, const double* w, Py_ssize_t m) noexcept nogil
     void fastgd_axpy_d(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
-    void fastgd_axpy_f(double c, const float* x, float* w, Py_ssize_t m) noexcept nogil
     void fastgd_axpy_fd(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
     double fastgd_sparse_dot_d(const double* x, const int* idx, const double* w,
                                Py_ssize_t m) noexcept nogil
@@ -49,15 +55,9 @@ cdef extern from "csrc/simd.h":
                                Py_ssize_t m) noexcept nogil
     double fastgd_sparse_dot_fd(const float* x, const int* idx, const double* w,
                                 Py_ssize_t m) noexcept nogil
-    double fastgd_sparse_dot_df(const double* x, const int* idx, const float* w,
-                                Py_ssize_t m) noexcept nogil
     void fastgd_sparse_axpy_d(double c, const double* x, const int* idx, double* w,
                               Py_ssize_t m) noexcept nogil
-    void fastgd_sparse_axpy_f(double c, const float* x, const int* idx, float* w,
-                              Py_ssize_t m) noexcept nogil
     void fastgd_sparse_axpy_fd(double c, const float* x, const int* idx, double* w,
-                               Py_ssize_t m) noexcept nogil
-    void fastgd_sparse_axpy_df(double c, const double* x, const int* idx, float* w,
                                Py_ssize_t m) noexcept nogil
     void fastgd_logistic_d(const double* z, const double* y, double* loss, double* dz,
                            Py_ssize_t n) noexcept nogil
@@ -87,102 +87,83 @@ cdef extern from "csrc/sgd_epoch.h":
         double weights
         Py_ssize_t steps
         int nonfinite
-    void fastgd_sgd_epoch_d(const double* X, const double* y, const double* sw,
+    void fastgd_sgd_epoch_f64(const double* X, const double* y, const double* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
-    void fastgd_sgd_epoch_f(const float* X, const float* y, const float* sw,
+    void fastgd_sgd_epoch_f32(const float* X, const float* y, const float* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
 
-ctypedef fused real_out:
+# The dtype of the weights a gradient loop reads: the data's, or float64 (the
+# float64 copy of float32 parameters that loss_gradient reads, so that a dot
+# product converts only the row).  Float64 data always has float64 weights.
+ctypedef fused weights_dtype:
     float
     double
 
-# How many rows ahead the loops prefetch, and which: see prefetch.h.
-# Dense rows per block of the full-batch gradient: 32 rows of 100 float64
-# features (25 KB) stay in L1 between the block's two passes.
-DEF BLOCK_ROWS = 32
-# Per-sample plain SGD (its lazy L2 scale, its deferred logistic losses):
-# the loop of sgd_epoch.h.
+cdef enum:
+    # Dense rows per block of the full-batch gradient: 32 rows of 100 float64
+    # features (25 KB) stay in L1 between the block's two passes.
+    BLOCK_ROWS = 32
 
 # The losses by name, numbered as the loops know them (simd.h).
 LOSSES = {"squared": SQUARED, "logistic": LOGISTIC, "softmax": SOFTMAX}
 
-# Status codes of the loops, turned into exceptions by the wrappers.
-DEF STATUS_OK = 0
-DEF STATUS_NONFINITE = 1        # a loss was non-finite: the step was not taken
-DEF STATUS_OVERFLOW = 2         # the last update left non-finite parameters
+# The status codes epoch returns (_status.pxd), as Python ints.
+STATUS_OK = _status.STATUS_OK
+STATUS_NONFINITE = _status.STATUS_NONFINITE
+STATUS_OVERFLOW = _status.STATUS_OVERFLOW
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
-                           const real_out* w) noexcept nogil:
-    """x . w, accumulated in double."""
-    cdef Py_ssize_t j
-    cdef double a0 = 0.0
+                           const double* w) noexcept nogil:
+    """x . w for float64 weights, accumulated in double."""
     if idx != NULL:
-        if floating is double and real_out is double:
+        if floating is double:
             return fastgd_sparse_dot_d(x, idx, w, m)
-        elif floating is float and real_out is float:
-            return fastgd_sparse_dot_f(x, idx, w, m)
-        elif floating is float and real_out is double:
-            return fastgd_sparse_dot_fd(x, idx, w, m)
         else:
-            return fastgd_sparse_dot_df(x, idx, w, m)
-    if floating is double and real_out is double:
+            return fastgd_sparse_dot_fd(x, idx, w, m)
+    if floating is double:
         return fastgd_dot_d(x, w, m)
-    elif floating is float and real_out is float:
-        return fastgd_dot_f(x, w, m)
-    elif floating is float and real_out is double:
+    else:
         return fastgd_dot_fd(x, w, m)
-    else:   # double data, float weights: no caller does this
-        for j in range(m):
-            a0 += x[j] * w[j]
-        return a0
+
+
+cdef inline double row_dot_f32(const float* x, const int* idx, Py_ssize_t m,
+                               const float* w) noexcept nogil:
+    """x . w for float32 weights (the mini-batch steps of float32 models),
+    accumulated in double."""
+    if idx != NULL:
+        return fastgd_sparse_dot_f(x, idx, w, m)
+    return fastgd_dot_f(x, w, m)
 
 
 cdef inline void row_axpy(double c, const floating* x, const int* idx,
-                          Py_ssize_t m, real_out* w) noexcept nogil:
-    """w += c x, computed in double."""
-    cdef Py_ssize_t j
+                          Py_ssize_t m, double* G) noexcept nogil:
+    """G += c x, computed in double (G is a float64 gradient sum)."""
     if idx != NULL:
-        if floating is double and real_out is double:
-            fastgd_sparse_axpy_d(c, x, idx, w, m)
-        elif floating is float and real_out is float:
-            fastgd_sparse_axpy_f(c, x, idx, w, m)
-        elif floating is float and real_out is double:
-            fastgd_sparse_axpy_fd(c, x, idx, w, m)
+        if floating is double:
+            fastgd_sparse_axpy_d(c, x, idx, G, m)
         else:
-            fastgd_sparse_axpy_df(c, x, idx, w, m)
-    elif floating is double and real_out is double:
-        fastgd_axpy_d(c, x, w, m)
-    elif floating is float and real_out is float:
-        fastgd_axpy_f(c, x, w, m)
-    elif floating is float and real_out is double:
-        fastgd_axpy_fd(c, x, w, m)
-    else:   # double data into float parameters: no caller does this
-        for j in range(m):
-            w[j] = <real_out>(w[j] + c * x[j])
+            fastgd_sparse_axpy_fd(c, x, idx, G, m)
+    elif floating is double:
+        fastgd_axpy_d(c, x, G, m)
+    else:
+        fastgd_axpy_fd(c, x, G, m)
 
 
-cdef inline void outputs(const floating* x, const int* idx, Py_ssize_t m,
-                         const real_out* W, const real_out* b, Py_ssize_t K,
-                         Py_ssize_t d, double* z, Py_ssize_t stride) noexcept nogil:
-    """z[k stride] = (W x)_k + b_k for the K outputs."""
-    cdef Py_ssize_t k
-    for k in range(K):
-        z[k * stride] = row_dot(x, idx, m, W + k * d) + b[k]
-
-
-cdef inline void widen(const floating* src, Py_ssize_t n, double* out) noexcept nogil:
+cdef inline void copy_to_float64(const floating* src, Py_ssize_t n, double* out) noexcept nogil:
     """out[:n] = src[:n] as float64."""
     cdef Py_ssize_t j
     for j in range(n):
         out[j] = src[j]
 
 
-cdef inline Py_ssize_t locate(const Py_ssize_t* order, const int* indices,
-                              const int* indptr, Py_ssize_t p, Py_ssize_t d,
-                              Py_ssize_t* start, Py_ssize_t* m,
-                              const int** idx) noexcept nogil:
-    """The row visited at position p: its index, first value and length."""
+cdef inline Py_ssize_t row_at_position(const Py_ssize_t* order, const int* indices,
+                                       const int* indptr, Py_ssize_t p, Py_ssize_t d,
+                                       Py_ssize_t* start, Py_ssize_t* m,
+                                       const int** idx) noexcept nogil:
+    """The row visited at position p of order: its index (returned), the
+    offset of its first value, its length and its column indices (NULL for
+    dense rows)."""
     cdef Py_ssize_t i = order[p] if order != NULL else p
     if indptr == NULL:
         start[0], m[0], idx[0] = i * d, d, NULL
@@ -209,15 +190,16 @@ cdef inline Py_ssize_t scratch_size(Py_ssize_t K) noexcept nogil:
     return 2 * BLOCK_ROWS * (K + 1)
 
 
-cdef inline const floating* row_at(const floating* data, const Py_ssize_t* order,
-                                   Py_ssize_t p, Py_ssize_t d) noexcept nogil:
+cdef inline const floating* dense_row_at_position(const floating* data,
+                                                  const Py_ssize_t* order, Py_ssize_t p,
+                                                  Py_ssize_t d) noexcept nogil:
     """The dense row visited at position p."""
     return data + (order[p] if order != NULL else p) * d
 
 
 cdef double accumulate(int loss, const floating* data, const int* indices,
                        const int* indptr, Py_ssize_t d, const floating* y,
-                       const floating* sw, const real_out* W, const real_out* b,
+                       const floating* sw, const weights_dtype* W, const weights_dtype* b,
                        Py_ssize_t K, const Py_ssize_t* order, Py_ssize_t lo,
                        Py_ssize_t hi, Py_ssize_t n, double* G, double* Gb,
                        double* scratch, double* sw_sum) noexcept nogil:
@@ -227,16 +209,17 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     scratch_size(K) doubles.
 
     Rows go in blocks: every output of the block, then every loss, then
-    G += the block's rows (dense rows four at a time).  The rows' dot products and
-    losses are then independent work the processor overlaps (one row at a
-    time, each step waited for the one before), G is read and written once
-    per four rows, and the block is still in cache for its second pass.
+    G += the block's rows (dense rows four at a time).  The rows' dot
+    products and losses are then independent work the processor overlaps
+    (row by row, each would wait for the one before), G is read and written
+    once per four rows, and the block is still in cache for its second pass.
     Logistic and softmax losses of a block are computed four samples at a
     time by fastgd_logistic_d and fastgd_softmax_d (simd.h), the formulas of
     loss.pxd's loss_and_dz vectorized; the block's outputs are stored output by output
     (K, BLOCK_ROWS) for them."""
     cdef Py_ssize_t p, r, nb, i, k, start, m
     cdef const int* idx
+    cdef const floating* x
     cdef double* Z = scratch                    # (K, BLOCK_ROWS) outputs
     cdef double* DZ = scratch + BLOCK_ROWS * K  # (K, BLOCK_ROWS) s dL/dz
     cdef double* Y = DZ + BLOCK_ROWS * K        # (BLOCK_ROWS,) targets
@@ -252,8 +235,14 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
         for r in range(nb):
             # the full-batch gradient (no order) reads far ahead
             prefetch_ahead(data, indices, order, indptr, y, p + r, n, d, order != NULL)
-            i = locate(order, indices, indptr, p + r, d, &start, &m, &idx)
-            outputs(data + start, idx, m, W, b, K, d, Z + r, BLOCK_ROWS)
+            i = row_at_position(order, indices, indptr, p + r, d, &start, &m, &idx)
+            x = data + start
+            for k in range(K):
+                # (float64 data with float32 weights: no caller, nothing to do)
+                if weights_dtype is double:
+                    Z[k * BLOCK_ROWS + r] = row_dot(x, idx, m, W + k * d) + b[k]
+                elif floating is float:
+                    Z[k * BLOCK_ROWS + r] = row_dot_f32(x, idx, m, W + k * d) + b[k]
         if loss != SQUARED:
             for r in range(nb):
                 Y[r] = y[order[p + r] if order != NULL else p + r]
@@ -278,28 +267,20 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
             r = 0
             while indptr == NULL and r + 4 <= nb:
                 # this class's s dL/dz of the four rows are contiguous in DZ
-                x0, x1 = row_at(data, order, p + r, d), row_at(data, order, p + r + 1, d)
-                x2, x3 = row_at(data, order, p + r + 2, d), row_at(data, order, p + r + 3, d)
+                x0, x1 = dense_row_at_position(data, order, p + r, d), dense_row_at_position(data, order, p + r + 1, d)
+                x2, x3 = dense_row_at_position(data, order, p + r + 2, d), dense_row_at_position(data, order, p + r + 3, d)
                 if floating is double:
                     fastgd_acc4_d(DZ + k * BLOCK_ROWS + r, x0, x1, x2, x3, G + k * d, d)
                 else:
                     fastgd_acc4_f(DZ + k * BLOCK_ROWS + r, x0, x1, x2, x3, G + k * d, d)
                 r += 4
             while r < nb:
-                locate(order, indices, indptr, p + r, d, &start, &m, &idx)
+                row_at_position(order, indices, indptr, p + r, d, &start, &m, &idx)
                 row_axpy(DZ[k * BLOCK_ROWS + r], data + start, idx, m, G + k * d)
                 r += 1
         p += nb
     sw_sum[0] += weights
     return loss_sum
-
-
-cdef double half_sq_norm(const floating* w, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef double total = 0.0
-    for j in range(n):
-        total += <double>w[j] * w[j]
-    return 0.5 * total
 
 
 def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
@@ -319,9 +300,9 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
     # a chunk's buffer, rounded up to whole 64-byte lines and one line more:
-    # two threads then never write to one cache line (unpadded, the losses
-    # one thread writes for every block sat beside the first gradient
-    # entries the next thread writes for every four rows)
+    # two threads then never write to one cache line (else the losses one
+    # thread writes for every block could share a line with the first
+    # gradient entries the next thread writes for every four rows)
     cdef Py_ssize_t width = (K * d + K + scratch_size(K) + 2 + 7) // 8 * 8 + 8
     cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
@@ -338,8 +319,8 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     try:
         with nogil:
             if floating is float:
-                widen(&W[0, 0], K * d, Wd)
-                widen(&b[0], K, Wd + K * d)
+                copy_to_float64(&W[0, 0], K * d, Wd)
+                copy_to_float64(&b[0], K, Wd + K * d)
             for c in prange(chunks, num_threads=max(1, min(chunks, max_threads)),
                             schedule="static", chunksize=1):
                 part = buf + c * width
@@ -385,8 +366,8 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
           const double[::1] lr_table):
     """One pass over the rows (in ``order``, or sequentially when it is None)
     in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status),
-    status 1 when a loss was non-finite (that step is not taken), 2 when the
-    last update left non-finite parameters.
+    status STATUS_NONFINITE when a loss was non-finite (that step is not
+    taken), STATUS_OVERFLOW when the last update left non-finite parameters.
 
     A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
     batch_size 1 and a plain rule the epoch is the loop of sgd_epoch.h: L2 is
@@ -410,7 +391,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* bp = &b[0]
     cdef const Rule* r = &rule.c
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
-    cdef fastgd_sgd_epoch plan
+    cdef fastgd_sgd_epoch lazy_epoch
     # per-sample plain SGD: a rate for each step unless the rate is constant;
     # for float32 parameters float64 working weights and intercepts; for K
     # outputs the loop's scratch.  Mini-batch steps: G (K d), Gb (K) and the
@@ -422,7 +403,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* V
     cdef double* Vb
     cdef double loss_sum = 0.0, weights = 0.0, eta, batch_loss, batch_weights
-    cdef int status = STATUS_OK
+    cdef int status = _status.STATUS_OK
     if lazy:
         buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
                                * sizeof(double))
@@ -442,23 +423,23 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 V, Vb = Wp, bp
             else:
                 V, Vb = buf + FASTGD_SGD_SCRATCH(K), buf + FASTGD_SGD_SCRATCH(K) + KD
-                widen(Wp, KD, V)
-                widen(bp, K, Vb)
-            plan.n, plan.d, plan.K, plan.order = n, d, K, order_p
-            plan.indices, plan.indptr, plan.scratch = idx_p, ptr_p, buf
-            plan.rates, plan.rate, plan.alpha = table, r.lr, alpha
-            plan.loss, plan.fit_intercept = loss, fit_intercept
+                copy_to_float64(Wp, KD, V)
+                copy_to_float64(bp, K, Vb)
+            lazy_epoch.n, lazy_epoch.d, lazy_epoch.K, lazy_epoch.order = n, d, K, order_p
+            lazy_epoch.indices, lazy_epoch.indptr, lazy_epoch.scratch = idx_p, ptr_p, buf
+            lazy_epoch.rates, lazy_epoch.rate, lazy_epoch.alpha = table, r.lr, alpha
+            lazy_epoch.loss, lazy_epoch.fit_intercept = loss, fit_intercept
             if rates != NULL:
                 for p in range(n):
                     rates[p] = scheduled_lr(r, t + p + 1)
-                plan.rates = rates
+                lazy_epoch.rates = rates
             if floating is double:
-                fastgd_sgd_epoch_d(&data[0], &y[0], sw_p, V, Vb, &plan)
+                fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
             else:
-                fastgd_sgd_epoch_f(&data[0], &y[0], sw_p, V, Vb, &plan)
-            loss_sum, weights, t = plan.loss_sum, plan.weights, t + plan.steps
-            if plan.nonfinite:
-                status = STATUS_NONFINITE
+                fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+            loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
+            if lazy_epoch.nonfinite:
+                status = _status.STATUS_NONFINITE
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]
@@ -475,7 +456,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                                         sw_p, Wp, bp, K, order_p, p, hi, n,
                                         G, Gb, Gb + K, &batch_weights)
                 if not isfinite(batch_loss):
-                    status = STATUS_NONFINITE
+                    status = _status.STATUS_NONFINITE
                     break
                 loss_sum += batch_loss
                 weights += batch_weights
@@ -493,59 +474,8 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 p = hi
         # an update can overflow the parameters at a step whose loss was
         # finite (the last one, say): no later loss would reveal it
-        if status == STATUS_OK and not (all_finite(Wp, KD) and all_finite(bp, K)):
-            status = STATUS_OVERFLOW
+        if status == _status.STATUS_OK and not (all_finite(Wp, KD) and all_finite(bp, K)):
+            status = _status.STATUS_OVERFLOW
     free(buf)
     free(rates)
     return loss_sum, weights, t, status
-
-
-cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
-    """The next output of SplitMix64 (Steele, Lea and Flood 2014)."""
-    cdef uint64_t z
-    state[0] += 0x9E3779B97F4A7C15ULL
-    z = state[0]
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
-    return z ^ (z >> 31)
-
-
-cdef inline uint64_t below(uint64_t bound, uint64_t* state) noexcept nogil:
-    """A uniform integer in [0, bound), bound >= 1, without modulo bias:
-    Lemire's multiply-and-reject for 32-bit bounds, rejection above."""
-    cdef uint64_t x, product, threshold
-    if bound <= 0xFFFFFFFFULL:
-        product = (splitmix64(state) >> 32) * bound
-        if (product & 0xFFFFFFFFULL) < bound:
-            threshold = (0x100000000ULL - bound) % bound
-            while (product & 0xFFFFFFFFULL) < threshold:
-                product = (splitmix64(state) >> 32) * bound
-        return product >> 32
-    threshold = 0xFFFFFFFFFFFFFFFFULL - 0xFFFFFFFFFFFFFFFFULL % bound
-    x = splitmix64(state)
-    while x >= threshold:
-        x = splitmix64(state)
-    return x % bound
-
-
-def shuffle_into(Py_ssize_t[::1] order, uint64_t seed):
-    """Fill ``order`` with a uniformly random permutation of 0..n-1 drawn
-    from ``seed`` (inside-out Fisher-Yates, one pass).  numpy's permutation
-    of 200,000 rows takes 2.8 ms, a tenth of a shuffled epoch; this about
-    0.3 ms."""
-    cdef Py_ssize_t i, j, n = order.shape[0]
-    cdef uint64_t state = seed
-    with nogil:
-        for i in range(n):
-            j = <Py_ssize_t>below(<uint64_t>i + 1, &state)
-            order[i] = order[j]
-            order[j] = i
-
-
-def penalty(const floating[::1] w, double alpha):
-    """alpha / 2 ||w||^2 of a flat array of penalized weights (a linear
-    model's coef, a network's weight prefix of theta), summed in double
-    without a float64 copy."""
-    if w.shape[0] == 0:
-        return 0.0
-    return alpha * half_sq_norm(&w[0], w.shape[0])

@@ -1,6 +1,11 @@
 # cython: language_level=3
 """Compiled forward and backward passes of the multilayer perceptron.
 
+Layers: the estimators (fastgd.neural_network) run the fit loop, which calls
+:mod:`fastgd.kernels.mlp`; that validates shapes, dtypes, sizes and index
+ranges and calls the functions here, which trust their input.  The NumPy
+reference (fastgd.reference) specifies what each computes.
+
 The network has layers l = 0..L with n_l units; a^(0) = x,
 z^(l) = a^(l-1) W_l + b_l, a^(l) = g(z^(l)) for the hidden layers and the
 output function h for the last (identity, logistic or softmax, each the
@@ -12,15 +17,12 @@ scikit-learn's ``coefs_[l]``, then all the biases.  The L2-penalized weights
 are thus the prefix ``theta[:n_weights]`` and an update rule runs over two
 contiguous segments (decay on the prefix, none on the biases).
 
-Rows are processed in blocks of at most ``BLOCK`` rows, so the work buffers
-(activations and errors of one block, allocated once per call) stay small
-whatever the size of X or of a batch.  Matrix products are BLAS gemm in the
-data's dtype (sgemm for float32: the products of one block are float32 sums
-of at most max(n_l, BLOCK) terms); everything that is summed across blocks,
-the loss and the gradient, is accumulated in double.
-
-These functions trust their input: :mod:`fastgd.kernels.mlp` validates
-shapes, dtypes, sizes and index ranges before calling them.
+Rows are processed in blocks of at most ``MAX_BLOCK_ROWS`` rows, so the work
+buffers (activations and errors of one block, allocated once per call) stay
+small whatever the size of X or of a batch.  Matrix products are BLAS gemm in
+the data's dtype (sgemm for float32: the products of one block are float32
+sums of at most max(n_l, MAX_BLOCK_ROWS) terms); everything that is summed
+across blocks, the loss and the gradient, is accumulated in double.
 """
 import numpy as np
 
@@ -32,9 +34,10 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from fastgd.kernels.loss cimport sigmoid, log1pexp, softmax
 from fastgd.kernels._numeric cimport all_finite
+from fastgd.kernels cimport _status
 from fastgd.kernels.rules cimport Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr
 
-cdef extern from "csrc/simd.h":
+cdef extern from "csrc/sigmoid_layer.h":
     void fastgd_sigmoid_bias_d(double* z, const double* b, Py_ssize_t rows,
                                Py_ssize_t cols) noexcept nogil
     void fastgd_sigmoid_bias_f(float* z, const float* b, Py_ssize_t rows,
@@ -57,15 +60,18 @@ ACTIVATIONS = {"identity": ACT_IDENTITY, "sigmoid": ACT_SIGMOID,
 OUTPUTS = {"identity": OUT_IDENTITY, "logistic": OUT_LOGISTIC,
            "softmax": OUT_SOFTMAX}
 
-# Rows per block: enough for gemm to run near peak, small enough that the
-# work buffers of a wide network stay in cache.
-DEF BLOCK = 256
-# for mlp_kernels, which bounds the work buffers' size before any call here
-BLOCK_ROWS = BLOCK
+cdef enum:
+    # Rows per block: enough for gemm to run near peak, small enough that the
+    # work buffers of a wide network stay in cache.
+    MAX_BLOCK_ROWS = 256
 
-DEF STATUS_OK = 0
-DEF STATUS_NONFINITE = 1
-DEF STATUS_OVERFLOW = 2     # an update left non-finite parameters
+# For fastgd.kernels.mlp, which bounds the work buffers' size before any call here.
+BLOCK_ROWS = MAX_BLOCK_ROWS
+
+# The status codes epoch returns (_status.pxd), as Python ints.
+STATUS_OK = _status.STATUS_OK
+STATUS_NONFINITE = _status.STATUS_NONFINITE
+STATUS_OVERFLOW = _status.STATUS_OVERFLOW
 
 
 cdef struct Net:
@@ -73,12 +79,13 @@ cdef struct Net:
     const Py_ssize_t* size      # n_0 .. n_L
     const Py_ssize_t* w_off     # [l]: offset of W_l in theta (l = 1..L)
     const Py_ssize_t* b_off     # [l]: offset of b_l in theta
-    const Py_ssize_t* u_off     # [l]: units of layers 1..l-1 (work buffer layout)
+    const Py_ssize_t* units_before  # [l]: units of layers 1..l-1: where layer l
+                                    #   starts in a work buffer (its rows times this)
     Py_ssize_t units            # units of layers 1..L
     Py_ssize_t max_fan          # largest n_{l-1} n_l (the float32 gradient buffer)
     Py_ssize_t n_weights
     Py_ssize_t n_params
-    Py_ssize_t cap              # rows of the work buffers
+    Py_ssize_t block_rows       # rows of the work buffers
     int activation
     int output
 
@@ -104,7 +111,7 @@ def layout(const Py_ssize_t[::1] layer_sizes):
 
 
 cdef object make_net(Net* net, const Py_ssize_t[::1] layer_sizes, int activation,
-                     int output, Py_ssize_t cap):
+                     int output, Py_ssize_t block_rows):
     """Fill net from layer_sizes; returns the array its pointers point into
     (the caller keeps it alive for as long as net is used)."""
     arr, nw, npar = layout(layer_sizes)
@@ -114,7 +121,7 @@ cdef object make_net(Net* net, const Py_ssize_t[::1] layer_sizes, int activation
     net.size = &o[0, 0]
     net.w_off = &o[1, 0]
     net.b_off = &o[2, 0]
-    net.u_off = &o[3, 0]
+    net.units_before = &o[3, 0]
     net.units = 0
     net.max_fan = 0
     for l in range(1, net.L + 1):
@@ -122,7 +129,7 @@ cdef object make_net(Net* net, const Py_ssize_t[::1] layer_sizes, int activation
         net.max_fan = max(net.max_fan, layer_sizes[l - 1] * layer_sizes[l])
     net.n_weights = nw
     net.n_params = npar
-    net.cap = cap
+    net.block_rows = block_rows
     net.activation = activation
     net.output = output
     return arr
@@ -187,8 +194,8 @@ cdef inline double derivative(int g, double a) noexcept nogil:
 
 
 cdef inline floating* layer(const Net* net, floating* buf, Py_ssize_t l) noexcept nogil:
-    """Rows of layer l (1..L) in a work buffer of net.cap rows."""
-    return buf + net.cap * net.u_off[l]
+    """Rows of layer l (1..L) in a work buffer of net.block_rows rows."""
+    return buf + net.block_rows * net.units_before[l]
 
 
 cdef void forward(const Net* net, const floating* theta, const floating* X0,
@@ -205,7 +212,7 @@ cdef void forward(const Net* net, const floating* theta, const floating* X0,
         mm(m, n_out, n_in, prev, theta + net.w_off[l], cur)
         b = theta + net.b_off[l]
         if l < net.L and net.activation == ACT_SIGMOID:
-            # the textbook's activation, four lanes at a time (see simd.h)
+            # the textbook's activation, four lanes at a time (sigmoid_layer.h)
             if floating is double:
                 fastgd_sigmoid_bias_d(cur, b, m, n_out)
             else:
@@ -346,16 +353,16 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
                   double alpha, const floating[::1] sample_weight):
     """Objective J = sum_i s_i L_i / sum_i s_i + alpha / 2 sum_l ||W_l||^2 and
     its gradient (into grad, float64, the layout of theta), over all rows in
-    blocks of BLOCK rows."""
+    blocks of MAX_BLOCK_ROWS rows."""
     cdef Net net
     cdef Py_ssize_t n = X.shape[0], K = Y.shape[1]
-    cdef Py_ssize_t lo, hi, j, cap = min(n, BLOCK)
-    keep = make_net(&net, layer_sizes, activation, output, cap)
+    cdef Py_ssize_t lo, hi, j, block_rows = min(n, MAX_BLOCK_ROWS)
+    net_layout = make_net(&net, layer_sizes, activation, output, block_rows)
     cdef const floating* th = &theta[0]
     cdef const floating* sw = &sample_weight[0] if sample_weight is not None else NULL
-    cdef floating* A = <floating*> malloc((2 * cap * net.units + net.max_fan) * sizeof(floating))
-    cdef floating* D = A + cap * net.units
-    cdef floating* gwork = D + cap * net.units
+    cdef floating* A = <floating*> malloc((2 * block_rows * net.units + net.max_fan) * sizeof(floating))
+    cdef floating* D = A + block_rows * net.units
+    cdef floating* gwork = D + block_rows * net.units
     cdef double loss_sum = 0.0, weights = 0.0, penalty = 0.0
     if A == NULL:
         raise MemoryError()
@@ -363,7 +370,7 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
         memset(&grad[0], 0, net.n_params * sizeof(double))
         lo = 0
         while lo < n:
-            hi = min(lo + cap, n)
+            hi = min(lo + block_rows, n)
             loss_sum += forward_errors(&net, th, &X[lo, 0], &Y[0, 0], NULL, lo, hi,
                                        sw, A, D, &weights)
             backward(&net, <floating*>th, &X[lo, 0], hi - lo, A, D, &grad[0], gwork, 0.0, 1.0)
@@ -387,16 +394,16 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
 
     A step moves theta by the rule along the gradient of the batch's
     sum_i s_i L_i / m (m rows) plus alpha W; the rule decays the weights
-    (the prefix of theta) and not the biases.  status 1: a loss or a
-    gradient became non-finite; theta is then as it was before that step.
-    status 2: a plain-SGD step (taken inside backward, unchecked) left
+    (the prefix of theta) and not the biases.  STATUS_NONFINITE: a loss or
+    a gradient became non-finite; theta is then as it was before that step.
+    STATUS_OVERFLOW: a plain-SGD step (taken inside backward, unchecked) left
     non-finite parameters.
     """
     cdef Net net
     cdef Py_ssize_t n = order.shape[0] if order is not None else X.shape[0]
     cdef Py_ssize_t d = X.shape[1], K = Y.shape[1]
-    cdef Py_ssize_t p, q, hi, r, i, j, m, step_no = 0, cap = min(min(batch_size, n), BLOCK)
-    keep = make_net(&net, layer_sizes, activation, output, cap)
+    cdef Py_ssize_t p, q, hi, r, i, j, m, step_no = 0, block_rows = min(min(batch_size, n), MAX_BLOCK_ROWS)
+    net_layout = make_net(&net, layer_sizes, activation, output, block_rows)
     cdef Py_ssize_t nw = net.n_weights, nb = net.n_params - net.n_weights
     cdef const Py_ssize_t* order_p = &order[0] if order is not None else NULL
     cdef const double* table = &lr_table[0] if lr_table is not None else NULL
@@ -406,14 +413,14 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     cdef floating* th = &theta[0]
     cdef const Rule* rp = &rule.c
     cdef floating* A = <floating*> malloc(
-        (2 * cap * net.units + net.max_fan + (cap * d if order_p != NULL else 0)) * sizeof(floating))
-    cdef floating* D = A + cap * net.units
-    cdef floating* gwork = D + cap * net.units
+        (2 * block_rows * net.units + net.max_fan + (block_rows * d if order_p != NULL else 0)) * sizeof(floating))
+    cdef floating* D = A + block_rows * net.units
+    cdef floating* gwork = D + block_rows * net.units
     cdef floating* Xbuf = gwork + net.max_fan
     cdef const floating* X0
     cdef double* grad = <double*> malloc(net.n_params * sizeof(double))
     cdef double eta, batch_loss, batch_weights, loss_sum = 0.0, weights = 0.0
-    cdef int status = STATUS_OK
+    cdef int status = _status.STATUS_OK
     cdef bint plain = is_plain_sgd(rp), direct
     if A == NULL or grad == NULL:
         free(A)
@@ -424,15 +431,15 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
         while p < n:
             hi = min(p + batch_size, n)
             # plain SGD on a batch of one block steps inside backward
-            direct = plain and hi - p <= cap
+            direct = plain and hi - p <= block_rows
             if not direct:
                 memset(grad, 0, net.n_params * sizeof(double))
             batch_loss = 0.0
             batch_weights = 0.0
-            # a batch larger than the work buffers is done in blocks of cap rows
+            # a batch larger than the work buffers is done in blocks of block_rows rows
             q = p
             while q < hi:
-                r = min(q + cap, hi)
+                r = min(q + block_rows, hi)
                 if order_p != NULL:
                     for i in range(q, r):
                         memcpy(Xbuf + (i - q) * d, &X[order_p[i], 0], d * sizeof(floating))
@@ -443,7 +450,7 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                                              sw, A, D, &batch_weights)
                 if direct:
                     if not isfinite(batch_loss):
-                        status = STATUS_NONFINITE
+                        status = _status.STATUS_NONFINITE
                         break
                     t += 1
                     eta = table[step_no] if table != NULL else scheduled_lr(rp, t)
@@ -453,7 +460,7 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                 else:
                     backward(&net, th, X0, r - q, A, D, grad, gwork, 0.0, 1.0)
                 q = r
-            if status != STATUS_OK:
+            if status != _status.STATUS_OK:
                 break
             if direct:
                 loss_sum += batch_loss
@@ -462,7 +469,7 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
                 continue
             # inf or nan anywhere in the gradient makes this sum non-finite
             if not (isfinite(batch_loss) and all_finite(grad, net.n_params)):
-                status = STATUS_NONFINITE
+                status = _status.STATUS_NONFINITE
                 break
             loss_sum += batch_loss
             weights += batch_weights
@@ -481,8 +488,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
             p = hi
         # a direct step is not checked before it is taken: an update that
         # overflowed shows here (or in a later batch's loss)
-        if status == STATUS_OK and not all_finite(th, net.n_params):
-            status = STATUS_OVERFLOW
+        if status == _status.STATUS_OK and not all_finite(th, net.n_params):
+            status = _status.STATUS_OVERFLOW
     free(A)
     free(grad)
     return loss_sum, weights, t, status
@@ -491,19 +498,19 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
 def predict(const floating[:, ::1] X, const floating[::1] theta,
             const Py_ssize_t[::1] layer_sizes, int activation, int output,
             floating[:, ::1] out):
-    """Forward pass of all rows: h(x) into out (n, K), in blocks of BLOCK rows."""
+    """Forward pass of all rows: h(x) into out (n, K), in blocks of MAX_BLOCK_ROWS rows."""
     cdef Net net
     cdef Py_ssize_t n = X.shape[0], K = out.shape[1]
-    cdef Py_ssize_t lo, hi, i, cap = min(n, BLOCK)
-    keep = make_net(&net, layer_sizes, activation, output, cap)
-    cdef floating* A = <floating*> malloc(cap * net.units * sizeof(floating))
+    cdef Py_ssize_t lo, hi, i, block_rows = min(n, MAX_BLOCK_ROWS)
+    net_layout = make_net(&net, layer_sizes, activation, output, block_rows)
+    cdef floating* A = <floating*> malloc(block_rows * net.units * sizeof(floating))
     cdef floating* z
     if A == NULL:
         raise MemoryError()
     with nogil:
         lo = 0
         while lo < n:
-            hi = min(lo + cap, n)
+            hi = min(lo + block_rows, n)
             forward(&net, &theta[0], &X[lo, 0], hi - lo, A)
             z = layer(&net, A, net.L)
             for i in range(lo, hi):

@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Numerical checks shared by the compiled loops."""
+"""Numerical helpers shared by the compiled loops (_linear, _mlp, _common)."""
 from cython cimport floating
 
 
@@ -12,3 +12,12 @@ cdef inline bint all_finite(const floating* w, Py_ssize_t n) noexcept nogil:
     for j in range(n):
         total += w[j] * 0.0
     return total == 0.0
+
+
+cdef inline double half_sq_norm(const floating* w, Py_ssize_t n) noexcept nogil:
+    """||w[0:n]||^2 / 2, summed in double."""
+    cdef Py_ssize_t j
+    cdef double total = 0.0
+    for j in range(n):
+        total += <double>w[j] * w[j]
+    return 0.5 * total

@@ -34,11 +34,7 @@ from libc.stdlib cimport malloc, free
 
 from fastgd.kernels.loss cimport loss_and_dz
 
-# the status codes of every epoch loop (fastgd.kernels._interface)
-cdef enum:
-    STATUS_OK = 0
-    STATUS_NONFINITE = 1        # a loss was non-finite: that step was not taken
-    STATUS_OVERFLOW = 2         # the parameters became non-finite
+from fastgd.kernels._status cimport STATUS_OK, STATUS_NONFINITE, STATUS_OVERFLOW
 
 cdef extern from *:
     """

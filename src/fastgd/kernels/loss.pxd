@@ -1,11 +1,14 @@
 # cython: language_level=3
 """Per-sample losses of one sample, for Cython code that cimports them.
 
-The network's layers use ``sigmoid``, ``log1pexp`` and ``softmax``;
-``loss_and_dz`` is the scalar loss of the linear models for other packages
-(tests/test_cimport.py builds such a consumer).  fastgd's own linear loops
-compute the same formulas in C: the per-sample SGD epoch of ``sgd_epoch.h``
-(with this file's sigmoid and exponential, which are ``simd.h``'s), and the
+Layers: part of the kernels' public cimport API (with rules.pxd), below
+the estimators and the fit loop; the NumPy reference (fastgd.reference)
+specifies the same formulas.  The network's layers (_mlp.pyx) use
+``sigmoid``, ``log1pexp`` and ``softmax``; ``loss_and_dz`` is the scalar
+loss of the linear models for other packages (tests/kernels/test_cimport.py
+builds such a consumer).  fastgd's own linear loops compute the same
+formulas in C: the per-sample SGD epoch of ``csrc/sgd_epoch.h`` (with this
+file's sigmoid and exponential, which are ``csrc/simd.h``'s), and the
 blocks of rows of the full-batch gradient and mini-batch steps four samples
 at a time (``fastgd_logistic_d``, ``fastgd_softmax_d``); tests hold them to
 each other, to libm and to the NumPy reference.  A model has K linear

@@ -37,7 +37,7 @@ import numbers
 
 import numpy as np
 
-from . import _linear, _mlp
+from . import _common, _mlp
 from .._validation import (check_array, check_consistent_length, check_finite,
                           check_layer_widths, check_lr_table, check_no_overlap, check_order,
                           check_output, check_random_state, check_sample_weight,
@@ -390,7 +390,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     if status != STATUS_OK:
         raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
-    return EpochResult(loss_sum / weight_sum + _linear.penalty(theta[:n_weights], alpha), t)
+    return EpochResult(loss_sum / weight_sum + _common.penalty(theta[:n_weights], alpha), t)
 
 
 def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=None):

@@ -1,6 +1,11 @@
 # cython: language_level=3
 """Update rules and learning-rate schedules: the one place each is written.
 
+Layers: part of the kernels' public cimport API (with loss.pxd).  The
+compiled loops (_linear.pyx, _mlp.pyx) take their steps with ``rule_step``;
+rules.pyx builds the ``Rule`` struct from the names users write; the NumPy
+reference (fastgd.reference) specifies each formula.
+
 A rule updates ``n`` parameters ``p`` (float32 or float64) from a gradient
 ``g`` and up to two state slots ``s0`` and ``s1`` (float64, owned by the
 caller so that training can resume).  The formulas are torch.optim's:

@@ -1,6 +1,9 @@
 # cython: language_level=3
 """Update rules and learning-rate schedules, named as in torch.optim.
 
+Layers: the estimators and fastgd.optim build a rule here once per fit; the
+compiled loops (_linear, _mlp) then read its C struct at every step.
+
 :func:`make_rule` turns the names a user writes into a compiled
 :class:`UpdateRule`, whose C struct the loops read without the GIL and
 without checks; the formulas are in ``rules.pxd``.  The valid values of the

@@ -11,7 +11,7 @@ intercept is never penalized; s_i are sample weights, all ones by default):
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import _linear, _saga
+from ..kernels import _common, _linear, _saga
 from .._fit import (SAGA, SOLVERS, GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
 from .._sklearn_compat import r2_score
@@ -92,7 +92,7 @@ class _LinearModel(GradientDescentEstimator):
             self.t_, lr_table)
         if status != STATUS_OK:
             return np.inf, self.t_      # the fit loop restores the last epoch and reports
-        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+        return loss_sum / weight_sum + _common.penalty(self._segments[0].values, float(self.alpha)), t
 
     # -- SAGA: the table of per-sample gradients and its averages ----------
     def _saga_start(self, problem, reset):
@@ -122,7 +122,7 @@ class _LinearModel(GradientDescentEstimator):
             # the table met the failing steps, so the next fit starts anew
             del self._saga_state
             return np.inf, self.t_
-        objective = loss_sum / weight_sum + _linear.penalty(self._segments[0].values,
+        objective = loss_sum / weight_sum + _common.penalty(self._segments[0].values,
                                                             float(self.alpha))
         return objective, self.t_ + steps
 

@@ -28,7 +28,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import _linear, _mlp
+from ..kernels import _common, _mlp
 from .._fit import (RULE_HYPERPARAMETER_DOCS, STOPPING_DOCS, _ADAPTIVE_DEFAULT_RATE, SOLVERS,
                     GradientDescentEstimator, Segment, keeps_model_on_error,
                     largest_eigenvalue, minibatch_smoothness, training_weights)
@@ -200,7 +200,7 @@ class _BaseMLP(GradientDescentEstimator):
             self._segments[1].state[...] = state[:, nw:]
         if status != STATUS_OK:
             return np.inf, self.t_      # the fit loop restores the last epoch and reports
-        return loss_sum / weight_sum + _linear.penalty(self._segments[0].values, float(self.alpha)), t
+        return loss_sum / weight_sum + _common.penalty(self._segments[0].values, float(self.alpha)), t
 
     def _relink_segments(self):
         nw = self._n_weights

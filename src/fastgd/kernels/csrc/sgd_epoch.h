@@ -1,40 +1,34 @@
-/* The per-sample plain SGD epoch of the linear models: every loss (squared,
- * logistic, softmax's K outputs), dense and CSR rows, float32 and float64,
- * the one loop that serves them (kernels.sgd_epoch, the estimators'
- * solver='sgd'), written in C so that the whole step is one function
- * compiled for each target_clones level (see simd.h).
+/* The per-sample plain SGD epoch of the linear models, in C.
  *
- * Each step waits for the one before: the next row's output needs this
- * row's update, and the update needs this output's derivative.  The loop
- * this replaces, in Cython, compiled without FMA, called the row primitives
- * through the clone dispatcher and kept z, dz and the intercept in memory;
- * in the one-output variants they stay in registers, the primitives are
- * inlined, and the logistic exponential is simd.h's inline one, not a call
- * to libm (softmax's K outputs go through scratch and fastgd_softmax_d).
- * Measured on an Intel Xeon VM, 200,000 x 100 dense rows (medians of 3 A/B
- * pairs against the Cython loop): float32 epochs, sequential squared
- * 7.1 -> 5.4 ms, sequential logistic 8.6 -> 8.3 ms, shuffled squared
- * 11.4 -> 10.4 ms, shuffled logistic 12.4 -> 11.8 ms; float64 shuffled
- * logistic 25.3 -> 23.0 ms; float64 sequential epochs, near the memory floor
- * already, unchanged.  On 100,000 x 100,000 CSR rows of 50 non-zeros, a
- * shuffled logistic epoch 17.8, 19.4 -> 17.3, 17.1 ms (compare.py's sparse
- * section, two A/B pairs; 2.8-2.9x -> 3.3-3.4x faster than scikit-learn's
- * SGDClassifier), a sequential one 12.2 -> 10.6 ms.
+ * Layers: the estimators (linear_model) call the fit loop, which calls
+ * kernels.sgd_epoch; with batch_size 1 and a plain rule _linear.pyx's epoch
+ * hands the whole pass to fastgd_sgd_epoch_f64 / _f32 below.  The NumPy
+ * reference (fastgd/reference/) specifies the result; tests/kernels/
+ * test_csrc.py also holds this loop to the textbook update in long double.
  *
- * Tried and not kept: computing each output a step ahead, as w . x' + c
- * x . x' (the chain of steps then holds only one multiply-add besides the
- * loss): an extra dot product per step, and the loop, already near its
- * instruction throughput, came out slower except for sequential float32
- * logistic epochs, within noise there.
+ * Every loss (squared, logistic, softmax's K outputs), dense and CSR rows,
+ * float32 and float64 data: one function, fastgd_sgd_epoch_body, whose
+ * row format, output count and dtype are compile-time constants, so that
+ * each of its eight instantiations keeps only its own branches and each is
+ * compiled whole for every target_clones level (simd.h).
  *
- * L2 is applied lazily, w = wscale v; logistic losses are deferred
- * FASTGD_LOSS_QUEUE steps and summed four lanes at a time from the steps'
- * own exp(-|z|).  tests/test_simd_builds.py holds the loop to the textbook
- * update in long double in every build, and the Python tests to the NumPy
- * reference.
+ * Why the loop is shaped so: each step waits for the one before (the next
+ * row's output needs this row's update, which needs this output's
+ * derivative), so the latency of that chain is the epoch's cost.  Hence:
+ * with one output, z, dz and the intercept are locals GCC keeps in
+ * registers; the row primitives and the logistic exponential are inlined
+ * (a call saves every live register); for dense rows each step's update and
+ * the next row's dot product are one pass over w; the division by the lazy
+ * L2 scale is made off the chain; and the logistic losses, not on the chain,
+ * are queued and summed four lanes at a time.
+ *
+ * L2 is applied lazily, w = wscale v, so a step costs O(nnz(x)), not O(d).
+ * Float32 data trains float64 weights with double accumulation: the caller
+ * keeps a float64 working copy, so a row needs one conversion per value and
+ * the sums are not rounded to float32 at every step.
  */
-#ifndef FASTGD_SGD_H
-#define FASTGD_SGD_H
+#ifndef FASTGD_SGD_EPOCH_H
+#define FASTGD_SGD_EPOCH_H
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -46,6 +40,17 @@
 #define FASTGD_MIN_WSCALE 1e-9
 /* Per-sample logistic steps whose losses wait to be summed together. */
 #define FASTGD_LOSS_QUEUE 32
+
+/* The body's compile-time arguments, named at the call sites. */
+enum { FASTGD_DENSE_ROWS = 0, FASTGD_CSR_ROWS = 1 };
+enum { FASTGD_K_OUTPUTS = 0, FASTGD_ONE_OUTPUT = 1 };
+enum { FASTGD_F64 = 0, FASTGD_F32 = 1 };
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FASTGD_FORCE_INLINE static inline __attribute__((always_inline))
+#else
+#define FASTGD_FORCE_INLINE static inline
+#endif
 
 /* sum_q s_q L_q of the count queued logistic steps, in step order: queue
  * holds FASTGD_LOSS_QUEUE outputs, then targets, then weights, then their
@@ -90,6 +95,82 @@ typedef struct {
     int nonfinite;              /* a loss was non-finite: that step was not taken */
 } fastgd_sgd_epoch;
 
+/* X, y and sample weights of one dtype, float32 when is_f32 (a constant
+ * wherever these are called, so each folds to one typed access). */
+FASTGD_FORCE_INLINE double fastgd_value_at(const void *values, ptrdiff_t i, int is_f32)
+{
+    return is_f32 ? (double)((const float *)values)[i] : ((const double *)values)[i];
+}
+
+FASTGD_FORCE_INLINE const void *fastgd_values_from(const void *values, ptrdiff_t i,
+                                                   int is_f32)
+{
+    return is_f32 ? (const void *)((const float *)values + i)
+                  : (const void *)((const double *)values + i);
+}
+
+/* One row of X: its values, its column indices (CSR; NULL for dense rows)
+ * and its length. */
+typedef struct {
+    const void *values;
+    const int *columns;
+    ptrdiff_t length;
+} fastgd_row;
+
+/* Row i of X: dense (n_rows x d, C order) or CSR (indices, indptr). */
+FASTGD_FORCE_INLINE fastgd_row fastgd_row_of(const void *X, const int *indices,
+                                             const int *indptr, ptrdiff_t d,
+                                             ptrdiff_t i, int sparse, int is_f32)
+{
+    fastgd_row row;
+    if (sparse) {
+        row.values = fastgd_values_from(X, indptr[i], is_f32);
+        row.columns = indices + indptr[i];
+        row.length = indptr[i + 1] - indptr[i];
+    } else {
+        row.values = fastgd_values_from(X, i * d, is_f32);
+        row.columns = NULL;
+        row.length = d;
+    }
+    return row;
+}
+
+/* x . w in double. */
+FASTGD_FORCE_INLINE double fastgd_row_dot(fastgd_row x, const double *w, int sparse,
+                                          int is_f32)
+{
+    if (sparse)
+        return is_f32 ? fastgd_sparse_dot_fd(x.values, x.columns, w, x.length)
+                      : fastgd_sparse_dot_d(x.values, x.columns, w, x.length);
+    return is_f32 ? fastgd_dot_fd_inline(x.values, w, x.length)
+                  : fastgd_dot_d_inline(x.values, w, x.length);
+}
+
+/* w += c x. */
+FASTGD_FORCE_INLINE void fastgd_row_axpy(double c, fastgd_row x, double *w, int sparse,
+                                         int is_f32)
+{
+    ptrdiff_t j;
+    if (sparse) {
+        if (is_f32)
+            fastgd_sparse_axpy_fd(c, x.values, x.columns, w, x.length);
+        else
+            fastgd_sparse_axpy_d(c, x.values, x.columns, w, x.length);
+    } else {
+        for (j = 0; j < x.length; j++)
+            w[j] = w[j] + c * fastgd_value_at(x.values, j, is_f32);
+    }
+}
+
+/* w += c x, then return next . w with the updated w: two consecutive dense
+ * steps' halves in one pass over w. */
+FASTGD_FORCE_INLINE double fastgd_row_axpy_dot(double c, fastgd_row x, fastgd_row next,
+                                               double *w, int is_f32)
+{
+    return is_f32 ? fastgd_axpy_dot_fd_inline(c, x.values, next.values, w, x.length)
+                  : fastgd_axpy_dot_d_inline(c, x.values, next.values, w, x.length);
+}
+
 /* One epoch over the rows of X (dense: n_rows x d, C order; CSR: the values
  * of e->indices and e->indptr) with targets y (class indices as values for
  * softmax) and sample weights sw (or NULL), updating the float64 weights w
@@ -98,196 +179,241 @@ typedef struct {
  *     b <- b - eta s dz  (with fit_intercept).
  * A step whose loss is non-finite is not taken and ends the epoch.
  *
- * One body, compiled four ways for each dtype: SPARSE (CSR rows) and ONE
- * (K = 1, not softmax) are constants, so each variant keeps only its own
- * branches.  With ONE the outputs, derivatives and intercept are one-entry
- * local arrays, which GCC keeps in registers; dense rows fuse each step's
- * update with the next row's outputs in one pass over w (a CSR row's next
- * columns are others, so there it is an update, then a dot product). */
-#define FASTGD_SGD_EPOCH(NAME, TX, SPARSE, ONE, SUFFIX, DOT, AXPY_DOT)        \
-FASTGD_CLONES static void NAME(const TX *restrict X, const TX *restrict y,    \
-                               const TX *restrict sw, double *restrict w,     \
-                               double *restrict b, fastgd_sgd_epoch *e)       \
-{                                                                             \
-    const ptrdiff_t n = e->n, d = e->d, Q = FASTGD_LOSS_QUEUE;                \
-    const ptrdiff_t K = ONE ? 1 : e->K, lanes = ONE ? 1 : 4;                  \
-    const ptrdiff_t *order = e->order;                                        \
-    /* the plan's settings as locals: the K variants write z and dz through   \
-     * e->scratch, which could otherwise alias them and force reloads */      \
-    const double *rates = e->rates, rate = e->rate, alpha = e->alpha;         \
-    const int loss = e->loss, fit_intercept = e->fit_intercept;               \
-    const int *indices = e->indices, *indptr = e->indptr, *idx = NULL;        \
-    const int *next_idx = NULL;                                               \
-    double queue[5 * FASTGD_LOSS_QUEUE];                                      \
-    double z1[1], dz1[1], bias1[1];                                           \
-    double *z = ONE ? z1 : e->scratch, *dz = ONE ? dz1 : e->scratch + 4 * K;  \
-    double *bias = ONE ? bias1 : b;                                           \
-    double wscale = 1.0, loss_sum = 0.0, weights = 0.0;                       \
-    double s, ex, l, eta, shrink, step, target;                               \
-    const TX *x, *next = NULL;                                                \
-    ptrdiff_t p, i, j, k, m, next_m = 0, queued = 0;                          \
-    e->nonfinite = 0;                                                         \
-    if (n == 0) {                                                             \
-        e->loss_sum = e->weights = 0.0;                                       \
-        e->steps = 0;                                                         \
-        return;                                                               \
-    }                                                                         \
-    /* the lanes past a partial queue, and softmax's lanes past the first,    \
-     * are computed on, and ignored */                                        \
-    memset(queue, 0, sizeof queue);                                           \
-    if (ONE)                                                                  \
-        bias1[0] = b[0];                                                      \
-    else                                                                      \
-        memset(e->scratch, 0, FASTGD_SGD_SCRATCH(K) * sizeof(double));        \
-    i = order != NULL ? order[0] : 0;                                         \
-    FASTGD_SGD_LOCATE(SPARSE, i, x, idx, m);                                  \
-    for (k = 0; k < K; k++)                                                   \
-        z[k * lanes] = wscale * FASTGD_SGD_ROW_DOT(SPARSE, SUFFIX, DOT, x, idx, m, \
-                                                   w + k * d) + bias[k];      \
-    for (p = 0; p < n; p++) {                                                 \
-        if (SPARSE)                                                           \
-            fastgd_prefetch_csr_rows_ahead(X, sizeof(TX), indices, indptr, y, \
-                                           sizeof(TX), order, p, n, 0);       \
-        else                                                                  \
-            fastgd_prefetch_rows_ahead(X, order, p, n, d * (ptrdiff_t)sizeof(TX), 0); \
-        s = sw != NULL ? (double)sw[i] : 1.0;                                 \
-        target = (double)y[i];                                                \
-        if (!ONE && loss == FASTGD_SOFTMAX) {                                 \
-            e->scratch[8 * K] = target;                                       \
-            fastgd_softmax_d(z, e->scratch + 8 * K, e->scratch + 8 * K + 4, dz, \
-                             1, K, 4);                                        \
-            l = e->scratch[8 * K + 4];                                        \
-            if (!isfinite(l)) {                                               \
-                e->nonfinite = 1;                                             \
-                break;                                                        \
-            }                                                                 \
-            loss_sum += s * l;                                                \
-        } else if (loss == FASTGD_LOGISTIC) {                                 \
-            /* only dz is on the chain of steps; a logistic loss is finite    \
-             * exactly when its output is */                                  \
-            if (!isfinite(z[0])) {                                            \
-                e->nonfinite = 1;                                             \
-                break;                                                        \
-            }                                                                 \
-            ex = fastgd_exp_neg_abs1(z[0]);                                   \
-            dz[0] = fastgd_sigmoid_given1(z[0], ex) - target;                 \
-            queue[queued] = z[0];                                             \
-            queue[Q + queued] = target;                                       \
-            queue[2 * Q + queued] = s;                                        \
-            queue[3 * Q + queued] = ex;                                       \
-            if (++queued == Q) {                                              \
-                loss_sum += fastgd_deferred_logistic_losses(queue, queued);   \
-                queued = 0;                                                   \
-            }                                                                 \
-        } else {                                                              \
-            dz[0] = z[0] - target;                                            \
-            l = 0.5 * dz[0] * dz[0];                                          \
-            if (!isfinite(l)) {                                               \
-                e->nonfinite = 1;                                             \
-                break;                                                        \
-            }                                                                 \
-            loss_sum += s * l;                                                \
-        }                                                                     \
-        weights += s;                                                         \
-        eta = rates != NULL ? rates[p] : rate;                                \
-        /* W <- (1 - eta alpha) W - eta s dz x^T, with W = wscale V */        \
-        shrink = 1.0 - eta * alpha;                                           \
-        if (shrink > FASTGD_MIN_WSCALE) {                                     \
-            wscale *= shrink;                                                 \
-        } else {                                                              \
-            for (j = 0; j < K * d; j++)                                       \
-                w[j] = w[j] * (wscale * shrink);                              \
-            wscale = 1.0;                                                     \
-        }                                                                     \
-        /* the factor of dz in V's update: its division is made while the     \
-         * output is still being computed, off the chain of steps */          \
-        step = -eta * s / wscale;                                             \
-        if (p + 1 < n) {                                                      \
-            i = order != NULL ? order[p + 1] : p + 1;                         \
-            FASTGD_SGD_LOCATE(SPARSE, i, next, next_idx, next_m);             \
-        }                                                                     \
-        for (k = 0; k < K; k++) {                                             \
-            if (fit_intercept)                                                \
-                bias[k] = bias[k] - eta * s * dz[k * lanes];                  \
-            if (!SPARSE && p + 1 < n) {                                       \
-                /* this step's update and the next row's output in one pass */ \
-                z[k * lanes] = wscale * AXPY_DOT(step * dz[k * lanes], x, next, \
-                                                 w + k * d, d) + bias[k];     \
-            } else if (dz[k * lanes] != 0.0) {                                \
-                FASTGD_SGD_ROW_AXPY(SPARSE, SUFFIX, step * dz[k * lanes], x, idx, m, \
-                                    w + k * d);                               \
-            }                                                                 \
-        }                                                                     \
-        if (wscale < FASTGD_MIN_WSCALE) {                                     \
-            for (j = 0; j < K * d; j++)                                       \
-                w[j] = w[j] * wscale;                                         \
-            wscale = 1.0;                                                     \
-        }                                                                     \
-        if (p + 1 < n) {                                                      \
-            x = next, idx = next_idx, m = next_m;                             \
-            for (k = 0; SPARSE && k < K; k++)                                 \
-                z[k * lanes] = wscale * FASTGD_SGD_ROW_DOT(SPARSE, SUFFIX, DOT, x, idx, m, \
-                                                           w + k * d) + bias[k]; \
-        }                                                                     \
-    }                                                                         \
-    loss_sum += fastgd_deferred_logistic_losses(queue, queued);               \
-    if (wscale != 1.0)                                                        \
-        for (j = 0; j < K * d; j++)                                           \
-            w[j] = w[j] * wscale;                                             \
-    if (ONE)                                                                  \
-        b[0] = bias1[0];                                                      \
-    e->loss_sum = loss_sum;                                                   \
-    e->weights = weights;                                                     \
-    e->steps = p;                                                             \
+ * sparse, one_output (K = 1, not softmax) and is_f32 (X, y and sw are
+ * float32) must be constants: the function is forced inline into the
+ * wrappers below, one per combination. */
+FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const void *restrict y,
+                                               const void *restrict sw, double *restrict w,
+                                               double *restrict b, fastgd_sgd_epoch *e,
+                                               const int sparse, const int one_output,
+                                               const int is_f32)
+{
+    const ptrdiff_t n = e->n, d = e->d, Q = FASTGD_LOSS_QUEUE;
+    const ptrdiff_t K = one_output ? 1 : e->K, lanes = one_output ? 1 : 4;
+    const ptrdiff_t value_bytes = is_f32 ? (ptrdiff_t)sizeof(float) : (ptrdiff_t)sizeof(double);
+    const ptrdiff_t *order = e->order;
+    /* e's settings as locals: the K-output variants write z and dz through
+     * e->scratch, which could otherwise alias them and force reloads */
+    const double *rates = e->rates, rate = e->rate, alpha = e->alpha;
+    const int loss = e->loss, fit_intercept = e->fit_intercept;
+    const int *indices = e->indices, *indptr = e->indptr;
+    double queue[5 * FASTGD_LOSS_QUEUE];
+    /* with one output, one-entry arrays that GCC keeps in registers */
+    double z1[1], dz1[1], bias1[1];
+    double *z = one_output ? z1 : e->scratch, *dz = one_output ? dz1 : e->scratch + 4 * K;
+    double *bias = one_output ? bias1 : b;
+    double wscale = 1.0, loss_sum = 0.0, weights = 0.0;
+    double s, ex, l, eta, shrink, step, target;
+    fastgd_row x, next = {NULL, NULL, 0};
+    ptrdiff_t p, i, j, k, queued = 0;
+    e->nonfinite = 0;
+    if (n == 0) {
+        e->loss_sum = e->weights = 0.0;
+        e->steps = 0;
+        return;
+    }
+    /* the lanes past a partial queue, and softmax's lanes past the first,
+     * are computed on, and ignored */
+    memset(queue, 0, sizeof queue);
+    if (one_output)
+        bias1[0] = b[0];
+    else
+        memset(e->scratch, 0, FASTGD_SGD_SCRATCH(K) * sizeof(double));
+    i = order != NULL ? order[0] : 0;
+    x = fastgd_row_of(X, indices, indptr, d, i, sparse, is_f32);
+    for (k = 0; k < K; k++)
+        z[k * lanes] = wscale * fastgd_row_dot(x, w + k * d, sparse, is_f32) + bias[k];
+    for (p = 0; p < n; p++) {
+        if (sparse)
+            fastgd_prefetch_csr_rows_ahead(X, value_bytes, indices, indptr, y, value_bytes,
+                                           order, p, n, 0);
+        else
+            fastgd_prefetch_rows_ahead(X, order, p, n, d * value_bytes, 0);
+        s = sw != NULL ? fastgd_value_at(sw, i, is_f32) : 1.0;
+        target = fastgd_value_at(y, i, is_f32);
+        if (!one_output && loss == FASTGD_SOFTMAX) {
+            e->scratch[8 * K] = target;
+            fastgd_softmax_d(z, e->scratch + 8 * K, e->scratch + 8 * K + 4, dz, 1, K, 4);
+            l = e->scratch[8 * K + 4];
+            if (!isfinite(l)) {
+                e->nonfinite = 1;
+                break;
+            }
+            loss_sum += s * l;
+        } else if (loss == FASTGD_LOGISTIC) {
+            /* only dz is on the chain of steps; a logistic loss is finite
+             * exactly when its output is */
+            if (!isfinite(z[0])) {
+                e->nonfinite = 1;
+                break;
+            }
+            ex = fastgd_exp_neg_abs1(z[0]);
+            dz[0] = fastgd_sigmoid_given1(z[0], ex) - target;
+            queue[queued] = z[0];
+            queue[Q + queued] = target;
+            queue[2 * Q + queued] = s;
+            queue[3 * Q + queued] = ex;
+            if (++queued == Q) {
+                loss_sum += fastgd_deferred_logistic_losses(queue, queued);
+                queued = 0;
+            }
+        } else {
+            dz[0] = z[0] - target;
+            l = 0.5 * dz[0] * dz[0];
+            if (!isfinite(l)) {
+                e->nonfinite = 1;
+                break;
+            }
+            loss_sum += s * l;
+        }
+        weights += s;
+        eta = rates != NULL ? rates[p] : rate;
+        /* W <- (1 - eta alpha) W - eta s dz x^T, with W = wscale V */
+        shrink = 1.0 - eta * alpha;
+        if (shrink > FASTGD_MIN_WSCALE) {
+            wscale *= shrink;
+        } else {
+            for (j = 0; j < K * d; j++)
+                w[j] = w[j] * (wscale * shrink);
+            wscale = 1.0;
+        }
+        /* the factor of dz in V's update: its division is made while the
+         * output is still being computed, off the chain of steps */
+        step = -eta * s / wscale;
+        if (p + 1 < n) {
+            i = order != NULL ? order[p + 1] : p + 1;
+            next = fastgd_row_of(X, indices, indptr, d, i, sparse, is_f32);
+        }
+        for (k = 0; k < K; k++) {
+            if (fit_intercept)
+                bias[k] = bias[k] - eta * s * dz[k * lanes];
+            if (!sparse && p + 1 < n) {
+                /* this step's update and the next row's output in one pass
+                 * (a CSR row's next columns are others: there it is an
+                 * update, then a dot product) */
+                z[k * lanes] = wscale * fastgd_row_axpy_dot(step * dz[k * lanes], x, next,
+                                                            w + k * d, is_f32) + bias[k];
+            } else if (dz[k * lanes] != 0.0) {
+                fastgd_row_axpy(step * dz[k * lanes], x, w + k * d, sparse, is_f32);
+            }
+        }
+        if (wscale < FASTGD_MIN_WSCALE) {
+            for (j = 0; j < K * d; j++)
+                w[j] = w[j] * wscale;
+            wscale = 1.0;
+        }
+        if (p + 1 < n) {
+            x = next;
+            for (k = 0; sparse && k < K; k++)
+                z[k * lanes] = wscale * fastgd_row_dot(x, w + k * d, sparse, is_f32) + bias[k];
+        }
+    }
+    loss_sum += fastgd_deferred_logistic_losses(queue, queued);
+    if (wscale != 1.0)
+        for (j = 0; j < K * d; j++)
+            w[j] = w[j] * wscale;
+    if (one_output)
+        b[0] = bias1[0];
+    e->loss_sum = loss_sum;
+    e->weights = weights;
+    e->steps = p;
 }
 
-/* Helpers of FASTGD_SGD_EPOCH's body, expanded inside it: they use its
- * locals X, indices, indptr, d and j.
- * Row i: its values x, column indices idx (NULL for dense rows) and length m. */
-#define FASTGD_SGD_LOCATE(SPARSE, i, x, idx, m)                               \
-    do {                                                                      \
-        if (SPARSE) {                                                         \
-            x = X + indptr[i];                                                \
-            idx = indices + indptr[i];                                        \
-            m = indptr[(i) + 1] - indptr[i];                                  \
-        } else {                                                              \
-            x = X + (i) * d;                                                  \
-            m = d;                                                            \
-        }                                                                     \
-    } while (0)
-#define FASTGD_SGD_ROW_DOT(SPARSE, SUFFIX, DOT, x, idx, m, wk)                \
-    ((SPARSE) ? fastgd_sparse_dot_##SUFFIX(x, idx, wk, m) : DOT(x, wk, m))
-#define FASTGD_SGD_ROW_AXPY(SPARSE, SUFFIX, c, x, idx, m, wk)                 \
-    do {                                                                      \
-        if (SPARSE) {                                                         \
-            fastgd_sparse_axpy_##SUFFIX(c, x, idx, wk, m);                    \
-        } else {                                                              \
-            for (j = 0; j < (m); j++)                                         \
-                (wk)[j] = (wk)[j] + (c) * (double)(x)[j];                     \
-        }                                                                     \
-    } while (0)
-
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_dense1_d, double, 0, 1, d, fastgd_dot_d_inline, fastgd_axpy_dot_d_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_dense_d, double, 0, 0, d, fastgd_dot_d_inline, fastgd_axpy_dot_d_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_csr1_d, double, 1, 1, d, fastgd_dot_d_inline, fastgd_axpy_dot_d_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_csr_d, double, 1, 0, d, fastgd_dot_d_inline, fastgd_axpy_dot_d_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_dense1_f, float, 0, 1, fd, fastgd_dot_fd_inline, fastgd_axpy_dot_fd_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_dense_f, float, 0, 0, fd, fastgd_dot_fd_inline, fastgd_axpy_dot_fd_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_csr1_f, float, 1, 1, fd, fastgd_dot_fd_inline, fastgd_axpy_dot_fd_inline)
-FASTGD_SGD_EPOCH(fastgd_sgd_epoch_csr_f, float, 1, 0, fd, fastgd_dot_fd_inline, fastgd_axpy_dot_fd_inline)
-
-/* The per-sample plain SGD epoch of any linear model: the variant for its
- * rows and outputs. */
-#define FASTGD_SGD_EPOCH_DISPATCH(SUFFIX, TX)                                 \
-static void fastgd_sgd_epoch_##SUFFIX(const TX *X, const TX *y, const TX *sw, \
-                                      double *w, double *b, fastgd_sgd_epoch *e) \
-{                                                                             \
-    int one = e->K == 1 && e->loss != FASTGD_SOFTMAX;                         \
-    if (e->indptr != NULL)                                                    \
-        (one ? fastgd_sgd_epoch_csr1_##SUFFIX : fastgd_sgd_epoch_csr_##SUFFIX)(X, y, sw, w, b, e); \
-    else                                                                      \
-        (one ? fastgd_sgd_epoch_dense1_##SUFFIX : fastgd_sgd_epoch_dense_##SUFFIX)(X, y, sw, w, b, e); \
+/* The eight instantiations, each compiled for every target_clones level. */
+FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
 }
-FASTGD_SGD_EPOCH_DISPATCH(d, double)
-FASTGD_SGD_EPOCH_DISPATCH(f, float)
+
+FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
+}
+
+/* Whether an epoch has one output (squared, logistic) or K (softmax). */
+static int fastgd_sgd_epoch_one_output(const fastgd_sgd_epoch *e)
+{
+    return e->K == 1 && e->loss != FASTGD_SOFTMAX;
+}
+
+/* The per-sample plain SGD epoch of any linear model, float64 data: the
+ * instantiation for its rows and outputs. */
+static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double *sw,
+                                 double *w, double *b, fastgd_sgd_epoch *e)
+{
+    if (e->indptr != NULL) {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_csr_one_output_f64(X, y, sw, w, b, e);
+        else
+            fastgd_sgd_epoch_csr_k_outputs_f64(X, y, sw, w, b, e);
+    } else {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_dense_one_output_f64(X, y, sw, w, b, e);
+        else
+            fastgd_sgd_epoch_dense_k_outputs_f64(X, y, sw, w, b, e);
+    }
+}
+
+/* The same for float32 data (the weights and intercepts are float64). */
+static void fastgd_sgd_epoch_f32(const float *X, const float *y, const float *sw,
+                                 double *w, double *b, fastgd_sgd_epoch *e)
+{
+    if (e->indptr != NULL) {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_csr_one_output_f32(X, y, sw, w, b, e);
+        else
+            fastgd_sgd_epoch_csr_k_outputs_f32(X, y, sw, w, b, e);
+    } else {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_dense_one_output_f32(X, y, sw, w, b, e);
+        else
+            fastgd_sgd_epoch_dense_k_outputs_f32(X, y, sw, w, b, e);
+    }
+}
 #endif

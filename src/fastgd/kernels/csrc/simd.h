@@ -1,19 +1,28 @@
-/* Row primitives of the linear kernels (dense, and CSR gather-scatter) and
- * the vectorized losses, written with GCC vector extensions (four doubles a
- * vector) or as loops a compiler vectorizes, with portable flags: several
- * independent accumulators (a reduction in one accumulator cannot be
- * reordered without -ffast-math) and restrict-qualified pointers (no
- * aliasing checks in the loop).
+/* The vectorized building blocks every linear-model loop shares: the row
+ * primitives (dot products, axpy, the fused update-then-dot of two SGD
+ * steps, the four-row gradient accumulation; dense and CSR rows), the
+ * vectorized logistic and softmax losses, and the scalar exp(-|z|) and
+ * sigmoid that the per-sample loop, loss.pxd and the network share.
  *
- * With GCC on x86-64 Linux each function is also compiled for x86-64-v3 (AVX2 + FMA)
- * (target_clones, dispatched on the ISA level the CPU reports, not its model
- * name, so virtual machines qualify), and the loader picks the clone:
- * the default build stays portable (no -march flag) and still uses the wide
- * registers where they exist.  Define FASTGD_NO_CLONES to build one version,
- * FASTGD_SCALAR to build the scalar loops compilers without vector extensions
- * get (tests/test_simd_builds.py builds all three and checks them).
+ * Layers: _linear.pyx's gradient and mini-batch loops and sgd_epoch.h's
+ * per-sample epoch call these (sigmoid_layer.h builds the network's layer on
+ * them); loss.pxd's per-sample losses are the scalar specification, and
+ * tests/kernels/test_csrc.py checks every function here in every build.
  *
- * Dot products accumulate in double also for float32 data.
+ * Written with GCC vector extensions (four doubles a vector) or as loops a
+ * compiler vectorizes, with portable flags: several independent
+ * accumulators (a reduction in one accumulator cannot be reordered without
+ * -ffast-math) and restrict-qualified pointers (no aliasing checks in the
+ * loop).  Float32 data is read into double lanes and summed in double: a
+ * float32 value converts exactly, and the sums then round as float64 ones.
+ *
+ * With GCC on x86-64 Linux each function is also compiled for x86-64-v3
+ * (AVX2 + FMA) (target_clones, dispatched on the ISA level the CPU reports,
+ * not its model name, so virtual machines qualify), and the loader picks the
+ * clone: the default build stays portable (no -march flag) and still uses the
+ * wide registers where they exist.  Define FASTGD_NO_CLONES to build one
+ * version, FASTGD_SCALAR to build the scalar loops compilers without vector
+ * extensions get.
  */
 #ifndef FASTGD_SIMD_H
 #define FASTGD_SIMD_H
@@ -230,7 +239,7 @@ FASTGD_ACC4(fastgd_acc4_f, float, fastgd_load4_f)
  * accumulator would make a row's latency that of m dependent multiply-adds).
  * Inline: the per-sample loop of sgd_epoch.h and the blocks of _linear.pyx call
  * them once per row. */
-#define FASTGD_SPARSE_ROW(SUFFIX, TX, TW)                                     \
+#define FASTGD_SPARSE_DOT(SUFFIX, TX, TW)                                     \
 FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
                                                 const int *restrict idx,      \
                                                 const TW *restrict w,         \
@@ -247,40 +256,42 @@ FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
     for (; j < m; j++)                                                        \
         a0 += (double)x[j] * w[idx[j]];                                       \
     return (a0 + a1) + (a2 + a3);                                             \
-}                                                                             \
+}
+/* w += c x into float64 w (a weight vector or a gradient sum) */
+#define FASTGD_SPARSE_AXPY(SUFFIX, TX)                                        \
 FASTGD_INLINE void fastgd_sparse_axpy_##SUFFIX(double c, const TX *restrict x, \
                                                const int *restrict idx,       \
-                                               TW *restrict w, ptrdiff_t m)   \
+                                               double *restrict w, ptrdiff_t m) \
 {                                                                             \
     ptrdiff_t j;                                                              \
     for (j = 0; j < m; j++)                                                   \
-        w[idx[j]] = (TW)(w[idx[j]] + c * (double)x[j]);                       \
+        w[idx[j]] = w[idx[j]] + c * (double)x[j];                             \
 }
-FASTGD_SPARSE_ROW(d, double, double)
-FASTGD_SPARSE_ROW(f, float, float)
-FASTGD_SPARSE_ROW(fd, float, double)    /* float values, double weights */
-FASTGD_SPARSE_ROW(df, double, float)    /* no caller; Cython's fused types ask for it */
+FASTGD_SPARSE_DOT(d, double, double)
+FASTGD_SPARSE_DOT(f, float, float)
+FASTGD_SPARSE_DOT(fd, float, double)    /* float values, double weights */
+FASTGD_SPARSE_AXPY(d, double)
+FASTGD_SPARSE_AXPY(fd, float)
 
-/* w += c x, in double, stored back in w's type (a loop without a reduction:
- * compilers vectorize it as it is) */
-#define FASTGD_AXPY(NAME, T, TW)                                              \
-FASTGD_CLONES static void NAME(double c, const T *restrict x, TW *restrict w, \
+/* G += c x into a float64 sum (a loop without a reduction: compilers
+ * vectorize it as it is) */
+#define FASTGD_AXPY(NAME, TX)                                                 \
+FASTGD_CLONES static void NAME(double c, const TX *restrict x, double *restrict w, \
                                ptrdiff_t m)                                   \
 {                                                                             \
     ptrdiff_t j;                                                              \
     for (j = 0; j < m; j++)                                                   \
-        w[j] = (TW)(w[j] + c * (double)x[j]);                                 \
+        w[j] = w[j] + c * (double)x[j];                                       \
 }
 
-FASTGD_AXPY(fastgd_axpy_d, double, double)
-FASTGD_AXPY(fastgd_axpy_f, float, float)
-FASTGD_AXPY(fastgd_axpy_fd, float, double)   /* float row into a double sum */
+FASTGD_AXPY(fastgd_axpy_d, double)
+FASTGD_AXPY(fastgd_axpy_fd, float)   /* float row into a double sum */
 
 /* Four lanes of e = exp(-|v|), the one exponential of the logistic loss and
  * of the sigmoid.  libm's exp is a scalar call; here e is 2^k exp(r) with
  * k = round(-|v| / ln 2), |r| <= ln2/2, exp(r) by its Taylor polynomial of
  * degree 13 (truncation below 1e-17) and 2^k written into the exponent bits:
- * relative error within a few ulp (4e-16 measured against libm).  Below
+ * relative error within a few ulp of libm.  Below
  * -708, where 2^k would leave the normal range, e is 0 (the true value is
  * below 1e-307).  Written with GCC vector extensions, so each target_clones
  * clone uses its own registers; other compilers get scalar loops. */
@@ -394,9 +405,9 @@ FASTGD_INLINE void fastgd_logistic4(const double *restrict z, const double *rest
 /* The logistic losses and derivatives of n outputs.  Whole groups of four
  * go straight from memory to registers, also the last one: z, y, loss and
  * dz must have room for n rounded up to a multiple of four (the lanes past
- * n are computed on whatever is there, and written).  Copying a partial
- * group lane by lane made the loop three times slower, and a one-row block
- * (a per-sample step of a stateful rule) 20% slower than libm. */
+ * n are computed on whatever is there, and written): copying a partial group
+ * lane by lane would cost more than the loss itself for short blocks (a
+ * one-row block is a per-sample step of a stateful rule). */
 FASTGD_CLONES static void fastgd_logistic_d(const double *restrict z, const double *restrict y,
                                             double *restrict loss, double *restrict dz,
                                             ptrdiff_t n)
@@ -464,55 +475,7 @@ FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const doubl
     }
 }
 
-FASTGD_CLONES static void fastgd_sigmoid_bias_d(double *restrict z, const double *restrict b,
-                                                ptrdiff_t rows, ptrdiff_t cols)
-{
-    ptrdiff_t i, j;
-    fastgd_v4d v, bias;
-    for (i = 0; i < rows; i++) {
-        double *zi = z + i * cols;
-        for (j = 0; j + 4 <= cols; j += 4) {
-            memcpy(&v, zi + j, sizeof v);
-            memcpy(&bias, b + j, sizeof bias);
-            v = fastgd_sigmoid4(v + bias);
-            memcpy(zi + j, &v, sizeof v);
-        }
-        for (; j < cols; j++)
-            zi[j] = fastgd_sigmoid4(FASTGD_SPLAT(zi[j] + b[j]))[0];
-    }
-}
-
-FASTGD_CLONES static void fastgd_sigmoid_bias_f(float *restrict z, const float *restrict b,
-                                                ptrdiff_t rows, ptrdiff_t cols)
-{
-    ptrdiff_t i, j;
-    fastgd_v4f v;
-    for (i = 0; i < rows; i++) {
-        float *zi = z + i * cols;
-        for (j = 0; j + 4 <= cols; j += 4) {
-            v = __builtin_convertvector(
-                fastgd_sigmoid4(fastgd_load4_f(zi + j) + fastgd_load4_f(b + j)), fastgd_v4f);
-            memcpy(zi + j, &v, sizeof v);
-        }
-        for (; j < cols; j++)
-            zi[j] = (float)fastgd_sigmoid4(FASTGD_SPLAT((double)zi[j] + (double)b[j]))[0];
-    }
-}
 #else
-#include <math.h>
-#define FASTGD_SIGMOID_SCALAR(NAME, T)                                          \
-static void NAME(T *z, const T *b, ptrdiff_t rows, ptrdiff_t cols)              \
-{                                                                               \
-    ptrdiff_t i, j;                                                             \
-    for (i = 0; i < rows; i++)                                                  \
-        for (j = 0; j < cols; j++) {                                            \
-            double v = (double)z[i * cols + j] + b[j], e = exp(-fabs(v));       \
-            z[i * cols + j] = (T)(v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));    \
-        }                                                                       \
-}
-FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_d, double)
-FASTGD_SIGMOID_SCALAR(fastgd_sigmoid_bias_f, float)
-
 static void fastgd_softmax_d(const double *z, const double *y, double *loss, double *dz,
                              ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
 {
@@ -568,7 +531,7 @@ static void fastgd_logistic_d(const double *z, const double *y, double *loss, do
  * x = -|z| = (64 k' + j) ln2/64 + r with |r| <= ln2/128 (ln2/64 split in
  * two, so k ln2_hi/64 is exact), exp(r) by its Taylor polynomial of degree 6
  * (truncation below 2e-20) evaluated as a tree rather than in one chain,
- * then scaled: within an ulp or two of libm (tests/test_simd_builds.py).
+ * then scaled: within an ulp or two of libm.
  * Below -708 e is 0 (the true value is below 1e-307), as in
  * fastgd_exp_neg_abs4; a NaN stays NaN. */
 static const double fastgd_exp2_64ths[64] = {
