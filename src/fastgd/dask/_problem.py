@@ -29,6 +29,9 @@ from . import _chunks
 
 # Fan-in of the reduction tree (dask.array's split_every default).
 SPLIT_EVERY = 8
+# Parameters up to this size travel inside each task; larger ones are
+# scattered once per epoch and fetched by the tasks.
+SCATTER_BYTES = 1 << 20
 # Data persisted on the workers when they take at most this fraction of the
 # cluster's memory limit; larger data are read from their source every
 # epoch (one chunk per task: a worker holds a few chunks, never X).
@@ -252,7 +255,7 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
             yb = _blocks(y)
     if network:
         layer_sizes = np.array((d,) + tuple(hidden) + (n_outputs,), dtype=np.intp)
-        model._dask_network_sizes(layer_sizes, reset)
+        model._set_layer_sizes(layer_sizes, reset)
     model.n_features_in_ = d
 
     prepared = [delayed(_chunks.prepare)(xb[k], yb[k], None if swb is None else swb[k], k,
@@ -331,8 +334,39 @@ class DaskProblem:
 
     # -- plumbing -------------------------------------------------------------
     def _scatter(self, value):
-        """Parameters to the workers once per call (not once per task)."""
+        """Parameters to the workers: sent once per call and fetched by the
+        tasks when large (a network's), inside each task when small (a
+        linear model's d x K numbers: a scatter would cost a round trip)."""
+        size = sum(getattr(v, "nbytes", 0) for v in (value if isinstance(value, tuple)
+                                                        else (value,)))
+        if size <= SCATTER_BYTES:
+            return value
         return self.client.scatter(value, hash=False)
+
+    def _map_reduce(self, fn, args, combine, per_chunk=None):
+        """combine(fn(chunk, *args) for every chunk), run where the chunks
+        are.  Persisted chunks: tasks submitted on their futures, the parts
+        summed in a tree of fan-in SPLIT_EVERY on the workers, the last
+        level on the client; streamed chunks: the same as one graph that
+        reads each chunk first.  ``per_chunk``: an argument of each chunk's
+        own (its shuffling seed), passed after the chunk."""
+        own = [()] * len(self.chunks) if per_chunk is None else [(a,) for a in per_chunk]
+        if not self.persisted:
+            parts = [delayed(fn, pure=False)(c, *o, *args) for c, o in zip(self.chunks, own)]
+            if len(parts) <= SPLIT_EVERY:
+                return combine(*self._run(parts))
+            return self._run(_tree(parts, combine))
+        futures = self._futures()
+        parts = [self.client.submit(fn, f, *o, *args, pure=False) for f, o in zip(futures, own)]
+        while len(parts) > SPLIT_EVERY:
+            parts = [self.client.submit(combine, *parts[i:i + SPLIT_EVERY], pure=False)
+                     for i in range(0, len(parts), SPLIT_EVERY)]
+        return combine(*_wait(self.client, parts))
+
+    def _futures(self):
+        if getattr(self, "_chunk_futures", None) is None:
+            self._chunk_futures = [distributed.futures_of(c)[0] for c in self.chunks]
+        return self._chunk_futures
 
     def _run(self, graph):
         return _wait(self.client, self.client.compute(graph))
@@ -360,10 +394,8 @@ class DaskProblem:
 
     # -- full batch ----------------------------------------------------------
     def _sums(self, fn, *args):
-        args = [self._scatter(a) if isinstance(a, np.ndarray) and a.size > 64 else a
-                for a in args]
-        return self._run(_tree([delayed(fn, pure=True)(c, *args) for c in self.chunks],
-                               _chunks.add))
+        args = [self._scatter(a) if isinstance(a, np.ndarray) else a for a in args]
+        return self._map_reduce(fn, args, _chunks.add)
 
     def objective_gradient(self, model):
         """The objective at the model's parameters; its gradient into the
@@ -404,22 +436,18 @@ class DaskProblem:
                 nw = model._n_weights
                 state = np.concatenate([model._segments[0].state, model._segments[1].state],
                                        axis=1)
-            shared = [self._scatter(model._theta), None if state is None else
-                      self._scatter(state)]
-            parts = [delayed(_chunks.mlp_epoch, pure=True)(
-                c, shared[0], shared[1], None if seeds is None else int(seeds[k]), batch_size,
-                model._layer_sizes, model._activation_code, model._output_code, alpha, rule,
-                t, lr_table) for k, c in enumerate(self.chunks)]
+            shared = self._scatter((model._theta, state))
+            fn, args = _epoch_mlp, (shared, batch_size, model._layer_sizes,
+                                    model._activation_code, model._output_code, alpha, rule,
+                                    t, lr_table)
         else:
             coef_seg, intercept_seg = model._segments
             shared = self._scatter((model._coef, model._intercept, coef_seg.state,
                                     intercept_seg.state))
-            parts = [delayed(_epoch_linear, pure=True)(
-                c, shared, _linear.LOSSES[model._loss],
-                None if seeds is None else int(seeds[k]), batch_size, alpha,
-                bool(model.fit_intercept), rule, t, lr_table)
-                for k, c in enumerate(self.chunks)]
-        out = self._run(_tree(parts, _chunks.combine))
+            fn, args = _epoch_linear, (shared, _linear.LOSSES[model._loss], batch_size, alpha,
+                                       bool(model.fit_intercept), rule, t, lr_table)
+        seeds = [None] * len(self.chunks) if seeds is None else [int(s) for s in seeds]
+        out = self._map_reduce(fn, args, _chunks.combine, per_chunk=seeds)
         if out is None or out["status"] != 0:
             return np.inf, t
         mean = [v / out["w"] for v in out["sums"]]
@@ -444,8 +472,7 @@ class DaskProblem:
 
     # -- the automatic rate's curvature -----------------------------------------
     def largest_row_curvature(self, fit_intercept):
-        return max(self._run([delayed(_chunks.row_curvature)(c, fit_intercept)
-                              for c in self.chunks]))
+        return self._map_reduce(_chunks.row_curvature, (fit_intercept,), max)
 
     def linear_gram(self, rows, fit_intercept):
         """A function v -> A^T S A v / sum(s) on the rows ``rows`` (the
@@ -455,9 +482,7 @@ class DaskProblem:
         total = sub.weight_total
 
         def apply_gram(v):
-            shared = self._scatter(v) if v.size > 64 else v
-            parts = [delayed(_chunks.gram_apply)(chunk, shared, c) for chunk in sub.chunks]
-            return self._run(_tree(parts, _sum_arrays)) / total
+            return sub._map_reduce(_chunks.gram_apply, (self._scatter(v), c), _sum_arrays) / total
         return apply_gram
 
     def hidden_rows(self, rows, layers, activation):
@@ -470,8 +495,7 @@ class DaskProblem:
 
     # -- held-out score ------------------------------------------------------------
     def score(self, model, kind):
-        sums = self._run(_tree([delayed(_chunks.score_sums)(c, kind, model)
-                                for c in self.chunks], _sum_arrays))
+        sums = self._map_reduce(_chunks.score_sums, (kind, model), _sum_arrays)
         if kind == "accuracy":
             return float(sums[0] / sums[1])
         total_w, sy, syy, resid = sums
@@ -485,10 +509,17 @@ def rule_keeps_state(rule):
     return keeps(rule)
 
 
-def _epoch_linear(chunk, shared, loss, seed, batch_size, alpha, fit_intercept, rule, t, lr_table):
+def _epoch_linear(chunk, seed, shared, loss, batch_size, alpha, fit_intercept, rule, t, lr_table):
     coef, intercept, state_W, state_b = shared
     return _chunks.linear_epoch(chunk, loss, coef, intercept, state_W, state_b, seed, batch_size,
                                 alpha, fit_intercept, rule, t, lr_table)
+
+
+def _epoch_mlp(chunk, seed, shared, batch_size, layer_sizes, activation, output, alpha, rule,
+               t, lr_table):
+    theta, state = shared
+    return _chunks.mlp_epoch(chunk, theta, state, seed, batch_size, layer_sizes, activation,
+                             output, alpha, rule, t, lr_table)
 
 
 def _sum_arrays(*arrays):
