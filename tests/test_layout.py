@@ -68,9 +68,12 @@ ALLOWED = {
     "optim": {"optim", "kernels", "_validation", "exceptions"},
     "_fit": {"kernels", "optim", "_validation", "_sklearn_compat", "exceptions", "callbacks"},
     "linear_model": {"linear_model", "_fit", "kernels", "optim", "_validation",
-                     "_sklearn_compat", "exceptions"},
+                     "_sklearn_compat", "exceptions", "dask"},
     "neural_network": {"neural_network", "_fit", "kernels", "optim", "reference", "_validation",
-                       "_sklearn_compat", "exceptions"},
+                       "_sklearn_compat", "exceptions", "dask"},
+    # the scale-out on Dask: below the estimators (which hand it their
+    # parameters), beside the fit loop, on the kernels
+    "dask": {"dask", "kernels", "optim", "reference", "_validation", "exceptions"},
     "_validation": {"exceptions"},
     "exceptions": set(),
     "callbacks": set(),

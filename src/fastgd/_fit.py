@@ -21,7 +21,7 @@ from . import callbacks
 from ._sklearn_compat import BaseEstimator
 from ._validation import (check_bool, check_lr_table, check_no_overlap, check_random_state,
                           check_sample_weight, check_scalar)
-from .exceptions import ConvergenceWarning, DivergenceError, FitInterruptedWarning
+from .exceptions import ClusterError, ConvergenceWarning, DivergenceError, FitInterruptedWarning
 from .kernels import shuffled_order
 from .kernels.rules import OPTIMIZERS, SCHEDULES, make_rule
 
@@ -159,21 +159,47 @@ def keeps_model_on_error(fit_method):
     are put back as they were.  Once they have begun (_fit_epochs marks it)
     the model is kept as its last epoch left it, consistent with the data it
     was training on: a DivergenceError restores the last good epoch's
-    parameters, and an interrupted fit keeps what it has learned.
+    parameters, and an interrupted fit keeps what it has learned.  A
+    ClusterError (a fit on Dask input whose cluster could not finish) puts
+    back the state from before the fit, epochs or not: its last epoch may
+    not have been completed by every chunk.
     """
     @functools.wraps(fit_method)
     def fit(self, *args, **kwargs):
         saved = self.__dict__.copy()
+        # the parameters are arrays updated in place: keep copies of them
+        arrays = {name: value.copy() for name, value in saved.items()
+                  if isinstance(value, np.ndarray)}
+        segment_states = [seg.state.copy() for seg in saved.get("_segments", ())]
+        lists = {name: list(value) for name, value in saved.items() if isinstance(value, list)}
         try:
             return fit_method(self, *args, **kwargs)
-        except BaseException:
-            if not self.__dict__.get("_training", False):
+        except BaseException as exc:
+            if isinstance(exc, ClusterError):
+                self.__dict__.clear()
+                self.__dict__.update(saved)
+                for name, value in arrays.items():
+                    saved[name][...] = value
+                for name, value in lists.items():
+                    saved[name][:] = value
+                if hasattr(self, "_segments"):
+                    self._relink_segments()
+                    for seg, state in zip(self._segments, segment_states):
+                        seg.state[...] = state
+            elif not self.__dict__.get("_training", False):
                 self.__dict__.clear()
                 self.__dict__.update(saved)
             raise
         finally:
             self.__dict__.pop("_training", None)
     return fit
+
+
+def _draw_order(problem, rng):
+    """The order of an epoch's samples: a shuffled permutation in memory;
+    for data on a Dask cluster, one seed per chunk (see DaskProblem)."""
+    draw = getattr(problem, "draw_order", None)
+    return draw(rng) if draw is not None else shuffled_order(problem.n_samples, rng)
 
 
 class Segment:
@@ -434,7 +460,7 @@ class GradientDescentEstimator(BaseEstimator):
             # the schedule's rates first: a callable that raises then leaves
             # the shuffling stream where it was
             lr_table = self._lr_table(n_steps)
-            order = shuffled_order(problem.n_samples, rng) if (
+            order = _draw_order(problem, rng) if (
                 self.shuffle and self.solver != "gd") else None
             objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
@@ -614,6 +640,15 @@ class GradientDescentEstimator(BaseEstimator):
                              f"training or validation samples out of {n}")
         perm = rng.permutation(n)
         val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        if getattr(problem, "distributed", False):
+            problem, validation = problem.subset(train), problem.subset(val)
+            for part, split in (("training", problem), ("validation", validation)):
+                if not split.weight_total > 0:
+                    raise ValueError(
+                        f"early_stopping: every sample of the {part} split "
+                        f"(validation_fraction={self.validation_fraction}) has zero "
+                        "sample_weight; change validation_fraction or random_state")
+            return problem, validation
         if problem.sample_weight is not None:
             for part, index in (("training", train), ("validation", val)):
                 if not (problem.sample_weight[index] > 0).any():

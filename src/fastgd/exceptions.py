@@ -35,5 +35,12 @@ class FitInterruptedWarning(UserWarning):
     parameters."""
 
 
-__all__ = ["ConvergenceWarning", "DataConversionWarning", "DivergenceError",
+class ClusterError(RuntimeError):
+    """A fit on Dask input could not finish because its cluster could not:
+    every worker gone, the scheduler unreachable, or a task lost with the
+    workers that ran it too often.  The estimator keeps the state it had
+    before that fit (a half-trained model is never returned)."""
+
+
+__all__ = ["ClusterError", "ConvergenceWarning", "DataConversionWarning", "DivergenceError",
            "FitInterruptedWarning", "NotFittedError"]

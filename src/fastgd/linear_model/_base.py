@@ -19,6 +19,7 @@ from .._validation import check_array, check_feature_names, check_is_fitted, che
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
 from ..kernels._interface import STATUS_OK, available_cpus, rows
+from ..dask import is_dask_collection
 
 # Bound on the second derivative of each loss in z: the curvature constant
 # that turns ||x||^2 into a safe step 1 / L.
@@ -30,10 +31,12 @@ _POWER_ROWS, _POWER_ITERATIONS = 20000, 20
 class _Problem:
     """Validated training data in the row layout the compiled loops read."""
 
+    distributed = False     # in this process (fastgd.dask's DaskProblem: on a cluster)
+
     def __init__(self, X, y, sample_weight):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.data, self.indices, self.indptr, self.n_features = rows(X)
-        self.n_samples = X.shape[0]
+        self.n_samples, self.dtype = X.shape[0], self.data.dtype
 
     def subset(self, index):
         sw = None if self.sample_weight is None else self.sample_weight[index]
@@ -69,12 +72,14 @@ class _LinearModel(GradientDescentEstimator):
         self._segments[1].values = self._intercept
 
     def _init_segments(self, problem, rng):
-        dtype = problem.data.dtype
+        dtype = problem.dtype
         self._coef = np.zeros((self._n_outputs, problem.n_features), dtype=dtype)
         self._intercept = np.zeros(self._n_outputs, dtype=dtype)
         return [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
 
     def _objective_gradient(self, problem):
+        if problem.distributed:
+            return problem.objective_gradient(self)
         grad_W = self._segments[0].grad.reshape(self._coef.shape)
         return _linear.loss_gradient(
             LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
@@ -83,6 +88,8 @@ class _LinearModel(GradientDescentEstimator):
             int(self.n_jobs), available_cpus())
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
+        if problem.distributed:
+            return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
         coef_seg, intercept_seg = self._segments
         loss_sum, weight_sum, t, status = _linear.epoch(
             LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
@@ -140,7 +147,13 @@ class _LinearModel(GradientDescentEstimator):
         """Curvature bound of a batch's objective: the loss's bound times the
         mini-batch smoothness of A = [X, 1] (L the top eigenvalue of
         A^T S A / sum(s), L_max the largest s_i ||a_i||^2)."""
-        X, n = problem.X, problem.n_samples
+        n = problem.n_samples
+        if problem.distributed:
+            L_B = minibatch_smoothness(
+                n, batch_size, lambda: problem.largest_row_curvature(self.fit_intercept),
+                lambda: self._largest_eigenvalue(problem))
+            return _LOSS_CURVATURE[self._loss] * L_B
+        X = problem.X
 
         def largest_row_curvature():
             s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
@@ -156,6 +169,9 @@ class _LinearModel(GradientDescentEstimator):
         """The top eigenvalue of A^T S A / sum(s) on at most _POWER_ROWS rows
         (a deterministic subsample: an estimate suffices)."""
         idx = np.linspace(0, problem.n_samples - 1, min(problem.n_samples, _POWER_ROWS)).astype(np.intp)
+        if problem.distributed:
+            return largest_eigenvalue(problem.linear_gram(idx, self.fit_intercept),
+                                      problem.n_features + 1, _POWER_ITERATIONS)
         X = problem.X[idx]
         s = np.ones(len(idx)) if problem.sample_weight is None else problem.sample_weight[idx].astype(np.float64)
         s = s / s.sum()
@@ -169,6 +185,9 @@ class _LinearModel(GradientDescentEstimator):
 
     # -- fitting ------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset):
+        if any(map(is_dask_collection, (X, y, sample_weight))):
+            from ..dask._problem import make_problem
+            return make_problem(self, X, y, sample_weight, reset=reset, network=False)
         check_feature_names(self, X, reset)
         X = check_array(X, "X")
         if not reset:
@@ -203,7 +222,14 @@ class _LinearModel(GradientDescentEstimator):
         problem = self._validate_data(X, y, sample_weight, reset=not warm)
         self.n_features_in_ = problem.n_features
         if self.solver == "normal":
+            if problem.distributed:
+                raise ValueError("solver='normal' gathers X^T X on one machine; on Dask input "
+                                 "use solver='gd' (the distributed full-batch descent)")
             return self._fit_normal(problem)
+        if self.solver == SAGA and problem.distributed:
+            raise ValueError("solver='saga' keeps a table of every sample's last gradient in "
+                             "one process; on Dask input use solver='gd' (the distributed "
+                             "full-batch descent) or 'sgd' / 'minibatch'")
         return self._run_fit(problem, warm)
 
     @keeps_model_on_error
@@ -247,6 +273,8 @@ class _LinearModel(GradientDescentEstimator):
         dependency.
         """
         self._expose_fitted_attributes()
+        if validation.distributed:
+            return validation.score(self, "r2" if self._loss == "squared" else "accuracy")
         Z = np.asarray(validation.X @ self._coef.T + self._intercept, dtype=np.float64)
         y = validation.y.astype(np.float64)
         sw = None if validation.sample_weight is None else validation.sample_weight.astype(np.float64)

@@ -7,6 +7,7 @@ from .._fit import RULE_HYPERPARAMETER_DOCS, SAGA, SOLVERS, STOPPING_DOCS, Segme
 from .._sklearn_compat import RegressorMixin
 from .._validation import check_target
 from ._base import _LinearModel
+from ..dask import predicts_dask
 
 
 def _check_normal_scale(*arrays):
@@ -205,6 +206,7 @@ default 'auto'
         self.coef_ = self._coef[0]
         self.intercept_ = self._intercept[0]
 
+    @predicts_dask
     def predict(self, X):
         """Predicted targets x w + b.
 

@@ -5,6 +5,7 @@ from scipy.special import expit
 from .._sklearn_compat import ProbabilisticClassifierMixin
 from .._validation import check_partial_fit_classes, encode_known_labels, encode_labels
 from ._base import _LinearModel
+from ..dask import predicts_dask
 
 # The parameters and fitted attributes the two classifiers share.
 _CLASSIFIER_PARAMETERS = """\
@@ -51,6 +52,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         self.coef_ = self._coef
         self.intercept_ = self._intercept
 
+    @predicts_dask
     def decision_function(self, X):
         """Scores z = X W^T + b: shape (n_samples,) for two classes (positive
         means ``classes_[1]``), (n_samples, n_classes) for more.
@@ -72,6 +74,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
             return Z[:, 0]
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
+    @predicts_dask
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
@@ -91,6 +94,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
 
+    @predicts_dask
     def predict(self, X):
         """The most probable class of each sample.
 

@@ -43,6 +43,7 @@ from ..kernels._interface import STATUS_OK
 from ..reference.mlp import g as activation_function
 from ..kernels.mlp import check_activation, count_params, init_params, unpack
 from ..kernels.rules import rule_keeps_state
+from ..dask import is_dask_collection, predicts_dask
 
 # learning_rate='auto' for the plain rules (sgd, momentum, nesterov): the
 # curvature bound that gives the linear models a safe 1/L is not available
@@ -61,9 +62,12 @@ class _NetProblem:
     """Validated training data: X (n, d) and the encoded targets Y (n, K),
     both C-contiguous in the model's dtype, and mean-one sample weights."""
 
+    distributed = False     # in this process (fastgd.dask's DaskProblem: on a cluster)
+
     def __init__(self, X, Y, sample_weight):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.n_samples, self.n_features = X.shape
+        self.dtype = X.dtype
 
     def subset(self, index):
         sw = None if self.sample_weight is None else self.sample_weight[index]
@@ -146,12 +150,17 @@ class _BaseMLP(GradientDescentEstimator):
         """
         n = problem.n_samples
         idx = np.linspace(0, n - 1, min(n, _CURVATURE_ROWS)).astype(np.intp)
-        A = problem.X[idx].astype(np.float64)
-        for W, b in zip(self.coefs_[:-1], self.intercepts_[:-1]):
-            A = activation_function(self._activation, A @ W.astype(np.float64) + b)
-        A = np.column_stack([A, np.ones(len(idx))])
-        s = (np.ones(len(idx)) if problem.sample_weight is None
-             else problem.sample_weight[idx].astype(np.float64))
+        layers = [(W.astype(np.float64), b) for W, b in zip(self.coefs_[:-1], self.intercepts_[:-1])]
+        if problem.distributed:
+            # the last hidden layer of the subsample, computed on the workers
+            A, s = problem.hidden_rows(idx, layers, self._activation)
+        else:
+            A = problem.X[idx].astype(np.float64)
+            for W, b in layers:
+                A = activation_function(self._activation, A @ W + b)
+            A = np.column_stack([A, np.ones(len(idx))])
+            s = (np.ones(len(idx)) if problem.sample_weight is None
+                 else problem.sample_weight[idx].astype(np.float64))
         L_max = float(np.max(s * np.einsum("ij,ij->i", A, A)))
         s = s / s.sum()
         L_B = minibatch_smoothness(n, batch_size, lambda: L_max, lambda: largest_eigenvalue(
@@ -160,7 +169,7 @@ class _BaseMLP(GradientDescentEstimator):
 
     # -- the model, for the fit loop of GradientDescentEstimator -------------
     def _init_segments(self, problem, rng):
-        dtype = problem.X.dtype
+        dtype = problem.dtype
         self._theta = init_params(self._layer_sizes, dtype=dtype, random_state=rng)
         n_weights, n_params = count_params(self._layer_sizes)
         self._n_weights = n_weights
@@ -177,12 +186,16 @@ class _BaseMLP(GradientDescentEstimator):
         return [weights, biases]
 
     def _objective_gradient(self, problem):
+        if problem.distributed:
+            return problem.objective_gradient(self)
         return _mlp.loss_gradient(problem.X, problem.Y, self._theta, self._grad,
                                   self._layer_sizes, self._activation_code,
                                   self._output_code, float(self.alpha),
                                   problem.sample_weight)
 
     def _epoch(self, problem, rule, order, batch_size, lr_table):
+        if problem.distributed:
+            return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
         stateful = rule_keeps_state(rule)
         state = None
         if stateful:
@@ -216,6 +229,10 @@ class _BaseMLP(GradientDescentEstimator):
 
     # -- fitting --------------------------------------------------------------
     def _validate_data(self, X, y, sample_weight, reset, hidden):
+        if any(map(is_dask_collection, (X, y, sample_weight))):
+            from ..dask._problem import make_problem
+            return make_problem(self, X, y, sample_weight, reset=reset, network=True,
+                                hidden=hidden)
         _reject_sparse(X, self)
         check_feature_names(self, X, reset)
         X = check_array(X, "X", accept_sparse=False)
@@ -228,12 +245,18 @@ class _BaseMLP(GradientDescentEstimator):
         Y = self._encode_target(y, X.shape[0], X.dtype, reset)
         sw = training_weights(sample_weight, X.shape[0], X.dtype)
         sizes = np.array((X.shape[1],) + hidden + (Y.shape[1],), dtype=np.intp)
+        self._set_layer_sizes(sizes, reset)
+        return _NetProblem(X, Y, sw)
+
+    def _set_layer_sizes(self, sizes, reset):
+        """Record the layer sizes of new data (reset), or check that they
+        are the network's (a warm start, partial_fit)."""
         if reset:
             self._layer_sizes = sizes
             self._activation = check_activation(self.activation)
             self._activation_code = _mlp.ACTIVATIONS[self._activation]
             self._output_code = _mlp.OUTPUTS[self._output]
-            self.n_features_in_ = X.shape[1]
+            self.n_features_in_ = int(sizes[0])
         elif not np.array_equal(sizes, self._layer_sizes) or (
                 check_activation(self.activation) != self._activation):
             raise ValueError(
@@ -242,7 +265,6 @@ class _BaseMLP(GradientDescentEstimator):
                 f"hidden_layer_sizes, activation and number of outputs (got "
                 f"{tuple(int(s) for s in sizes)}, {self.activation!r}); fit anew with "
                 "warm_start=False")
-        return _NetProblem(X, Y, sw)
 
     @keeps_model_on_error
     def fit(self, X, y, sample_weight=None):
@@ -486,6 +508,8 @@ class MLPClassifier(ProbabilisticClassifierMixin, _BaseMLP):
 
     def _validation_score(self, validation):
         """Accuracy on the held-out split (subset accuracy for multilabel)."""
+        if validation.distributed:
+            return validation.score(self, "accuracy")
         P = self._outputs(validation.X)
         Y = validation.Y
         if self._output == "softmax":
@@ -495,6 +519,7 @@ class MLPClassifier(ProbabilisticClassifierMixin, _BaseMLP):
         sw = validation.sample_weight
         return float(np.average(correct, weights=None if sw is None else sw.astype(np.float64)))
 
+    @predicts_dask
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_`` (for
         multilabel y, each label's probability).
@@ -512,6 +537,7 @@ class MLPClassifier(ProbabilisticClassifierMixin, _BaseMLP):
             return np.column_stack([1.0 - P[:, 0], P[:, 0]])
         return P
 
+    @predicts_dask
     def predict(self, X):
         """The most probable class of each sample (for multilabel y, the 0/1
         indicator of each label with probability above 1/2).
@@ -597,8 +623,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validation_score(self, validation):
         """R^2 on the held-out split, averaged over the outputs."""
+        if validation.distributed:
+            return validation.score(self, "r2")
         return r2_score(validation.Y, self._outputs(validation.X), validation.sample_weight)
 
+    @predicts_dask
     def predict(self, X):
         """The network's outputs.
 
