@@ -9,11 +9,14 @@ automatic learning rate).  This class owns everything else, once: the epochs,
 schedules, early stopping, history, divergence and convergence reports, and
 the state that lets ``partial_fit`` and ``warm_start`` continue.
 """
+import copy
 import difflib
 import functools
 import inspect
 import numbers
+import threading
 import warnings
+import weakref
 
 import numpy as np
 
@@ -145,6 +148,51 @@ def training_weights(sample_weight, n_samples, dtype):
     return np.ascontiguousarray(sw * (n_samples / sw.sum(dtype=np.float64)), dtype=dtype)
 
 
+# One re-entrant lock per estimator object, held by every call that reads or
+# writes its model: the compiled loops run without the GIL over the model's
+# buffers, so two threads training one object at once would each free and
+# rewrite buffers the other is using (heap corruption, not an exception).
+# Kept beside the object, not in it: an attribute would be a parameter to
+# scikit-learn's clone and get_params, and would not pickle.
+_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def lock_of(estimator):
+    """The lock that serializes the calls on one estimator object."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(estimator)
+        if lock is None:
+            lock = _LOCKS[estimator] = threading.RLock()
+        return lock
+
+
+def serialized(method):
+    """Make an estimator method hold the object's lock (see lock_of)."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with lock_of(self):
+            return method(self, *args, **kwargs)
+    return call
+
+
+# ... said in every public estimator's docstring.
+THREADS_DOCS = """\
+    Notes
+    -----
+    Threads: the calls on one estimator object (``fit``, ``partial_fit``,
+    ``predict``, ``predict_proba``, ``score``, ``get_params``,
+    ``set_params``, pickling, ``copy.deepcopy``) run one at a time, each
+    whole: a thread that calls ``predict`` during another's ``fit`` waits
+    for it and sees the fitted model.  Different estimator objects train in
+    parallel, their compiled loops running without the GIL.
+"""
+# The public methods that read a fitted model: each runs whole, never beside
+# a fit of the same object (GradientDescentEstimator.__init_subclass__).
+_SERIALIZED_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
+                       "score", "densify", "sparsify")
+
+
 def keeps_model_on_error(fit_method):
     """Make a fit method leave the estimator as it was when it raises before
     its first epoch.
@@ -166,33 +214,39 @@ def keeps_model_on_error(fit_method):
     """
     @functools.wraps(fit_method)
     def fit(self, *args, **kwargs):
-        saved = self.__dict__.copy()
-        # the parameters are arrays updated in place: keep copies of them
-        arrays = {name: value.copy() for name, value in saved.items()
-                  if isinstance(value, np.ndarray)}
-        segment_states = [seg.state.copy() for seg in saved.get("_segments", ())]
-        lists = {name: list(value) for name, value in saved.items() if isinstance(value, list)}
-        try:
-            return fit_method(self, *args, **kwargs)
-        except BaseException as exc:
-            if isinstance(exc, ClusterError):
-                self.__dict__.clear()
-                self.__dict__.update(saved)
-                for name, value in arrays.items():
-                    saved[name][...] = value
-                for name, value in lists.items():
-                    saved[name][:] = value
-                if hasattr(self, "_segments"):
-                    self._relink_segments()
-                    for seg, state in zip(self._segments, segment_states):
-                        seg.state[...] = state
-            elif not self.__dict__.get("_training", False):
-                self.__dict__.clear()
-                self.__dict__.update(saved)
-            raise
-        finally:
-            self.__dict__.pop("_training", None)
+        with lock_of(self):
+            return _fit_keeping_model_on_error(fit_method, self, args, kwargs)
     return fit
+
+
+def _fit_keeping_model_on_error(fit_method, self, args, kwargs):
+    """Run fit_method; on an error, put back what keeps_model_on_error says."""
+    saved = self.__dict__.copy()
+    # the parameters are arrays updated in place: keep copies of them
+    arrays = {name: value.copy() for name, value in saved.items()
+              if isinstance(value, np.ndarray)}
+    segment_states = [seg.state.copy() for seg in saved.get("_segments", ())]
+    lists = {name: list(value) for name, value in saved.items() if isinstance(value, list)}
+    try:
+        return fit_method(self, *args, **kwargs)
+    except BaseException as exc:
+        if isinstance(exc, ClusterError):
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            for name, value in arrays.items():
+                saved[name][...] = value
+            for name, value in lists.items():
+                saved[name][:] = value
+            if hasattr(self, "_segments"):
+                self._relink_segments()
+                for seg, state in zip(self._segments, segment_states):
+                    seg.state[...] = state
+        elif not self.__dict__.get("_training", False):
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+        raise
+    finally:
+        self.__dict__.pop("_training", None)
 
 
 def _draw_order(problem, rng):
@@ -255,6 +309,34 @@ class GradientDescentEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_") and "__init__" not in cls.__dict__:
             cls.__init__ = _named_constructor(cls)
+        for name in _SERIALIZED_METHODS:
+            if name in cls.__dict__:
+                setattr(cls, name, serialized(cls.__dict__[name]))
+        if not cls.__name__.startswith("_") and cls.__doc__:
+            # numpydoc's order: Notes before Examples
+            doc, examples, rest = cls.__doc__.rstrip().partition("\n    Examples\n    --------\n")
+            cls.__doc__ = doc.rstrip() + "\n\n" + THREADS_DOCS + (
+                "\n" + examples.lstrip("\n") + rest + "\n" if examples else "")
+
+    @serialized
+    def get_params(self, deep=True):
+        """The constructor's parameters, as scikit-learn's get_params gives
+        them, read while no fit of this object runs."""
+        return super().get_params(deep=deep)
+
+    @serialized
+    def set_params(self, **params):
+        """Set constructor parameters, as scikit-learn's set_params does,
+        once no fit of this object runs; returns self."""
+        return super().set_params(**params)
+
+    def __getstate__(self):
+        # a consistent copy, taken while no fit of this object runs: pickle
+        # and deepcopy read the state after this returns
+        with lock_of(self):
+            parent = getattr(super(), "__getstate__", None)
+            state = parent() if parent is not None else self.__dict__
+            return copy.deepcopy(dict(state))
 
     def _store_parameters(self, arguments):
         """Keep the constructor's arguments (its ``locals()``) as attributes
