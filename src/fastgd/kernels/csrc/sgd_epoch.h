@@ -384,7 +384,7 @@ static int fastgd_sgd_epoch_one_output(const fastgd_sgd_epoch *e)
 
 /* The per-sample plain SGD epoch of any linear model, float64 data: the
  * instantiation for its rows and outputs. */
-static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double *sw,
+FASTGD_UNUSED static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double *sw,
                                  double *w, double *b, fastgd_sgd_epoch *e)
 {
     if (e->indptr != NULL) {
@@ -401,7 +401,7 @@ static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double 
 }
 
 /* The same for float32 data (the weights and intercepts are float64). */
-static void fastgd_sgd_epoch_f32(const float *X, const float *y, const float *sw,
+FASTGD_UNUSED static void fastgd_sgd_epoch_f32(const float *X, const float *y, const float *sw,
                                  double *w, double *b, fastgd_sgd_epoch *e)
 {
     if (e->indptr != NULL) {

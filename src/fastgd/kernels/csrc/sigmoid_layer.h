@@ -52,7 +52,7 @@ FASTGD_CLONES static void fastgd_sigmoid_bias_f(float *restrict z, const float *
     }
 }
 #else
-static void fastgd_sigmoid_bias_d(double *z, const double *b, ptrdiff_t rows, ptrdiff_t cols)
+FASTGD_UNUSED static void fastgd_sigmoid_bias_d(double *z, const double *b, ptrdiff_t rows, ptrdiff_t cols)
 {
     ptrdiff_t i, j;
     for (i = 0; i < rows; i++)
@@ -62,7 +62,7 @@ static void fastgd_sigmoid_bias_d(double *z, const double *b, ptrdiff_t rows, pt
         }
 }
 
-static void fastgd_sigmoid_bias_f(float *z, const float *b, ptrdiff_t rows, ptrdiff_t cols)
+FASTGD_UNUSED static void fastgd_sigmoid_bias_f(float *z, const float *b, ptrdiff_t rows, ptrdiff_t cols)
 {
     ptrdiff_t i, j;
     for (i = 0; i < rows; i++)

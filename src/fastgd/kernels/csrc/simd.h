@@ -33,12 +33,26 @@
 /* No clones where the build already targets AVX2 (-march=native on such a
  * machine, say): the x86-64-v3 clone would add nothing, and GCC 12 crashes
  * (internal compiler error) building it from an AVX-512 base. */
+/* A file that includes this header (a package that cimports loss.pxd, say)
+ * uses a few of its functions: the others are not an error. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FASTGD_UNUSED __attribute__((unused))
+#else
+#define FASTGD_UNUSED
+#endif
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     defined(__linux__) && !defined(FASTGD_NO_CLONES) && __GNUC__ >= 11 && \
     !defined(__AVX2__)
-#define FASTGD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define FASTGD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"))) FASTGD_UNUSED
 #else
-#define FASTGD_CLONES
+#define FASTGD_CLONES FASTGD_UNUSED
+#endif
+/* GCC notes that a 32-byte vector returned without AVX enabled has another
+ * ABI than with it: true across object files, moot for these functions,
+ * which are static and inlined into each caller. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
 /* The losses of the linear models, numbered as fastgd.kernels.LOSSES gives
@@ -186,7 +200,8 @@ FASTGD_INLINE double NAME##_inline(const TX *restrict x, const TW *restrict w, \
         a0 += (double)x[j] * w[j];                                            \
     return (a0 + a1) + (a2 + a3);                                             \
 }                                                                             \
-static double NAME(const TX *restrict x, const TW *restrict w, ptrdiff_t m)   \
+FASTGD_UNUSED static double NAME(const TX *restrict x, const TW *restrict w,   \
+                                   ptrdiff_t m)                                   \
 {                                                                             \
     return NAME##_inline(x, w, m);                                            \
 }
@@ -209,13 +224,14 @@ FASTGD_INLINE double NAME##_inline(double c, const TX *restrict xa,           \
     }                                                                         \
     return a0 + a1;                                                           \
 }                                                                             \
-static double NAME(double c, const TX *restrict xa, const TX *restrict xb,    \
+FASTGD_UNUSED static double NAME(double c, const TX *restrict xa,              \
+                                   const TX *restrict xb,                         \
                    double *restrict w, ptrdiff_t m)                           \
 {                                                                             \
     return NAME##_inline(c, xa, xb, w, m);                                    \
 }
 #define FASTGD_ACC4(NAME, TX, LOADX)                                          \
-static void NAME(const double *restrict c, const TX *restrict x0,             \
+FASTGD_UNUSED static void NAME(const double *restrict c, const TX *restrict x0, \
                  const TX *restrict x1, const TX *restrict x2,                \
                  const TX *restrict x3, double *restrict G, ptrdiff_t m)      \
 {                                                                             \
@@ -476,7 +492,7 @@ FASTGD_CLONES static void fastgd_softmax_d(const double *restrict z, const doubl
 }
 
 #else
-static void fastgd_softmax_d(const double *z, const double *y, double *loss, double *dz,
+FASTGD_UNUSED static void fastgd_softmax_d(const double *z, const double *y, double *loss, double *dz,
                              ptrdiff_t n, ptrdiff_t K, ptrdiff_t ld)
 {
     ptrdiff_t i, k, label;
@@ -504,7 +520,7 @@ static inline double fastgd_logistic_loss1(double z, double y, double e)
     return ((z >= 0 ? z : 0.0) + log1p(e)) - y * z;
 }
 
-static void fastgd_logistic_loss_d(const double *z, const double *y, const double *e,
+FASTGD_UNUSED static void fastgd_logistic_loss_d(const double *z, const double *y, const double *e,
                                    double *loss, ptrdiff_t n)
 {
     ptrdiff_t i;
@@ -512,7 +528,7 @@ static void fastgd_logistic_loss_d(const double *z, const double *y, const doubl
         loss[i] = fastgd_logistic_loss1(z[i], y[i], e[i]);
 }
 
-static void fastgd_logistic_d(const double *z, const double *y, double *loss, double *dz,
+FASTGD_UNUSED static void fastgd_logistic_d(const double *z, const double *y, double *loss, double *dz,
                               ptrdiff_t n)
 {
     ptrdiff_t i;
@@ -583,4 +599,7 @@ static inline double fastgd_sigmoid_given1(double z, double e)
 {
     return (z >= 0 ? 1.0 : e) / (1.0 + e);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
