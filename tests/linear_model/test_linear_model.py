@@ -654,16 +654,22 @@ _LOSS_OF = {LinearRegression: "squared", LogisticRegression: "logistic",
             SoftmaxRegression: "softmax"}
 
 
-def largest_gradient(Est, X, y, coef, intercept):
-    """The largest entry of the objective's gradient, by the kernel API."""
+def objective_and_gradient(Est, X, y, coef, intercept, alpha=0.0):
+    """The objective and its gradient (coef's entries, then the
+    intercepts'), by the kernel API, at any parameters."""
     if Est is not LinearRegression:
         y = np.searchsorted(np.unique(y), y)
     coef = np.array(np.atleast_2d(coef), dtype=np.float64, order="C")
     intercept = np.array(np.atleast_1d(intercept), dtype=np.float64)
     g_coef, g_intercept = np.empty_like(coef), np.empty_like(intercept)
-    kernels.loss_gradient(X, y.astype(np.float64), coef, intercept, g_coef, g_intercept,
-                          loss=_LOSS_OF[Est])
-    return max(np.abs(g_coef).max(), np.abs(g_intercept).max())
+    objective = kernels.loss_gradient(X, y.astype(np.float64), coef, intercept, g_coef,
+                                      g_intercept, loss=_LOSS_OF[Est], alpha=alpha)
+    return objective, np.concatenate([g_coef.ravel(), g_intercept])
+
+
+def largest_gradient(Est, X, y, coef, intercept):
+    """The largest entry of the objective's gradient, by the kernel API."""
+    return np.abs(objective_and_gradient(Est, X, y, coef, intercept)[1]).max()
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
@@ -758,21 +764,13 @@ def test_default_gd_steps_at_the_barzilai_borwein_rates(Est, rng):
     history = fits[-1].loss_history_
     assert all(history[k] <= max([np.inf] + history[max(0, k - 10):k]) for k in range(4))
     K = np.atleast_2d(fits[0].coef_).shape[0]
-    zero = Est(max_epochs=1, **kw).fit(X, y)
-    zero.coef_[...] = 0.0
-    zero.intercept_ = np.zeros(K) if K > 1 else 0.0
 
-    def gradient(model):
-        yy = y if Est is LinearRegression else np.searchsorted(np.unique(y), y)
-        coef = np.array(np.atleast_2d(model.coef_), dtype=np.float64, order="C")
-        intercept = np.array(np.atleast_1d(model.intercept_), dtype=np.float64)
-        g_coef, g_intercept = np.empty_like(coef), np.empty_like(intercept)
-        kernels.loss_gradient(X, yy.astype(np.float64), coef, intercept, g_coef, g_intercept,
-                              loss=_LOSS_OF[Est], alpha=1e-3)
-        return np.concatenate([g_coef.ravel(), g_intercept])
+    def gradient(coef, intercept):
+        return objective_and_gradient(Est, X, y, coef, intercept, alpha=1e-3)[1]
 
     points = [np.zeros_like(flat_parameters(fits[0]))] + [flat_parameters(f) for f in fits]
-    grads = [gradient(zero)] + [gradient(f) for f in fits]
+    grads = ([gradient(np.zeros((K, X.shape[1])), np.zeros(K))]
+             + [gradient(f.coef_, f.intercept_) for f in fits])
     # the first step: 1 / L
     assert_allclose(points[1], -fits[0].learning_rate_ * grads[0], rtol=1e-10, atol=1e-14)
     for k in (1, 2, 3):
@@ -1062,9 +1060,4 @@ def test_default_fit_ends_at_the_optimum_of_an_independent_solver(Est, alpha):
 
 
 def objective_of(Est, X, y, coef, intercept, alpha):
-    if Est is not LinearRegression:
-        y = np.searchsorted(np.unique(y), y)
-    coef = np.array(np.atleast_2d(coef), dtype=np.float64, order="C")
-    intercept = np.array(np.atleast_1d(intercept), dtype=np.float64)
-    return kernels.loss_gradient(X, y.astype(np.float64), coef, intercept, np.empty_like(coef),
-                                 np.empty_like(intercept), loss=_LOSS_OF[Est], alpha=alpha)
+    return objective_and_gradient(Est, X, y, coef, intercept, alpha)[0]
