@@ -186,6 +186,77 @@ def test_interrupt_during_an_epoch_undoes_that_epoch(Est, solver):
     np.testing.assert_array_equal(model.predict(X), again.predict(X))
 
 
+class _FailingSchedule:
+    """A schedule of rate 0.05 that raises RuntimeError at update ``at``."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self, t):
+        if t >= self.at:
+            raise RuntimeError("schedule failed")
+        return 0.05
+
+
+def _fitted_state(model):
+    """What a model has learned (not its parameters), copied for comparing."""
+    params = model.get_params()
+    return {name: (value.copy() if isinstance(value, (np.ndarray, list)) else value)
+            for name, value in vars(model).items() if name not in params}
+
+
+def _assert_same_state(model, state):
+    assert set(vars(model)) - set(model.get_params()) == set(state)
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(getattr(model, name), value, err_msg=name)
+        elif isinstance(value, (list, int, float, str, bool)) or value is None:
+            assert getattr(model, name) == value, name
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["gd", "minibatch"])
+def test_a_fit_that_raises_mid_way_leaves_the_estimator_as_it_was(Est, solver):
+    X, y = data_for(Est)
+    steps = 1 if solver == "gd" else -(-len(y) // 20)
+    params = dict(solver=solver, batch_size=20, tol=None, optimizer="adam", learning_rate=0.05)
+    fresh = make(Est, schedule=_FailingSchedule(at=4 * steps + 1), max_epochs=50, **params)
+    with pytest.raises(RuntimeError, match="schedule failed"):
+        fresh.fit(X, y)
+    assert not any(name.endswith("_") for name in vars(fresh))   # still unfitted
+    # a warm start that fails at its fifth epoch: the three-epoch model stays
+    model = make(Est, schedule=lambda t: 0.05, max_epochs=3, warm_start=True, **params).fit(X, y)
+    state, predictions = _fitted_state(model), model.predict(X)
+    model.set_params(schedule=_FailingSchedule(at=3 * steps + 4 * steps + 1), max_epochs=50)
+    with pytest.raises(RuntimeError, match="schedule failed"):
+        model.fit(X, y)
+    _assert_same_state(model, state)
+    np.testing.assert_array_equal(model.predict(X), predictions)
+    # and a callback that raises at its fifth epoch, the same
+    def failing(record):
+        if record.epoch == 5:
+            raise ValueError("callback failed")
+    model.set_params(schedule=lambda t: 0.05, callback=failing)
+    with pytest.raises(ValueError, match="callback failed"):
+        model.fit(X, y)
+    _assert_same_state(model, state)
+    np.testing.assert_array_equal(model.predict(X), predictions)
+
+
+def test_a_partial_fit_that_raises_leaves_the_stream_as_it_was():
+    X, y = data_for(LinearRegression)
+    model = LinearRegression(solver="sgd", random_state=0).partial_fit(X, y)
+    twin = LinearRegression(solver="sgd", random_state=0).partial_fit(X, y)
+    def failing(record):
+        raise RuntimeError("callback failed")
+    model.set_params(callback=failing)
+    with pytest.raises(RuntimeError):
+        model.partial_fit(X, y)
+    model.set_params(callback=None)
+    # the next call draws the same order as an untroubled model's next call
+    np.testing.assert_array_equal(model.partial_fit(X, y).coef_, twin.partial_fit(X, y).coef_)
+
+
 def test_interrupt_in_the_first_epoch_leaves_the_initial_model():
     X, y = data_for(LogisticRegression)
     model = LogisticRegression(schedule=_InterruptingSchedule(at=1), max_epochs=5)

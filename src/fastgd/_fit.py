@@ -186,6 +186,12 @@ THREADS_DOCS = """\
     whole: a thread that calls ``predict`` during another's ``fit`` waits
     for it and sees the fitted model.  Different estimator objects train in
     parallel, their compiled loops running without the GIL.
+
+    Errors: a ``fit`` or ``partial_fit`` that raises (a ``DivergenceError``,
+    an exception from a schedule or callback, at any epoch) leaves the
+    estimator exactly as it was before the call.  Ctrl-C during the epochs
+    is not an error: the fit stops after the last finished epoch, warns
+    with ``FitInterruptedWarning`` and keeps that epoch's model.
 """
 # The public methods that read a fitted model: each runs whole, never beside
 # a fit of the same object (GradientDescentEstimator.__init_subclass__).
@@ -194,23 +200,17 @@ _SERIALIZED_METHODS = ("predict", "predict_proba", "predict_log_proba", "decisio
 
 
 def keeps_model_on_error(fit_method):
-    """Make a fit method leave the estimator as it was when it raises before
-    its first epoch.
+    """Make a fit method leave the estimator exactly as it was when it raises.
 
-    A fit records what it learns of the new data (n_features_in_, classes_,
-    the loss, the layer sizes) as it validates them, and the checks that can
-    still fail come after (sample_weight, the early-stopping split,
-    random_state, the learning rate).  A model left with the new data's
-    shapes but its old parameters would run the unchecked kernels on buffers
-    of the wrong size at its next predict or warm start.  So on an error
-    (an interrupt too) before the epochs begin, the estimator's attributes
-    are put back as they were.  Once they have begun (_fit_epochs marks it)
-    the model is kept as its last epoch left it, consistent with the data it
-    was training on: a DivergenceError restores the last good epoch's
-    parameters, and an interrupted fit keeps what it has learned.  A
-    ClusterError (a fit on Dask input whose cluster could not finish) puts
-    back the state from before the fit, epochs or not: its last epoch may
-    not have been completed by every chunk.
+    Whatever raises (bad input found late, a DivergenceError, a user's
+    schedule or callback, a cluster that could not finish) and whenever
+    (before the first epoch or at the fiftieth), the estimator's attributes,
+    its parameter arrays and optimizer state are put back as they were before
+    the call, so a failed ``fit`` or ``partial_fit`` never leaves a model
+    half trained on the new data, with the new data's shapes and the old
+    parameters, or with parameters from a diverging epoch.  Ctrl-C once the
+    epochs have begun is not a failure: ``_train`` stops the fit cleanly
+    after the last finished epoch and the call returns normally.
     """
     @functools.wraps(fit_method)
     def fit(self, *args, **kwargs):
@@ -220,30 +220,30 @@ def keeps_model_on_error(fit_method):
 
 
 def _fit_keeping_model_on_error(fit_method, self, args, kwargs):
-    """Run fit_method; on an error, put back what keeps_model_on_error says."""
+    """Run fit_method; on an error, put back the estimator as it was."""
     saved = self.__dict__.copy()
     # the parameters are arrays updated in place: keep copies of them
     arrays = {name: value.copy() for name, value in saved.items()
               if isinstance(value, np.ndarray)}
     segment_states = [seg.state.copy() for seg in saved.get("_segments", ())]
     lists = {name: list(value) for name, value in saved.items() if isinstance(value, list)}
+    # partial_fit's shuffling stream advances in place
+    streams = {name: copy.deepcopy(value) for name, value in saved.items()
+               if isinstance(value, (np.random.RandomState, np.random.Generator))}
     try:
         return fit_method(self, *args, **kwargs)
-    except BaseException as exc:
-        if isinstance(exc, ClusterError):
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            for name, value in arrays.items():
-                saved[name][...] = value
-            for name, value in lists.items():
-                saved[name][:] = value
-            if hasattr(self, "_segments"):
-                self._relink_segments()
-                for seg, state in zip(self._segments, segment_states):
-                    seg.state[...] = state
-        elif not self.__dict__.get("_training", False):
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+    except BaseException:
+        self.__dict__.clear()
+        self.__dict__.update(saved)
+        for name, value in arrays.items():
+            saved[name][...] = value
+        for name, value in lists.items():
+            saved[name][:] = value
+        self.__dict__.update(streams)
+        if hasattr(self, "_segments"):
+            self._relink_segments()
+            for seg, state in zip(self._segments, segment_states):
+                seg.state[...] = state
         raise
     finally:
         self.__dict__.pop("_training", None)
@@ -538,7 +538,7 @@ class GradientDescentEstimator(BaseEstimator):
         counted_from = 0 if getattr(self, "_partial", False) else first
         self.n_iter_ = first - counted_from
         for epoch in range(max_epochs):
-            saved = self._remember_epoch_start(counted_from)
+            self._remember_epoch_start(counted_from)
             # the schedule's rates first: a callable that raises then leaves
             # the shuffling stream where it was
             lr_table = self._lr_table(n_steps)
@@ -546,8 +546,7 @@ class GradientDescentEstimator(BaseEstimator):
                 self.shuffle and self.solver != "gd") else None
             objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
-                for seg, values in zip(self._segments, saved):
-                    seg.values[...] = values    # never leave a NaN model behind
+                # keeps_model_on_error puts back the model from before the fit
                 raise self._divergence(
                     f"diverged at epoch {len(self.loss_history_) + 1}: the objective "
                     f"reached {objective:.6g} (it started at {start:.6g})")
@@ -610,15 +609,12 @@ class GradientDescentEstimator(BaseEstimator):
         return self
 
     def _remember_epoch_start(self, counted_from):
-        """Note what an interrupted epoch must put back (see _train); return
-        copies of the parameters, which a divergence restores."""
-        saved = [seg.values.copy() for seg in self._segments]
+        """Note what an interrupted epoch must put back (see _train)."""
         self._epoch_start = {
-            "values": saved, "state": [seg.state.copy() for seg in self._segments],
+            "values": [seg.values.copy() for seg in self._segments], "state": [seg.state.copy() for seg in self._segments],
             "t": self.t_, "epochs": len(self.loss_history_),
             "scores": len(self.validation_scores_ or ()), "learning_rate": self.learning_rate_,
             "counted_from": counted_from, "clock": callbacks.now()}
-        return saved
 
     def _report_epoch(self, objective, validation, rule, lr_table):
         """The epoch's line (verbose) and callback; True if the callback

@@ -9,6 +9,7 @@ them.
 import warnings
 
 import numpy as np
+from numpy.testing import assert_array_equal
 import pytest
 import scipy.sparse as sp
 
@@ -494,12 +495,18 @@ def test_bad_data_names_the_argument():
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_absurd_learning_rate_raises_divergence_and_keeps_a_finite_model(solver):
+def test_absurd_learning_rate_raises_divergence_and_keeps_the_model_from_before(solver):
     X, y = blobs(n=60)
     reg = MLPRegressor((8,), solver=solver, learning_rate=1e4, max_epochs=20, random_state=0)
     with pytest.raises(DivergenceError, match="learning_rate"):
         reg.fit(X, y * 10.0)
-    assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
+    assert not hasattr(reg, "coefs_")
+    reg.set_params(learning_rate=1e-3, max_epochs=2, warm_start=True).fit(X, y)
+    before = [c.copy() for c in reg.coefs_ + reg.intercepts_]
+    with pytest.raises(DivergenceError, match="learning_rate"):
+        reg.set_params(learning_rate=1e4, max_epochs=20).fit(X, y * 10.0)
+    for kept, was in zip(reg.coefs_ + reg.intercepts_, before):
+        assert_array_equal(kept, was)
     clf = MLPClassifier((8,), solver=solver, learning_rate=1e9, max_epochs=20, random_state=0)
     with pytest.raises(DivergenceError):
         clf.fit(X * 100.0, y)
