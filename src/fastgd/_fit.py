@@ -66,7 +66,10 @@ STOPPING_DOCS = """\
     tol : float or None, default {tol}
         When to stop.  'gd' (full batch) stops once the largest entry of the
         gradient has fallen to tol times its value where the model started
-        (the gradient test of scikit-learn's lbfgs, made relative).  'saga'
+        (the gradient test of scikit-learn's lbfgs, made relative; for the
+        linear models each coefficient's entry is taken in units of its
+        feature's root mean square, so that the test does not depend on the
+        features' scales).  'saga'
         (linear models) stops by the same test: after each epoch it reads
         its own running estimate of the gradient (the average of its table
         of per-sample gradients plus alpha W), free, and when that has
@@ -526,6 +529,7 @@ class GradientDescentEstimator(BaseEstimator):
             # one would; full batch has it already, SAGA pays one pass
             if self.solver == SAGA:
                 self._full_gradient(problem)
+            self._gradient_units = self._feature_units(problem)
             self._gradient_scale = self._gradient_norm()
         if self.solver == SAGA:
             self._saga_start(problem, reset)
@@ -820,12 +824,22 @@ class GradientDescentEstimator(BaseEstimator):
         self.learning_rate_ /= ADAPTIVE_DIVISOR
         return True
 
-    def _gradient_norm(self):
-        """The largest entry of the full-batch gradient last computed, over
-        the parameters being trained (the intercepts only with
-        fit_intercept)."""
-        return max((float(np.max(np.abs(seg.grad), initial=0.0)) for seg in self._segments
+    def _gradient_norm(self, grads=None):
+        """The largest entry of the full-batch gradient last computed (or of
+        ``grads``, one array a segment), over the parameters being trained
+        (the intercepts only with fit_intercept), each entry in the units of
+        _feature_units."""
+        grads = [seg.grad for seg in self._segments] if grads is None else grads
+        units = getattr(self, "_gradient_units", None) or [None] * len(grads)
+        return max((float(np.max(np.abs(np.reshape(g, -1) if u is None
+                                        else np.reshape(g, -1) / u), initial=0.0))
+                    for seg, g, u in zip(self._segments, grads, units)
                     if seg.decay or self.fit_intercept), default=0.0)
+
+    def _feature_units(self, problem):
+        """The units in which the stopping rule reads each segment's gradient
+        (an array of its size, or None for raw units)."""
+        return [None] * len(self._segments)
 
     def _full_gradient(self, problem):
         """Objective at the current parameters; the gradient into each segment."""

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from .._validation import (check_array, check_target, column_or_1d,
                            encode_known_labels, _check_finite)
 from ..kernels import _linear, _mlp, shuffled_order
-from ..kernels._interface import STATUS_OK, available_cpus, rows
+from ..kernels._interface import STATUS_OK, available_cpus, column_square_sums, rows
 
 # The target encodings a chunk may need (see _encode_chunk_target).
 TARGETS = ("regression", "regression-2d", "index", "column", "onehot", "multilabel")
@@ -144,6 +144,11 @@ def summary(chunk):
     w = float(n) if sw is None else float(np.sum(sw, dtype=np.float64))
     nnz = X.nnz if sp.issparse(X) else X.size
     return n, w, nnz
+
+
+def square_sums(chunk):
+    """(0, 0, sum_i x_ij^2 of each column) of a prepared chunk, for add."""
+    return 0.0, 0.0, column_square_sums(chunk[0])
 
 
 def take(chunk, local):

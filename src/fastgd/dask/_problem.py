@@ -395,6 +395,10 @@ class DaskProblem:
         args = [self._scatter(a) if isinstance(a, np.ndarray) else a for a in args]
         return self._map_reduce(fn, args, _chunks.add)
 
+    def column_square_sums(self):
+        """sum_i x_ij^2 of each column, summed chunk by chunk on the workers."""
+        return self._sums(_chunks.square_sums)[2]
+
     def objective_gradient(self, model):
         """The objective at the model's parameters; its gradient into the
         segments' .grad: the chunks' sums, then the mean and the penalty

@@ -25,7 +25,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _common, _linear, _saga
-from ._interface import STATUS_OK, available_cpus, epoch_divergence, rows
+from ._interface import STATUS_OK, EpochBackup, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
@@ -112,6 +112,12 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     Returns
     -------
     objective : float
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, and when the objective overflows for finite
+        inputs (grad_coef and grad_intercept are then not meaningful).
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, coef=coef, intercept=intercept)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -131,6 +137,10 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         check_finite(X)
         check_finite(coef, "coef")
         check_finite(intercept, "intercept")
+        raise ValueError(
+            "the objective overflowed (it is not finite) for finite X, coef and intercept: "
+            "X's values are too large for these parameters; rescale X (e.g. "
+            "sklearn.preprocessing.StandardScaler)")
     return objective
 
 
@@ -192,8 +202,10 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         When X holds NaN or infinity (found when the loop meets it: X's values
         are not scanned up front, which would cost as much as the epoch).
     DivergenceError
-        When a loss becomes non-finite for finite X; the parameters are then
-        left as they were at the failing step.
+        When a loss becomes non-finite for finite X, or an update overflows
+        the parameters.  The parameters and state are then left finite: as
+        the last good step left them, or, when a step overflowed them, as
+        they were before the epoch.
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -228,11 +240,14 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     check_no_overlap(written, _read_arrays(data, indices, indptr, y, sample_weight,
                                            order=order, lr_table=lr_table), given)
     t_start = t
+    backup = EpochBackup(coef, intercept, *((state_coef, state_intercept)
+                                            if state_coef is not _NO_STATE else ()))
     loss_sum, weight_sum, t, status = _linear.epoch(
         LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
         order, batch_size, alpha, fit_intercept, rule, state_coef,
         state_intercept, t, lr_table)
     if status != STATUS_OK:
+        backup.keep_finite()
         check_finite(X)
         raise epoch_divergence(status, t, t_start)
     return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)

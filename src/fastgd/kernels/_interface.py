@@ -6,6 +6,7 @@ and the estimators share these, so that each is said once.
 """
 import os
 
+import numpy as np
 import scipy.sparse as sp
 
 from ..exceptions import DivergenceError
@@ -19,6 +20,19 @@ def rows(X):
     if sp.issparse(X):
         return X.data, X.indices, X.indptr, X.shape[1]
     return X.reshape(-1), None, None, X.shape[1]
+
+
+def column_square_sums(X):
+    """sum_i x_ij^2 for each column j of a validated X, in float64, without
+    a float64 copy of X (dense rows are read a block at a time)."""
+    if sp.issparse(X):
+        return np.bincount(X.indices, weights=np.square(X.data, dtype=np.float64),
+                           minlength=X.shape[1])
+    sums = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], 4096):
+        block = np.asarray(X[start:start + 4096], dtype=np.float64)
+        sums += np.einsum("ij,ij->j", block, block)
+    return sums
 
 
 def available_cpus():
@@ -38,3 +52,21 @@ def epoch_divergence(status, t, t_start, what="the loss"):
     return DivergenceError(
         f"{where} (this epoch began after update {t_start}): "
         f"{DivergenceError.ADVICE}")
+
+
+class EpochBackup:
+    """Copies of what an epoch writes (parameters, optimizer state), taken
+    before it: O(parameters), small beside the epoch's O(n_samples x
+    parameters).  An epoch that stops on a non-finite value leaves the
+    arrays as its last good step did; when that step itself overflowed them
+    (an update is taken before the next loss can reveal it), ``keep_finite``
+    puts back the values from before the epoch, so that no non-finite
+    parameter leaves a kernel call."""
+
+    def __init__(self, *arrays):
+        self._saved = [(array, array.copy()) for array in arrays if array is not None]
+
+    def keep_finite(self):
+        if not all(np.isfinite(array).all() for array, _ in self._saved):
+            for array, copy in self._saved:
+                array[...] = copy

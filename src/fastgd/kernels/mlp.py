@@ -43,7 +43,7 @@ from .._validation import (check_array, check_consistent_length, check_finite,
                           check_output, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
 from . import EpochResult
-from ._interface import STATUS_OK, epoch_divergence
+from ._interface import STATUS_OK, EpochBackup, epoch_divergence
 from .rules import make_rule, rule_keeps_state
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
@@ -355,8 +355,10 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
         non-finite theta, overlapping arrays, or no positive sample_weight
         among the rows visited.
     DivergenceError
-        When a loss or a gradient becomes non-finite; theta is then left as
-        it was before the failing step.
+        When a loss or a gradient becomes non-finite, or an update overflows
+        theta.  theta and state are then left finite: as the last good step
+        left them, or, when a step overflowed them, as they were before the
+        epoch.
     """
     given = dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
@@ -384,10 +386,12 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table),
                      given)
     t_start = int(t)
+    backup = EpochBackup(theta, state)
     loss_sum, weight_sum, t, status = _mlp.epoch(
         X, Y, theta, order, batch_size, sizes, act, out,
         float(alpha), rule, state, t_start, lr_table, sample_weight)
     if status != STATUS_OK:
+        backup.keep_finite()
         raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
     return EpochResult(loss_sum / weight_sum + _common.penalty(theta[:n_weights], alpha), t)

@@ -18,7 +18,7 @@ from .._sklearn_compat import r2_score
 from .._validation import check_array, check_feature_names, check_is_fitted, check_n_features
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
-from ..kernels._interface import STATUS_OK, available_cpus, rows
+from ..kernels._interface import STATUS_OK, available_cpus, column_square_sums, rows
 from ..dask import is_dask_collection
 
 # Bound on the second derivative of each loss in z: the curvature constant
@@ -41,6 +41,9 @@ class _Problem:
     def subset(self, index):
         sw = None if self.sample_weight is None else self.sample_weight[index]
         return _Problem(self.X[index], self.y[index], sw)
+
+    def column_square_sums(self):
+        return column_square_sums(self.X)
 
 
 class _LinearModel(GradientDescentEstimator):
@@ -76,6 +79,16 @@ class _LinearModel(GradientDescentEstimator):
         self._coef = np.zeros((self._n_outputs, problem.n_features), dtype=dtype)
         self._intercept = np.zeros(self._n_outputs, dtype=dtype)
         return [Segment(self._coef.reshape(-1), True), Segment(self._intercept, False)]
+
+    def _feature_units(self, problem):
+        """Each coefficient's gradient entry is read in units of its
+        feature's root mean square (the gradient of the coefficient of the
+        standardized feature), so that the stopping rule does not depend on
+        the features' scales: in raw units one large feature's entry would
+        dwarf the others' and stop the fit once that feature alone is fit."""
+        rms = np.sqrt(problem.column_square_sums() / problem.n_samples)
+        rms[~(rms > 0)] = 1.0               # a column of zeros: nothing to read
+        return [np.tile(rms, self._n_outputs), None]
 
     def _objective_gradient(self, problem):
         if problem.distributed:
@@ -134,14 +147,12 @@ class _LinearModel(GradientDescentEstimator):
         return objective, self.t_ + steps
 
     def _saga_gradient_estimate(self):
-        """SAGA's running estimate of the full gradient, its largest entry:
-        the table's average gradient plus alpha W (and the intercepts' part
-        with fit_intercept).  At a fixed point of SAGA it is the gradient."""
+        """SAGA's running estimate of the full gradient, measured as
+        _gradient_norm measures the gradient: the table's average gradient
+        plus alpha W, and the intercepts' part.  At a fixed point of SAGA it
+        is the gradient."""
         _, avg_coef, avg_intercept = self._saga_state
-        estimate = float(np.max(np.abs(avg_coef + float(self.alpha) * self._coef), initial=0.0))
-        if self.fit_intercept:
-            estimate = max(estimate, float(np.max(np.abs(avg_intercept), initial=0.0)))
-        return estimate
+        return self._gradient_norm([avg_coef + float(self.alpha) * self._coef, avg_intercept])
 
     def _curvature(self, problem, batch_size):
         """Curvature bound of a batch's objective: the loss's bound times the
@@ -284,9 +295,38 @@ class _LinearModel(GradientDescentEstimator):
         return float(np.average(index == y, weights=sw))
 
     def _decision(self, X):
+        """X W^T + b, in X's dtype; a row whose products overflow gets +-inf
+        (by _scaled_decision), never NaN."""
+        Z, scale = self._scaled_decision(X)
+        if (scale != 1.0).any():
+            with np.errstate(over="ignore"):
+                Z = (Z * scale[:, None]).astype(Z.dtype)
+        return Z
+
+    def _scaled_decision(self, X):
+        """(U, s) with X W^T + b = s[:, None] * U and U finite, in X's dtype.
+
+        For most rows s = 1 and U is the decision in X's dtype.  A finite
+        row whose decision overflows (entries near the dtype's largest value,
+        or terms of opposite sign whose sum is inf - inf) is divided by its
+        largest |x_ij| = s and computed in float64, so that the sign, the
+        argmax and the differences between classes the probabilities need
+        stay exact where X W^T + b itself is not representable."""
         check_is_fitted(self)
         check_feature_names(self, X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
-        Z = X @ self._coef.T + self._intercept
-        return np.asarray(Z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = np.asarray(X @ self._coef.T + self._intercept)
+        scale = np.ones(Z.shape[0])
+        overflowed = ~np.isfinite(Z).all(axis=1)
+        if overflowed.any():
+            X_big = X[overflowed].astype(np.float64)
+            s = np.asarray(abs(X_big).max(axis=1).todense() if sp.issparse(X_big)
+                           else np.abs(X_big).max(axis=1), dtype=np.float64).ravel()
+            X_big = (sp.diags(1.0 / s) @ X_big) if sp.issparse(X_big) else X_big / s[:, None]
+            U = np.asarray(X_big @ self._coef.T.astype(np.float64)
+                           + self._intercept.astype(np.float64) / s[:, None])
+            Z[overflowed] = U
+            scale[overflowed] = s
+        return Z, scale

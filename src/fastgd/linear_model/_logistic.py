@@ -86,11 +86,15 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        Z = self._decision(X).astype(np.float64)
-        if self._loss == "logistic":
-            p = expit(Z[:, 0])
-            return np.column_stack([1.0 - p, p])
-        Z -= Z.max(axis=1, keepdims=True)
+        U, scale = self._scaled_decision(X)
+        U = U.astype(np.float64)
+        with np.errstate(over="ignore"):
+            # scaled after the maximum is subtracted: finite rows of any size
+            # give probabilities, the overflowing ones 0 and 1
+            if self._loss == "logistic":
+                p = expit(U[:, 0] * scale)
+                return np.column_stack([1.0 - p, p])
+            Z = (U - U.max(axis=1, keepdims=True)) * scale[:, None]
         P = np.exp(Z)
         return P / P.sum(axis=1, keepdims=True)
 
@@ -106,8 +110,8 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         -------
         ndarray of shape (n_samples,)
         """
-        Z = self._decision(X)
-        index = (Z[:, 0] > 0).astype(np.intp) if self._loss == "logistic" else Z.argmax(axis=1)
+        U, _ = self._scaled_decision(X)       # the sign and argmax need no scale
+        index = (U[:, 0] > 0).astype(np.intp) if self._loss == "logistic" else U.argmax(axis=1)
         return self.classes_[index]
 
 
