@@ -173,3 +173,18 @@ def test_many_more_features_than_samples_fit_the_minimum_norm_solution():
     test = rng.standard_normal((5, 10_000))
     np.testing.assert_allclose(model.predict(test), _least_squares_predictions(X, y, test),
                                rtol=1e-3, atol=1e-3)
+
+
+# -- determinism -------------------------------------------------------------------
+@pytest.mark.parametrize("Est, which", [(LinearRegression, 1), (LogisticRegression, 2),
+                                        (SoftmaxRegression, 3)])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_a_full_batch_model_is_bit_identical_whatever_n_jobs(Est, which, sparse):
+    X, y, y2, y3 = _data(n=3001)
+    X = sp.csr_matrix(X) if sparse else X
+    target = {1: y, 2: y2, 3: y3}[which]
+    models = [Est(n_jobs=n_jobs, alpha=1e-3).fit(X, target) for n_jobs in (1, 2, 3, 8)]
+    for other in models[1:]:
+        assert other.n_iter_ == models[0].n_iter_
+        np.testing.assert_array_equal(other.coef_, models[0].coef_)
+        np.testing.assert_array_equal(other.intercept_, models[0].intercept_)

@@ -104,10 +104,10 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         L2 penalty (the textbook's lambda / m).
     sample_weight : array-like of shape (n_samples,) or None
     n_jobs : int, default 1
-        Threads (OpenMP, when the build has it): the rows are summed in
-        n_jobs chunks, by at most as many threads as there are CPUs.  The
-        result for a given n_jobs is identical from run to run; different
-        n_jobs agree to rounding.
+        Threads (OpenMP, when the build has it), at most as many as there
+        are CPUs.  The rows are summed in chunks whose number depends on
+        the data's size alone, and the chunks added in order: the result is
+        bit-identical whatever n_jobs, from run to run.
 
     Returns
     -------

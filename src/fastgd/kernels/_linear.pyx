@@ -283,6 +283,20 @@ cdef double accumulate(int loss, const floating* data, const int* indices,
     return loss_sum
 
 
+# The full-batch gradient sums its rows in chunks whose number depends on the
+# data alone, never on the number of threads (so that n_jobs never changes a
+# result): up to MAX_GRADIENT_CHUNKS, enough for the threads of a large
+# machine, but no more than keeps zeroing and adding their buffers (one
+# gradient each) under 1/8 of the pass over the stored values.
+cdef enum:
+    MAX_GRADIENT_CHUNKS = 16
+
+
+cdef inline Py_ssize_t gradient_chunks(Py_ssize_t n, Py_ssize_t nnz,
+                                       Py_ssize_t width) noexcept nogil:
+    return max(1, min(<Py_ssize_t>MAX_GRADIENT_CHUNKS, n, nnz // (8 * width)))
+
+
 def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                   const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
                   const floating[::1] sample_weight, const floating[:, ::1] W,
@@ -290,13 +304,14 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                   double[::1] grad_b, Py_ssize_t n_jobs, int max_threads):
     """Objective J and its gradient over all rows in one pass over X.
 
-    Rows are split into ``n_jobs`` contiguous chunks, each summed in row order
-    into its own buffer and the buffers added in chunk order: the result for a
-    given ``n_jobs`` is the same on every run, whatever the number of threads
-    that sum the chunks (at most ``max_threads``: the CPUs there are; a
-    thread per chunk for a huge n_jobs would fail to start and end the
-    process).  Float32 parameters are read as a float64 copy, so that a
-    row's dot product converts only the row.
+    Rows are split into contiguous chunks whose number depends on the data's
+    shape alone (gradient_chunks), each summed in row order into its own
+    buffer, the buffers added in chunk order: the result is bit-identical
+    whatever ``n_jobs`` and on every run.  ``n_jobs`` threads share the
+    chunks (at most ``max_threads``: the CPUs there are; a thread per chunk
+    for a huge n_jobs would fail to start and end the process).  Float32
+    parameters are read as a float64 copy, so that a row's dot product
+    converts only the row.
     """
     cdef Py_ssize_t n = y.shape[0], K = W.shape[0]
     # a chunk's buffer, rounded up to whole 64-byte lines and one line more:
@@ -304,7 +319,8 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     # thread writes for every block could share a line with the first
     # gradient entries the next thread writes for every four rows)
     cdef Py_ssize_t width = (K * d + K + scratch_size(K) + 2 + 7) // 8 * 8 + 8
-    cdef Py_ssize_t c, j, lo, hi, chunks = max(1, min(n_jobs, n))
+    cdef Py_ssize_t c, j, lo, hi
+    cdef Py_ssize_t chunks = gradient_chunks(n, indptr[n] if indptr is not None else n * d, width)
     cdef const int* idx_p = &indices[0] if indices is not None else NULL
     cdef const int* ptr_p = &indptr[0] if indptr is not None else NULL
     cdef const floating* sw_p = &sample_weight[0] if sample_weight is not None else NULL
@@ -321,7 +337,7 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
             if floating is float:
                 copy_to_float64(&W[0, 0], K * d, Wd)
                 copy_to_float64(&b[0], K, Wd + K * d)
-            for c in prange(chunks, num_threads=max(1, min(chunks, max_threads)),
+            for c in prange(chunks, num_threads=max(1, min(chunks, n_jobs, max_threads)),
                             schedule="static", chunksize=1):
                 part = buf + c * width
                 lo = c * n // chunks

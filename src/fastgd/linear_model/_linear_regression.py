@@ -87,9 +87,10 @@ default 'auto'
     warm_start : bool, default False
         ``fit`` continues from the previous solution and optimizer state.
     n_jobs : int, default 1
-        Chunks of rows of the full-batch gradient, summed in parallel (OpenMP)
-        by at most as many threads as there are CPUs; the result depends on
-        n_jobs, not on the threads.
+        Threads (OpenMP) that sum the full-batch gradient's chunks of rows,
+        at most as many as there are CPUs.  The model is bit-identical
+        whatever n_jobs: the chunks, and the order they are added in, depend
+        on the data alone.
 """ + RULE_HYPERPARAMETER_DOCS + """
     Attributes
     ----------
