@@ -155,3 +155,76 @@ def test_different_estimators_fit_in_parallel():
     for t in threads:
         t.join()
     assert overlap.is_set()
+
+
+# -- the kernel API: threads passing the same output buffers -------------------
+def _run_in_threads(call, n_threads=6):
+    errors = []
+
+    def target():
+        try:
+            call()
+        except BaseException as exc:       # noqa: BLE001 - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=target) for _ in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.parametrize("repeat", range(3))
+def test_kernel_epochs_sharing_parameters_and_state_run_one_at_a_time(repeat):
+    from fastgd import kernels
+    rng = np.random.default_rng(repeat)
+    X, y = rng.standard_normal((20_000, 20)), rng.standard_normal(20_000)
+    rule = kernels.make_rule("adam", 1e-3)
+    order = kernels.shuffled_order(len(y), random_state=0)
+
+    def epoch(coef, intercept, state):
+        kernels.epoch(X, y, coef, intercept, rule=rule, order=order, batch_size=4,
+                      state_coef=state[0], state_intercept=state[1])
+
+    def fresh():
+        coef, intercept = np.zeros((1, 20)), np.zeros(1)
+        return coef, intercept, kernels.init_state(coef, intercept)
+    serial = fresh()
+    for _ in range(6):
+        epoch(*serial)
+    shared = fresh()
+    assert _run_in_threads(lambda: epoch(*shared)) == []
+    # six whole epochs one after another (each the same call): the serial result
+    np.testing.assert_array_equal(shared[0], serial[0])
+    np.testing.assert_array_equal(shared[2][0], serial[2][0])
+
+
+def test_network_epochs_and_gradients_sharing_buffers_run_one_at_a_time():
+    from fastgd.kernels import mlp as mk
+    rng = np.random.default_rng(0)
+    sizes = (10, 16, 1)
+    X, Y = rng.standard_normal((5_000, 10)), rng.standard_normal((5_000, 1))
+    serial, shared = mk.init_params(sizes, random_state=0), mk.init_params(sizes, random_state=0)
+    for _ in range(6):
+        mk.epoch(X, Y, serial, sizes, learning_rate=1e-3, batch_size=8)
+    assert _run_in_threads(lambda: mk.epoch(X, Y, shared, sizes, learning_rate=1e-3,
+                                            batch_size=8)) == []
+    np.testing.assert_array_equal(shared, serial)
+    # gradients into one buffer: each call leaves the whole, same gradient
+    grad, expected = np.empty_like(serial), np.empty_like(serial)
+    mk.loss_gradient(X, Y, serial, expected, sizes)
+    assert _run_in_threads(lambda: mk.loss_gradient(X, Y, serial, grad, sizes)) == []
+    np.testing.assert_array_equal(grad, expected)
+
+
+def test_minimize_with_a_raising_callback_in_many_threads_leaves_x0_untouched():
+    from fastgd import minimize
+    x0 = np.array([1.5, -2.0])
+
+    def failing(xk):
+        raise RuntimeError("callback failed")
+    calls = lambda: minimize(lambda x: float(x @ x), x0, jac=lambda x: 2 * x,  # noqa: E731
+                             method="adam", callback=failing)
+    errors = _run_in_threads(calls, n_threads=8)
+    assert len(errors) == 8 and all(isinstance(e, RuntimeError) for e in errors)
+    np.testing.assert_array_equal(x0, [1.5, -2.0])

@@ -9,6 +9,12 @@ Losses: ``'squared'`` (K = 1), ``'logistic'`` (K = 1, y in [0, 1]) and
 or float64); gradients and optimizer state are float64, because everything is
 accumulated in double.  X may be dense or scipy.sparse (CSR, not densified).
 
+Threads: the loops run without the GIL, so calls on different buffers run
+in parallel.  Calls that write the same memory (two threads passing one
+``coef``, optimizer state or gradient output, here or to
+``fastgd.kernels.mlp`` and ``UpdateRule.step``) run one at a time, each
+whole, in the order they claim it: never interleaved.
+
 Examples
 --------
 >>> import numpy as np
@@ -25,6 +31,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _common, _linear, _saga
+from ._exclusive import writing
 from ._interface import STATUS_OK, EpochBackup, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
@@ -130,9 +137,10 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     check_no_overlap(dict(grad_coef=grad_coef, grad_intercept=grad_intercept),
                      _read_arrays(data, indices, indptr, y, sample_weight, coef=coef,
                                   intercept=intercept), given)
-    objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
-                                      sample_weight, coef, intercept, alpha,
-                                      grad_coef, grad_intercept, n_jobs, available_cpus())
+    with writing(grad_coef, grad_intercept):
+        objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
+                                          sample_weight, coef, intercept, alpha,
+                                          grad_coef, grad_intercept, n_jobs, available_cpus())
     if not np.isfinite(objective):
         check_finite(X)
         check_finite(coef, "coef")
@@ -240,14 +248,16 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     check_no_overlap(written, _read_arrays(data, indices, indptr, y, sample_weight,
                                            order=order, lr_table=lr_table), given)
     t_start = t
-    backup = EpochBackup(coef, intercept, *((state_coef, state_intercept)
-                                            if state_coef is not _NO_STATE else ()))
-    loss_sum, weight_sum, t, status = _linear.epoch(
-        LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
-        order, batch_size, alpha, fit_intercept, rule, state_coef,
-        state_intercept, t, lr_table)
+    states = (state_coef, state_intercept) if state_coef is not _NO_STATE else ()
+    with writing(coef, intercept, *states):
+        backup = EpochBackup(coef, intercept, *states)
+        loss_sum, weight_sum, t, status = _linear.epoch(
+            LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
+            order, batch_size, alpha, fit_intercept, rule, state_coef,
+            state_intercept, t, lr_table)
+        if status != STATUS_OK:
+            backup.keep_finite()
     if status != STATUS_OK:
-        backup.keep_finite()
         check_finite(X)
         raise epoch_divergence(status, t, t_start)
     return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)
@@ -372,9 +382,10 @@ def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, 
     check_no_overlap(dict(coef=coef, intercept=intercept, table=table,
                           avg_grad_coef=avg_grad_coef, avg_grad_intercept=avg_grad_intercept),
                      _read_arrays(data, indices, indptr, y, sample_weight, order=order), given)
-    loss_sum, weight_sum, steps, status = _saga.saga_epoch(
-        LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept, order,
-        alpha, learning_rate, fit_intercept, table, avg_grad_coef, avg_grad_intercept)
+    with writing(coef, intercept, table, avg_grad_coef, avg_grad_intercept):
+        loss_sum, weight_sum, steps, status = _saga.saga_epoch(
+            LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept, order,
+            alpha, learning_rate, fit_intercept, table, avg_grad_coef, avg_grad_intercept)
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t + steps, t)

@@ -43,6 +43,7 @@ from .._validation import (check_array, check_consistent_length, check_finite,
                           check_output, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
 from . import EpochResult
+from ._exclusive import writing
 from ._interface import STATUS_OK, EpochBackup, epoch_divergence
 from .rules import make_rule, rule_keeps_state
 
@@ -300,8 +301,9 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     check_output(grad, "grad", theta.shape, np.float64)
     check_no_overlap(dict(grad=grad), dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight),
                      given)
-    return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
-                              sample_weight)
+    with writing(grad):
+        return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
+                                  sample_weight)
 
 
 def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
@@ -386,12 +388,14 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table),
                      given)
     t_start = int(t)
-    backup = EpochBackup(theta, state)
-    loss_sum, weight_sum, t, status = _mlp.epoch(
-        X, Y, theta, order, batch_size, sizes, act, out,
-        float(alpha), rule, state, t_start, lr_table, sample_weight)
+    with writing(theta, state):
+        backup = EpochBackup(theta, state)
+        loss_sum, weight_sum, t, status = _mlp.epoch(
+            X, Y, theta, order, batch_size, sizes, act, out,
+            float(alpha), rule, state, t_start, lr_table, sample_weight)
+        if status != STATUS_OK:
+            backup.keep_finite()
     if status != STATUS_OK:
-        backup.keep_finite()
         raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
     return EpochResult(loss_sum / weight_sum + _common.penalty(theta[:n_weights], alpha), t)
@@ -434,7 +438,8 @@ def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=
     else:
         check_output(out, "out", shape, X.dtype)
     check_no_overlap(dict(out=out), dict(X=X, theta=theta), given)
-    _mlp.predict(X, theta, sizes, act, code, out)
+    with writing(out):
+        _mlp.predict(X, theta, sizes, act, code, out)
     return out
 
 

@@ -20,6 +20,7 @@ from fastgd.kernels.rules cimport (Rule, UpdateRule, is_plain_sgd, rule_step, sc
                                    SCHEDULE_CONSTANT, SCHEDULE_INVSCALING, SCHEDULE_STEP,
                                    SCHEDULE_EXPONENTIAL, SCHEDULE_OPTIMAL)
 from fastgd._validation import check_bool, check_no_overlap, check_output, check_scalar
+from fastgd.kernels._exclusive import writing
 
 # The codes of the compiled enums (rules.pxd), by the names users write; the
 # reference (fastgd.reference) reads them from here too.
@@ -354,16 +355,17 @@ cdef class UpdateRule:
             return
         g = grad
         s = state
-        if params.dtype == np.float32:
-            p32 = params
-            with nogil:
-                rule_step(&self.c, eta, step_t, &p32[0], &g[0], &s[0, 0], &s[1, 0], n,
-                          apply_decay)
-        else:
-            p64 = params
-            with nogil:
-                rule_step(&self.c, eta, step_t, &p64[0], &g[0], &s[0, 0], &s[1, 0], n,
-                          apply_decay)
+        with writing(params, state):
+            if params.dtype == np.float32:
+                p32 = params
+                with nogil:
+                    rule_step(&self.c, eta, step_t, &p32[0], &g[0], &s[0, 0], &s[1, 0], n,
+                              apply_decay)
+            else:
+                p64 = params
+                with nogil:
+                    rule_step(&self.c, eta, step_t, &p64[0], &g[0], &s[0, 0], &s[1, 0], n,
+                              apply_decay)
 
 
 def _check_t(t):
