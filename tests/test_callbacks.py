@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import numpy as np
@@ -372,3 +373,52 @@ def test_the_constructors_signature_is_the_estimators_own():
         assert "learning_rate" in inspect.signature(Est).parameters
         assert Est.__init__.__qualname__ == f"{Est.__name__}.__init__"
     assert fastgd.MLPClassifier((3,), "tanh").activation == "tanh"
+
+
+INSIDE_ONE_CALL_SCRIPT = textwrap.dedent("""
+    import numpy as np
+    from fastgd import kernels
+    from fastgd.kernels import mlp as mk
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 200))
+    Y = rng.standard_normal((20_000, 1))
+    visits = np.tile(np.arange(20_000), 500)    # one call: seconds to minutes of work
+    sizes = (200, 512, 512, 1)
+    theta = mk.init_params(sizes, random_state=0)
+    coef = np.zeros((50, 200))
+    print("ready", flush=True)
+    try:
+        {call}
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", np.isfinite(theta).all() and np.isfinite(coef).all(), flush=True)
+""")
+
+_LONG_CALLS = {
+    "mlp-epoch": "mk.epoch(X, Y, theta, sizes, batch_size=1, learning_rate=1e-6, order=visits)",
+    "mlp-gradient": "mk.loss_gradient(np.tile(X, (5, 1)), np.tile(Y, (5, 1)), theta, "
+                    "np.empty_like(theta), sizes)",
+    "linear-minibatch": "kernels.epoch(X, rng.integers(0, 50, 20_000).astype(float), coef, "
+                        "np.zeros(50), loss='softmax', batch_size=2, order=visits, "
+                        "rule=kernels.make_rule('momentum', 1e-4, momentum=0.9), "
+                        "state_coef=np.zeros((2, coef.size)), state_intercept=np.zeros((2, 50)))",
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("which", sorted(_LONG_CALLS))
+def test_ctrl_c_stops_a_long_compiled_call_part_way(which):
+    code = INSIDE_ONE_CALL_SCRIPT.format(call=_LONG_CALLS[which])
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.5)                       # inside the compiled loop by now
+        os.kill(proc.pid, signal.SIGINT)
+        # the loop checks for signals about every 0.1 s of work; without the
+        # check the call runs on to its end and prints "finished"
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert "interrupted True" in out, (out, err)

@@ -30,6 +30,7 @@ from libc.string cimport memset
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd.kernels._numeric cimport all_finite, half_sq_norm
 from fastgd.kernels cimport _status
+from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
 from fastgd.kernels.rules cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd, SCHEDULE_CONSTANT)
 
@@ -420,6 +421,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* Vb
     cdef double loss_sum = 0.0, weights = 0.0, eta, batch_loss, batch_weights
     cdef int status = _status.STATUS_OK
+    cdef SignalWatch watch
+    cdef bint stopped = False
+    start_watch(&watch)
     if lazy:
         buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
                                * sizeof(double))
@@ -465,6 +469,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
             G, Gb = buf, buf + KD
             p = 0
             while p < n:
+                if interrupted(&watch):
+                    stopped = True
+                    break
                 hi = min(p + batch_size, n)
                 memset(G, 0, (KD + K) * sizeof(double))
                 batch_weights = 0.0
@@ -494,4 +501,6 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
             status = _status.STATUS_OVERFLOW
     free(buf)
     free(rates)
+    if stopped:
+        raise KeyboardInterrupt
     return loss_sum, weights, t, status

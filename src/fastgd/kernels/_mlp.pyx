@@ -35,6 +35,7 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 from fastgd.kernels.loss cimport sigmoid, log1pexp, softmax
 from fastgd.kernels._numeric cimport all_finite
 from fastgd.kernels cimport _status
+from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
 from fastgd.kernels.rules cimport Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr
 
 cdef extern from "csrc/sigmoid_layer.h":
@@ -364,12 +365,18 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
     cdef floating* D = A + block_rows * net.units
     cdef floating* gwork = D + block_rows * net.units
     cdef double loss_sum = 0.0, weights = 0.0, penalty = 0.0
+    cdef SignalWatch watch
+    cdef bint stopped = False
     if A == NULL:
         raise MemoryError()
+    start_watch(&watch)
     with nogil:
         memset(&grad[0], 0, net.n_params * sizeof(double))
         lo = 0
         while lo < n:
+            if interrupted(&watch):
+                stopped = True
+                break
             hi = min(lo + block_rows, n)
             loss_sum += forward_errors(&net, th, &X[lo, 0], &Y[0, 0], NULL, lo, hi,
                                        sw, A, D, &weights)
@@ -381,6 +388,8 @@ def loss_gradient(const floating[:, ::1] X, const floating[:, ::1] Y,
         for j in range(net.n_weights, net.n_params):
             grad[j] /= weights
     free(A)
+    if stopped:
+        raise KeyboardInterrupt
     return loss_sum / weights + 0.5 * alpha * penalty
 
 
@@ -422,13 +431,19 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     cdef double eta, batch_loss, batch_weights, loss_sum = 0.0, weights = 0.0
     cdef int status = _status.STATUS_OK
     cdef bint plain = is_plain_sgd(rp), direct
+    cdef SignalWatch watch
+    cdef bint stopped = False
     if A == NULL or grad == NULL:
         free(A)
         free(grad)
         raise MemoryError()
+    start_watch(&watch)
     with nogil:
         p = 0
         while p < n:
+            if interrupted(&watch):
+                stopped = True
+                break
             hi = min(p + batch_size, n)
             # plain SGD on a batch of one block steps inside backward
             direct = plain and hi - p <= block_rows
@@ -492,6 +507,8 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
             status = _status.STATUS_OVERFLOW
     free(A)
     free(grad)
+    if stopped:
+        raise KeyboardInterrupt
     return loss_sum, weights, t, status
 
 
