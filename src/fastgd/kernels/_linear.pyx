@@ -25,7 +25,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd.kernels._numeric cimport all_finite, half_sq_norm
@@ -67,6 +67,13 @@ cdef extern from "csrc/simd.h":
                        const double* x2, const double* x3, double* G, Py_ssize_t m) noexcept nogil
     void fastgd_acc4_f(const double* c, const float* x0, const float* x1,
                        const float* x2, const float* x3, double* G, Py_ssize_t m) noexcept nogil
+
+cdef extern from "csrc/blocks.h":
+    Py_ssize_t fastgd_block_rows(Py_ssize_t b, Py_ssize_t bs, Py_ssize_t n) noexcept nogil
+    Py_ssize_t fastgd_scan_buffer(const Py_ssize_t* order, Py_ssize_t n, Py_ssize_t start,
+                                  Py_ssize_t bs, Py_ssize_t bb, Py_ssize_t* slot,
+                                  Py_ssize_t* blocks, Py_ssize_t* count,
+                                  Py_ssize_t* local) noexcept nogil
 
 cdef extern from "csrc/sgd_epoch.h":
     Py_ssize_t FASTGD_SGD_SCRATCH(Py_ssize_t K) noexcept nogil
@@ -111,6 +118,7 @@ LOSSES = {"squared": SQUARED, "logistic": LOGISTIC, "softmax": SOFTMAX}
 STATUS_OK = _status.STATUS_OK
 STATUS_NONFINITE = _status.STATUS_NONFINITE
 STATUS_OVERFLOW = _status.STATUS_OVERFLOW
+STATUS_BAD_ORDER = _status.STATUS_BAD_ORDER
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
@@ -357,17 +365,119 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     return objective
 
 
+cdef struct BlockBuffer:
+    # the geometry of the block order: rows, rows a block, blocks a buffer
+    Py_ssize_t n_rows, bs, bb
+    # scan_buffer's work: each block's scratch row (-1 when not in the
+    # buffer), the buffer's blocks, its rows' scratch rows in visiting order
+    Py_ssize_t* slot
+    Py_ssize_t* blocks
+    Py_ssize_t* local
+    # the copy: dense rows, or CSR values, column indices and row starts
+    # (from 0); the targets and sample weights (NULL without) of its rows
+    void* values
+    int* indices
+    int* indptr
+    void* y
+    void* sw
+    # the positions of order the buffer holds: start to end
+    Py_ssize_t start, end
+
+
+cdef Py_ssize_t load_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
+                            const int* indices, const int* indptr, Py_ssize_t d,
+                            const floating* y, const floating* sw,
+                            Py_ssize_t start) noexcept nogil:
+    """Copy the buffer of the block order that begins at position start
+    into B (its rows, block by block, each read in sequence); return where
+    it ends, or -1 when order is not a block order of B's geometry."""
+    cdef Py_ssize_t count, k, b, r0, rows, j, first, at, off = 0
+    cdef floating* values = <floating*> B.values
+    cdef Py_ssize_t end = fastgd_scan_buffer(order, B.n_rows, start, B.bs, B.bb, B.slot,
+                                             B.blocks, &count, B.local)
+    if end >= 0:
+        for k in range(count):
+            b = B.blocks[k]
+            r0, rows, at = b * B.bs, fastgd_block_rows(b, B.bs, B.n_rows), B.slot[b]
+            if indptr == NULL:
+                memcpy(values + at * d, data + r0 * d, rows * d * sizeof(floating))
+            else:
+                first = indptr[r0]
+                memcpy(values + off, data + first, (indptr[r0 + rows] - first) * sizeof(floating))
+                memcpy(B.indices + off, indices + first, (indptr[r0 + rows] - first) * sizeof(int))
+                for j in range(rows):
+                    B.indptr[at + j] = <int>(indptr[r0 + j] - first + off)
+                off += indptr[r0 + rows] - first
+            memcpy(<floating*> B.y + at, y + r0, rows * sizeof(floating))
+            if sw != NULL:
+                memcpy(<floating*> B.sw + at, sw + r0, rows * sizeof(floating))
+        if indptr != NULL:
+            B.indptr[end - start] = <int>off
+    for k in range(count):
+        B.slot[B.blocks[k]] = -1
+    B.start, B.end = start, end
+    return end
+
+
+cdef inline void* address(object array):
+    """Where the values of a NumPy array the caller keeps alive begin."""
+    return <void*> <size_t> array.ctypes.data
+
+
+cdef object make_buffer(BlockBuffer* B, Py_ssize_t block_size, Py_ssize_t buffer_blocks,
+                        object dtype, const int[::1] indptr, Py_ssize_t n_rows, Py_ssize_t d,
+                        bint weighted):
+    """Allocate B's arrays for a block order of this geometry (its scratch
+    buffer holds buffer_blocks blocks: the rows, or for CSR X the non-zeros
+    of the buffer_blocks blocks that hold most); return the object that owns
+    them, to keep while B is used."""
+    cdef Py_ssize_t rows = min(n_rows, block_size * buffer_blocks), b, most = 0
+    B.n_rows, B.bs, B.bb = n_rows, block_size, buffer_blocks
+    slot = np.full((n_rows + block_size - 1) // block_size, -1, dtype=np.intp)
+    blocks = np.empty(buffer_blocks, dtype=np.intp)
+    local = np.empty(rows, dtype=np.intp)
+    if indptr is None:
+        values, indices_copy, indptr_copy = np.empty(rows * d, dtype=dtype), None, None
+    else:
+        for b in range(0, n_rows, block_size):
+            most = max(most, indptr[min(b + block_size, n_rows)] - indptr[b])
+        values = np.empty(max(1, min(most * buffer_blocks, indptr[n_rows])), dtype=dtype)
+        indices_copy = np.empty(values.shape[0], dtype=np.int32)
+        indptr_copy = np.empty(rows + 1, dtype=np.int32)
+    y_copy = np.empty(rows, dtype=dtype)
+    sw_copy = np.empty(rows, dtype=dtype) if weighted else None
+    B.slot = <Py_ssize_t*> address(slot)
+    B.blocks = <Py_ssize_t*> address(blocks)
+    B.local = <Py_ssize_t*> address(local)
+    B.values = address(values)
+    B.indices = <int*> address(indices_copy) if indices_copy is not None else NULL
+    B.indptr = <int*> address(indptr_copy) if indptr_copy is not None else NULL
+    B.y = address(y_copy)
+    B.sw = address(sw_copy) if sw_copy is not None else NULL
+    B.start = B.end = 0
+    return (slot, blocks, local, values, indices_copy, indptr_copy, y_copy, sw_copy)
+
+
 def epoch(int loss, const floating[::1] data, const int[::1] indices,
           const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
           const floating[::1] sample_weight, floating[:, ::1] W,
           floating[::1] b, const Py_ssize_t[::1] order, Py_ssize_t batch_size,
           double alpha, bint fit_intercept, UpdateRule rule,
           double[:, ::1] state_W, double[:, ::1] state_b, long t,
-          const double[::1] lr_table):
+          const double[::1] lr_table, Py_ssize_t block_size=0,
+          Py_ssize_t buffer_blocks=0):
     """One pass over the rows (in ``order``, or sequentially when it is None)
     in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status),
     status STATUS_NONFINITE when a loss was non-finite (that step is not
     taken), STATUS_OVERFLOW when the last update left non-finite parameters.
+
+    Block mode (block_size > 0): order is a block order of every row with
+    blocks of block_size rows and buffers of buffer_blocks blocks
+    (csrc/blocks.h).  Each buffer's blocks are copied, each in sequence,
+    into a scratch buffer, whose rows the steps then read in the order's
+    order: the same steps as without block mode, on rows read from cache.
+    A batch may span two buffers.  STATUS_BAD_ORDER (before any step of the
+    buffer where it is found) when order is not such a block order.
 
     A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
     batch_size 1 and a plain rule the epoch is the loop of sgd_epoch.h: L2 is
@@ -397,6 +507,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     # outputs the loop's scratch.  Mini-batch steps: G (K d), Gb (K) and the
     # scratch of accumulate.
     cdef double* rates = NULL
+    cdef const double* rates_p
     cdef double* buf
     cdef double* G
     cdef double* Gb
@@ -404,6 +515,25 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* Vb
     cdef double loss_sum = 0.0, weights = 0.0, eta, batch_loss, batch_weights
     cdef int status = _status.STATUS_OK
+    # block mode: the scratch buffer, and the arrays (owned) behind it
+    cdef BlockBuffer B
+    cdef bint blocked = block_size > 0 and order is not None
+    cdef Py_ssize_t q, r_end
+    cdef const floating* rows_p = &data[0]
+    cdef const floating* y_p = &y[0]
+    cdef const int* b_idx = idx_p
+    cdef const int* b_ptr = ptr_p
+    cdef const floating* b_sw = sw_p
+    cdef const Py_ssize_t* b_order = order_p
+    owner = None
+    if blocked:
+        owner = make_buffer(&B, block_size, buffer_blocks,
+                            np.float64 if floating is double else np.float32, indptr,
+                            y.shape[0], d, sw_p != NULL)
+        rows_p, y_p, b_order = <const floating*> B.values, <const floating*> B.y, B.local
+        b_sw = <const floating*> B.sw
+        if ptr_p != NULL:
+            b_idx, b_ptr = B.indices, B.indptr
     if lazy:
         buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
                                * sizeof(double))
@@ -433,13 +563,36 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 for p in range(n):
                     rates[p] = scheduled_lr(r, t + p + 1)
                 lazy_epoch.rates = rates
-            if floating is double:
-                fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+            if not blocked:
+                if floating is double:
+                    fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+                else:
+                    fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+                loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
+                if lazy_epoch.nonfinite:
+                    status = _status.STATUS_NONFINITE
             else:
-                fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
-            loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
-            if lazy_epoch.nonfinite:
-                status = _status.STATUS_NONFINITE
+                # the same loop, buffer by buffer, on the scratch copy
+                rates_p = lazy_epoch.rates
+                lazy_epoch.indices, lazy_epoch.indptr, lazy_epoch.order = b_idx, b_ptr, B.local
+                q = 0
+                while q < n:
+                    if load_buffer(&B, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p, q) < 0:
+                        status = _status.STATUS_BAD_ORDER
+                        break
+                    lazy_epoch.n = B.end - q
+                    lazy_epoch.rates = rates_p + q if rates_p != NULL else NULL
+                    if floating is double:
+                        fastgd_sgd_epoch_f64(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                    else:
+                        fastgd_sgd_epoch_f32(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                    loss_sum += lazy_epoch.loss_sum
+                    weights += lazy_epoch.weights
+                    t += lazy_epoch.steps
+                    if lazy_epoch.nonfinite:
+                        status = _status.STATUS_NONFINITE
+                        break
+                    q = B.end
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]
@@ -452,9 +605,27 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 hi = min(p + batch_size, n)
                 memset(G, 0, (KD + K) * sizeof(double))
                 batch_weights = 0.0
-                batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
-                                        sw_p, Wp, bp, K, order_p, p, hi, n,
-                                        G, Gb, Gb + K, &batch_weights)
+                if not blocked:
+                    batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
+                                            sw_p, Wp, bp, K, order_p, p, hi, n,
+                                            G, Gb, Gb + K, &batch_weights)
+                else:
+                    # the batch's rows, from the buffers that hold them
+                    batch_loss = 0.0
+                    q = p
+                    while q < hi:
+                        if q == B.end and load_buffer(&B, order_p, &data[0], idx_p, ptr_p,
+                                                      d, &y[0], sw_p, q) < 0:
+                            status = _status.STATUS_BAD_ORDER
+                            break
+                        r_end = min(hi, B.end)
+                        batch_loss += accumulate(loss, rows_p, b_idx, b_ptr, d, y_p, b_sw,
+                                                 Wp, bp, K, b_order, q - B.start,
+                                                 r_end - B.start, B.end - B.start,
+                                                 G, Gb, Gb + K, &batch_weights)
+                        q = r_end
+                    if status != _status.STATUS_OK:
+                        break
                 if not isfinite(batch_loss):
                     status = _status.STATUS_NONFINITE
                     break

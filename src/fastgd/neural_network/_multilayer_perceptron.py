@@ -193,7 +193,10 @@ class _BaseMLP(GradientDescentEstimator):
                                   self._output_code, float(self.alpha),
                                   problem.sample_weight)
 
-    def _epoch(self, problem, rule, order, batch_size, lr_table):
+    def _epoch(self, problem, rule, order, batch_size, lr_table, blocks=None):
+        # a block order needs no block mode here: the compiled loop copies
+        # the rows of every step (at most MAX_BLOCK_ROWS) into a work buffer
+        # before it reads them, block order or not
         if problem.distributed:
             return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
         stateful = rule_keeps_state(rule)
