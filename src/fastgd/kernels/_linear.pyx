@@ -25,6 +25,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdlib cimport malloc, calloc, free
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.string cimport memcpy, memset
 
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
@@ -69,6 +70,18 @@ cdef extern from "csrc/simd.h":
                        const float* x2, const float* x3, double* G, Py_ssize_t m) noexcept nogil
 
 cdef extern from "csrc/blocks.h":
+    ctypedef struct fastgd_copy_job:
+        const char** src
+        char** dst
+        const Py_ssize_t* bytes
+        Py_ssize_t count
+        Py_ssize_t k
+        Py_ssize_t done
+        Py_ssize_t pk
+        Py_ssize_t pdone
+        Py_ssize_t ahead
+        Py_ssize_t quota
+    void fastgd_copy_some(fastgd_copy_job* job, Py_ssize_t bytes) noexcept nogil
     Py_ssize_t fastgd_block_rows(Py_ssize_t b, Py_ssize_t bs, Py_ssize_t n) noexcept nogil
     Py_ssize_t fastgd_scan_buffer(const Py_ssize_t* order, Py_ssize_t n, Py_ssize_t start,
                                   Py_ssize_t bs, Py_ssize_t bb, Py_ssize_t* slot,
@@ -98,6 +111,12 @@ cdef extern from "csrc/sgd_epoch.h":
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
     void fastgd_sgd_epoch_f32(const float* X, const float* y, const float* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
+    void fastgd_sgd_epoch_copying_f64(const double* X, const double* y, const double* sw,
+                                      double* w, double* b, fastgd_sgd_epoch* e,
+                                      fastgd_copy_job* copy) noexcept nogil
+    void fastgd_sgd_epoch_copying_f32(const float* X, const float* y, const float* sw,
+                                      double* w, double* b, fastgd_sgd_epoch* e,
+                                      fastgd_copy_job* copy) noexcept nogil
 
 # The dtype of the weights a gradient loop reads: the data's, or float64 (the
 # float64 copy of float32 parameters that loss_gradient reads, so that a dot
@@ -382,32 +401,51 @@ cdef struct BlockBuffer:
     void* sw
     # the positions of order the buffer holds: start to end
     Py_ssize_t start, end
+    # the copy of its rows (CSR: values and indices), a segment a block
+    fastgd_copy_job job
+    const char** src
+    char** dst
+    Py_ssize_t* bytes
 
 
-cdef Py_ssize_t load_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
+cdef Py_ssize_t plan_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
                             const int* indices, const int* indptr, Py_ssize_t d,
                             const floating* y, const floating* sw,
                             Py_ssize_t start) noexcept nogil:
-    """Copy the buffer of the block order that begins at position start
-    into B (its rows, block by block, each read in sequence); return where
-    it ends, or -1 when order is not a block order of B's geometry."""
-    cdef Py_ssize_t count, k, b, r0, rows, j, first, at, off = 0
-    cdef floating* values = <floating*> B.values
+    """Read the buffer of the block order that begins at position start into
+    B: its targets, weights and (CSR) row starts are copied, and B.job is
+    set to copy its rows, block by block, each in sequence (the caller runs
+    it).  Return where the buffer ends, or -1 when order is not a block
+    order of B's geometry."""
+    cdef Py_ssize_t count, k, b, r0, rows, j, first, at, off = 0, size
+    cdef char* values = <char*> B.values
     cdef Py_ssize_t end = fastgd_scan_buffer(order, B.n_rows, start, B.bs, B.bb, B.slot,
                                              B.blocks, &count, B.local)
+    B.job.count, B.job.k, B.job.done = 0, 0, 0
+    B.job.pk, B.job.pdone, B.job.ahead = 0, 0, 0
     if end >= 0:
         for k in range(count):
             b = B.blocks[k]
             r0, rows, at = b * B.bs, fastgd_block_rows(b, B.bs, B.n_rows), B.slot[b]
             if indptr == NULL:
-                memcpy(values + at * d, data + r0 * d, rows * d * sizeof(floating))
+                size = rows * d * sizeof(floating)
+                B.src[B.job.count] = <const char*> (data + r0 * d)
+                B.dst[B.job.count] = values + at * d * sizeof(floating)
+                B.bytes[B.job.count] = size
+                B.job.count += 1
             else:
                 first = indptr[r0]
-                memcpy(values + off, data + first, (indptr[r0 + rows] - first) * sizeof(floating))
-                memcpy(B.indices + off, indices + first, (indptr[r0 + rows] - first) * sizeof(int))
+                size = indptr[r0 + rows] - first
+                B.src[B.job.count] = <const char*> (data + first)
+                B.dst[B.job.count] = values + off * sizeof(floating)
+                B.bytes[B.job.count] = size * sizeof(floating)
+                B.src[B.job.count + 1] = <const char*> (indices + first)
+                B.dst[B.job.count + 1] = <char*> (B.indices + off)
+                B.bytes[B.job.count + 1] = size * sizeof(int)
+                B.job.count += 2
                 for j in range(rows):
                     B.indptr[at + j] = <int>(indptr[r0 + j] - first + off)
-                off += indptr[r0 + rows] - first
+                off += size
             memcpy(<floating*> B.y + at, y + r0, rows * sizeof(floating))
             if sw != NULL:
                 memcpy(<floating*> B.sw + at, sw + r0, rows * sizeof(floating))
@@ -416,6 +454,17 @@ cdef Py_ssize_t load_buffer(BlockBuffer* B, const Py_ssize_t* order, const float
     for k in range(count):
         B.slot[B.blocks[k]] = -1
     B.start, B.end = start, end
+    return end
+
+
+cdef Py_ssize_t load_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
+                            const int* indices, const int* indptr, Py_ssize_t d,
+                            const floating* y, const floating* sw,
+                            Py_ssize_t start) noexcept nogil:
+    """plan_buffer, then its copy at once; return where the buffer ends
+    (-1: not a block order)."""
+    cdef Py_ssize_t end = plan_buffer(B, order, data, indices, indptr, d, y, sw, start)
+    fastgd_copy_some(&B.job, PY_SSIZE_T_MAX)
     return end
 
 
@@ -455,7 +504,14 @@ cdef object make_buffer(BlockBuffer* B, Py_ssize_t block_size, Py_ssize_t buffer
     B.y = address(y_copy)
     B.sw = address(sw_copy) if sw_copy is not None else NULL
     B.start = B.end = 0
-    return (slot, blocks, local, values, indices_copy, indptr_copy, y_copy, sw_copy)
+    segments = np.zeros((3, 2 * buffer_blocks), dtype=np.intp)
+    B.src = <const char**> address(segments[0])
+    B.dst = <char**> address(segments[1])
+    B.bytes = <Py_ssize_t*> address(segments[2])
+    B.job.src, B.job.dst, B.job.bytes = B.src, B.dst, B.bytes
+    B.job.count = B.job.k = B.job.done = B.job.quota = 0
+    B.job.pk = B.job.pdone = B.job.ahead = 0
+    return (slot, blocks, local, values, indices_copy, indptr_copy, y_copy, sw_copy, segments)
 
 
 def epoch(int loss, const floating[::1] data, const int[::1] indices,
@@ -516,7 +572,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef double loss_sum = 0.0, weights = 0.0, eta, batch_loss, batch_weights
     cdef int status = _status.STATUS_OK
     # block mode: the scratch buffer, and the arrays (owned) behind it
-    cdef BlockBuffer B
+    cdef BlockBuffer B, B2
+    cdef BlockBuffer* cur
+    cdef BlockBuffer* nxt
+    cdef bint more
     cdef bint blocked = block_size > 0 and order is not None
     cdef Py_ssize_t q, r_end
     cdef const floating* rows_p = &data[0]
@@ -527,9 +586,14 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef const Py_ssize_t* b_order = order_p
     owner = None
     if blocked:
-        owner = make_buffer(&B, block_size, buffer_blocks,
-                            np.float64 if floating is double else np.float32, indptr,
-                            y.shape[0], d, sw_p != NULL)
+        # per-sample plain SGD copies the next buffer while it runs on this one
+        owner = [make_buffer(&B, block_size, buffer_blocks,
+                             np.float64 if floating is double else np.float32, indptr,
+                             y.shape[0], d, sw_p != NULL)]
+        if lazy:
+            owner.append(make_buffer(&B2, block_size, buffer_blocks,
+                                     np.float64 if floating is double else np.float32, indptr,
+                                     y.shape[0], d, sw_p != NULL))
         rows_p, y_p, b_order = <const floating*> B.values, <const floating*> B.y, B.local
         b_sw = <const floating*> B.sw
         if ptr_p != NULL:
@@ -572,27 +636,47 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 if lazy_epoch.nonfinite:
                     status = _status.STATUS_NONFINITE
             else:
-                # the same loop, buffer by buffer, on the scratch copy
+                # the same loop, buffer by buffer, each on its copy; the copy
+                # of the next buffer is made during the steps on this one
                 rates_p = lazy_epoch.rates
-                lazy_epoch.indices, lazy_epoch.indptr, lazy_epoch.order = b_idx, b_ptr, B.local
-                q = 0
-                while q < n:
-                    if load_buffer(&B, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p, q) < 0:
-                        status = _status.STATUS_BAD_ORDER
-                        break
-                    lazy_epoch.n = B.end - q
-                    lazy_epoch.rates = rates_p + q if rates_p != NULL else NULL
+                cur, nxt = &B, &B2
+                if load_buffer(cur, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p, 0) < 0:
+                    status = _status.STATUS_BAD_ORDER
+                while status == _status.STATUS_OK:
+                    more = cur.end < n
+                    if more:
+                        if plan_buffer(nxt, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p,
+                                       cur.end) < 0:
+                            status = _status.STATUS_BAD_ORDER
+                            break
+                        # the quota: the copy spread over this buffer's steps, in whole lines
+                        q = 0
+                        for k in range(nxt.job.count):
+                            q += nxt.bytes[k]
+                        nxt.job.quota = (q // (cur.end - cur.start) + 64) // 64 * 64
+                    lazy_epoch.n, lazy_epoch.order = cur.end - cur.start, cur.local
+                    lazy_epoch.rates = rates_p + cur.start if rates_p != NULL else NULL
+                    if ptr_p != NULL:
+                        lazy_epoch.indices, lazy_epoch.indptr = cur.indices, cur.indptr
                     if floating is double:
-                        fastgd_sgd_epoch_f64(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                        fastgd_sgd_epoch_copying_f64(<const double*> cur.values,
+                                                     <const double*> cur.y,
+                                                     <const double*> cur.sw, V, Vb,
+                                                     &lazy_epoch, &nxt.job if more else NULL)
                     else:
-                        fastgd_sgd_epoch_f32(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                        fastgd_sgd_epoch_copying_f32(<const float*> cur.values,
+                                                     <const float*> cur.y,
+                                                     <const float*> cur.sw, V, Vb,
+                                                     &lazy_epoch, &nxt.job if more else NULL)
                     loss_sum += lazy_epoch.loss_sum
                     weights += lazy_epoch.weights
                     t += lazy_epoch.steps
                     if lazy_epoch.nonfinite:
                         status = _status.STATUS_NONFINITE
+                    if not more or status != _status.STATUS_OK:
                         break
-                    q = B.end
+                    fastgd_copy_some(&nxt.job, PY_SSIZE_T_MAX)
+                    cur, nxt = nxt, cur
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]

@@ -16,6 +16,7 @@
 #ifndef FASTGD_BLOCKS_H
 #define FASTGD_BLOCKS_H
 #include <stddef.h>
+#include "prefetch.h"
 
 /* The rows of block b of n rows in blocks of bs. */
 static inline ptrdiff_t fastgd_block_rows(ptrdiff_t b, ptrdiff_t bs, ptrdiff_t n)
@@ -69,6 +70,87 @@ static inline ptrdiff_t fastgd_scan_buffer(const ptrdiff_t *order, ptrdiff_t n,
         }
         local[p - start] = slot[b] + (row - b * bs);
         p++;
+    }
+}
+
+/* A copy made a little at every step of an epoch: the next buffer's blocks,
+ * copied while the steps run on the current one.  An SGD step waits on the
+ * one before (see sgd_epoch.h), which leaves the processor idle most of the
+ * step: a copy interleaved with the steps is almost free, where the same
+ * copy between two buffers adds the time of a pass over X to the epoch.
+ * The segments are copied in turn, quota bytes a step. */
+typedef struct {
+    const char **src;
+    char **dst;
+    const ptrdiff_t *bytes;
+    ptrdiff_t count;            /* segments */
+    ptrdiff_t k, done;          /* the segment being copied, its bytes done */
+    ptrdiff_t pk, pdone;        /* the segment being prefetched, its bytes requested */
+    ptrdiff_t ahead;            /* bytes requested beyond those copied */
+    ptrdiff_t quota;            /* bytes a step copies */
+} fastgd_copy_job;
+
+/* Bytes the copy requests (to L2) ahead of what it copies: a read from
+ * memory takes about as long as ten steps of 100 float64 features, and
+ * the hardware prefetcher starts late on each block. */
+#ifndef FASTGD_COPY_AHEAD
+#define FASTGD_COPY_AHEAD 8192
+#endif
+
+/* 32 bytes moved as one (two 16-byte moves without AVX), from and to any
+ * address. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef double fastgd_chunk32 __attribute__((vector_size(32), aligned(1), may_alias));
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define FASTGD_KEEP_LOOP() __asm__ volatile("")
+#else
+#define FASTGD_KEEP_LOOP() ((void)0)
+#endif
+
+/* Copy the next bytes of the job (all that is left when bytes is larger),
+ * having requested the lines FASTGD_COPY_AHEAD beyond them.  A loop the
+ * compiler vectorizes rather than memcpy: a call would spill the values
+ * an SGD step keeps in registers. */
+static inline void fastgd_copy_some(fastgd_copy_job *job, ptrdiff_t bytes)
+{
+    ptrdiff_t want = bytes < FASTGD_COPY_AHEAD ? bytes + FASTGD_COPY_AHEAD - job->ahead : bytes;
+    while (want > 0 && job->pk < job->count) {
+        const ptrdiff_t left = job->bytes[job->pk] - job->pdone;
+        const ptrdiff_t m = left < want ? left : want;
+        if (FASTGD_COPY_AHEAD > 0)
+            fastgd_prefetch_l2(job->src[job->pk] + job->pdone, m);
+        job->pdone += m;
+        job->ahead += m;
+        want -= m;
+        if (job->pdone == job->bytes[job->pk]) {
+            job->pk++;
+            job->pdone = 0;
+        }
+    }
+    while (bytes > 0 && job->k < job->count) {
+        const char *restrict src = job->src[job->k] + job->done;
+        char *restrict dst = job->dst[job->k] + job->done;
+        const ptrdiff_t left = job->bytes[job->k] - job->done;
+        const ptrdiff_t m = left < bytes ? left : bytes;
+        ptrdiff_t j = 0;
+#if defined(__GNUC__) || defined(__clang__)
+        for (; j + 32 <= m; j += 32) {
+            *(fastgd_chunk32 *)(dst + j) = *(const fastgd_chunk32 *)(src + j);
+            /* an empty statement the compiler must keep: without it GCC
+             * turns the loop back into a call to memcpy */
+            FASTGD_KEEP_LOOP();
+        }
+#endif
+        for (; j < m; j++)
+            dst[j] = src[j];
+        bytes -= m;
+        job->ahead -= m;
+        job->done += m;
+        if (job->done == job->bytes[job->k]) {
+            job->k++;
+            job->done = 0;
+        }
     }
 }
 #endif

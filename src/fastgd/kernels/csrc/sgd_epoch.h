@@ -34,6 +34,7 @@
 #include <string.h>
 #include "simd.h"
 #include "prefetch.h"
+#include "blocks.h"
 
 /* Below this the lazy L2 scale is folded back into the weights, long before
  * it can underflow (as scikit-learn's WeightVector does). */
@@ -181,12 +182,13 @@ FASTGD_FORCE_INLINE double fastgd_row_axpy_dot(double c, fastgd_row x, fastgd_ro
  *
  * sparse, one_output (K = 1, not softmax) and is_f32 (X, y and sw are
  * float32) must be constants: the function is forced inline into the
- * wrappers below, one per combination. */
+ * wrappers below, one per combination.  copy (NULL, a constant, in the
+ * plain wrappers) is a copy (blocks.h) made a quota at every step. */
 FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const void *restrict y,
                                                const void *restrict sw, double *restrict w,
                                                double *restrict b, fastgd_sgd_epoch *e,
                                                const int sparse, const int one_output,
-                                               const int is_f32)
+                                               const int is_f32, fastgd_copy_job *copy)
 {
     const ptrdiff_t n = e->n, d = e->d, Q = FASTGD_LOSS_QUEUE;
     const ptrdiff_t K = one_output ? 1 : e->K, lanes = one_output ? 1 : 4;
@@ -229,6 +231,8 @@ FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const voi
                                            order, p, n, 0);
         else
             fastgd_prefetch_rows_ahead(X, order, p, n, d * value_bytes, 0);
+        if (copy != NULL)
+            fastgd_copy_some(copy, copy->quota);
         s = sw != NULL ? fastgd_value_at(sw, i, is_f32) : 1.0;
         target = fastgd_value_at(y, i, is_f32);
         if (!one_output && loss == FASTGD_SOFTMAX) {
@@ -324,56 +328,113 @@ FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f64(
     const double *restrict X, const double *restrict y, const double *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f64(
     const double *restrict X, const double *restrict y, const double *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f64(
     const double *restrict X, const double *restrict y, const double *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f64(
     const double *restrict X, const double *restrict y, const double *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f32(
     const float *restrict X, const float *restrict y, const float *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f32(
     const float *restrict X, const float *restrict y, const float *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f32(
     const float *restrict X, const float *restrict y, const float *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32, NULL);
 }
 
 FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f32(
     const float *restrict X, const float *restrict y, const float *restrict sw,
     double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
 {
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32, NULL);
+}
+
+/* The same eight, each making a copy as it goes (block-shuffled epochs). */
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_dense_one_output_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_dense_one_output_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_dense_k_outputs_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_dense_k_outputs_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_csr_one_output_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_csr_one_output_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_csr_k_outputs_f64(
+    const double *restrict X, const double *restrict y, const double *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64, copy);
+}
+
+FASTGD_CLONES static void fastgd_sgd_epoch_copying_csr_k_outputs_f32(
+    const float *restrict X, const float *restrict y, const float *restrict sw,
+    double *restrict w, double *restrict b, fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32, copy);
 }
 
 /* Whether an epoch has one output (squared, logistic) or K (softmax). */
@@ -414,6 +475,43 @@ FASTGD_UNUSED static void fastgd_sgd_epoch_f32(const float *X, const float *y, c
             fastgd_sgd_epoch_dense_one_output_f32(X, y, sw, w, b, e);
         else
             fastgd_sgd_epoch_dense_k_outputs_f32(X, y, sw, w, b, e);
+    }
+}
+
+/* The per-sample plain SGD epoch of a block-shuffled epoch's buffer, making
+ * the copy of the next buffer as it goes: fastgd_sgd_epoch_f64 / _f32 with
+ * a copy job. */
+FASTGD_UNUSED static void fastgd_sgd_epoch_copying_f64(const double *X, const double *y,
+                                                       const double *sw, double *w, double *b,
+                                                       fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    if (e->indptr != NULL) {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_copying_csr_one_output_f64(X, y, sw, w, b, e, copy);
+        else
+            fastgd_sgd_epoch_copying_csr_k_outputs_f64(X, y, sw, w, b, e, copy);
+    } else {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_copying_dense_one_output_f64(X, y, sw, w, b, e, copy);
+        else
+            fastgd_sgd_epoch_copying_dense_k_outputs_f64(X, y, sw, w, b, e, copy);
+    }
+}
+
+FASTGD_UNUSED static void fastgd_sgd_epoch_copying_f32(const float *X, const float *y,
+                                                       const float *sw, double *w, double *b,
+                                                       fastgd_sgd_epoch *e, fastgd_copy_job *copy)
+{
+    if (e->indptr != NULL) {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_copying_csr_one_output_f32(X, y, sw, w, b, e, copy);
+        else
+            fastgd_sgd_epoch_copying_csr_k_outputs_f32(X, y, sw, w, b, e, copy);
+    } else {
+        if (fastgd_sgd_epoch_one_output(e))
+            fastgd_sgd_epoch_copying_dense_one_output_f32(X, y, sw, w, b, e, copy);
+        else
+            fastgd_sgd_epoch_copying_dense_k_outputs_f32(X, y, sw, w, b, e, copy);
     }
 }
 #endif
