@@ -10,7 +10,6 @@ import scipy.sparse as sp
 from fastgd import (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor,
                     SoftmaxRegression, kernels, reference)
 from fastgd._validation import check_array
-from fastgd.kernels._blocks import BUFFER_BLOCKS
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2000, 10))
@@ -72,8 +71,8 @@ def test_a_blocks_epoch_is_the_reference_epoch_on_the_order_drawn(solver, batch_
                                random_state=5, learning_rate=0.05, alpha=0.001, tol=None,
                                max_epochs=1).fit(data, Y_BIN)
     # the fit's stream draws one block order an epoch, from random_state
-    order = kernels.block_order(X.shape[0], kernels.block_size_for(data, BUFFER_BLOCKS),
-                                BUFFER_BLOCKS, np.random.default_rng(5))
+    order = kernels.block_order(X.shape[0], *kernels.block_geometry(data),
+                                random_state=np.random.default_rng(5))
     _, coef, intercept, *_ = reference.epoch(
         data, Y_BIN.astype(float), np.zeros((1, 10)), np.zeros(1),
         kernels.make_rule("sgd", 0.05), loss="logistic", alpha=0.001,

@@ -25,8 +25,7 @@ from ._sklearn_compat import BaseEstimator
 from ._validation import (check_bool, check_lr_table, check_no_overlap, check_random_state,
                           check_sample_weight, check_scalar)
 from .exceptions import ClusterError, ConvergenceWarning, DivergenceError, FitInterruptedWarning
-from .kernels import block_order, block_size_for, shuffled_order
-from .kernels._blocks import BUFFER_BLOCKS
+from .kernels import block_geometry as kernel_block_geometry, block_order, shuffled_order
 from .kernels.rules import OPTIMIZERS, SCHEDULES, make_rule
 
 SOLVERS = ("gd", "sgd", "minibatch")
@@ -278,11 +277,11 @@ def _draw_order(problem, rng, blocks=None):
 
 def block_geometry(problem):
     """(block_size, buffer_blocks) of the block-shuffled epochs over a
-    problem's rows (see fastgd.kernels.block_size_for); None for data on a
+    problem's rows (see fastgd.kernels.block_geometry); None for data on a
     Dask cluster, whose chunks shuffle their own rows."""
     if problem.distributed:
         return None
-    return block_size_for(problem.X, BUFFER_BLOCKS), BUFFER_BLOCKS
+    return kernel_block_geometry(problem.X)
 
 
 class Segment:

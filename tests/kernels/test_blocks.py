@@ -63,13 +63,18 @@ def test_block_order_checks_its_arguments(kwargs, match):
         kernels.block_order(**args)
 
 
-def test_block_size_for_fills_the_buffer():
-    X = np.zeros((100000, 100))
-    bs = kernels.block_size_for(X, buffer_blocks=16)
-    assert bs * 16 * 800 <= 256 * 1024 < (bs + 1) * 16 * 800
-    assert kernels.block_size_for(np.zeros((10, 10 ** 6))) == 1
+def test_block_geometry_fills_the_buffer():
+    bs, bb = kernels.block_geometry(np.zeros((100000, 100)))
+    assert bs * bb * 800 <= 256 * 1024 < (bs + 1) * bb * 800
+    assert kernels.block_geometry(np.zeros((10, 10 ** 6)))[0] == 1
     A = sp.random(1000, 10000, density=0.005, format="csr", random_state=0)
-    assert kernels.block_size_for(A) > kernels.block_size_for(A.toarray())
+    assert kernels.block_geometry(A)[0] > kernels.block_geometry(A.toarray())[0]
+
+
+def test_a_file_is_read_in_larger_blocks(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((1000, 100), np.float32))
+    bs, bb = kernels.block_geometry(np.load(tmp_path / "X.npy", mmap_mode="r"))
+    assert bs * 400 >= 2 ** 20 - 400 and bb * bs * 400 <= 32 * 2 ** 20
 
 
 def _problem(loss, sparse, n=203, d=6, K=3, seed=0):

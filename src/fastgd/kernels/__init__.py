@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _common, _linear, _saga
 from ._interface import STATUS_OK, available_cpus, epoch_divergence, rows
-from ._blocks import block_order, block_size_for, check_blocks
+from ._blocks import block_geometry, block_order, check_blocks
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
@@ -411,6 +411,6 @@ def shuffled_order(n_samples, random_state=None):
     return order
 
 
-__all__ = ["LOSSES", "EpochResult", "block_order", "block_size_for", "epoch", "init_state",
+__all__ = ["LOSSES", "EpochResult", "block_geometry", "block_order", "epoch", "init_state",
            "loss_gradient",
            "minibatch_epoch", "saga_epoch", "sgd_epoch", "shuffled_order", "make_rule"]

@@ -22,13 +22,16 @@ from .._validation import check_random_state, check_scalar
 # a quarter of this machine's 1 MiB L2 per core, so that the buffer, the
 # next rows the copy brings and the model stay in L2 together.
 BUFFER_BYTES = 256 * 1024
-# Blocks a buffer mixes: more, smaller blocks mix better (data stored
-# sorted by label are the worst case); below a few KiB a block stops being
-# a sequential read.
-BUFFER_BLOCKS = 16
-# X that lives in a file (np.memmap) is read in blocks of at least this many
-# bytes: large enough that a read from disk runs at its sequential speed.
+# Blocks a buffer mixes: the more, the closer a buffer's rows are to a
+# sample of the whole data set (data stored sorted by label are the worst
+# case), until a block stops being a sequential read: 64 blocks of 4 KiB,
+# a page each.
+BUFFER_BLOCKS = 64
+# X that lives in a file (np.memmap) is read in blocks of this many bytes,
+# large enough that a read from disk runs at its sequential speed, 16 a
+# buffer (two buffers, 32 MiB, are the memory a fit adds).
 MAPPED_BLOCK_BYTES = 1 << 20
+MAPPED_BUFFER_BLOCKS = 16
 
 
 def is_mapped(X):
@@ -40,38 +43,41 @@ def is_mapped(X):
     return isinstance(X, mmap.mmap)
 
 
-def block_size_for(X, buffer_blocks=BUFFER_BLOCKS):
-    """The rows of a block for X: buffer_blocks blocks fill the scratch
-    buffer (BUFFER_BYTES) of an epoch over X's rows, dense or CSR (by their
-    mean size); X in a file gets blocks of at least MAPPED_BLOCK_BYTES.
+def block_geometry(X):
+    """(block_size, buffer_blocks) of the block-shuffled epochs over X: the
+    geometry the estimators use with ``shuffle='blocks'``.
+
+    In memory, BUFFER_BLOCKS blocks fill the scratch buffer (BUFFER_BYTES)
+    with X's rows, dense or CSR (by their mean size).  X in a file
+    (np.memmap, np.load with mmap_mode) is read in blocks of at least
+    MAPPED_BLOCK_BYTES, MAPPED_BUFFER_BLOCKS a buffer.
 
     Parameters
     ----------
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
-    buffer_blocks : int, default 16
-        Blocks in a buffer.
 
     Returns
     -------
     block_size : int
-        At least 1.
+        Rows in a block, at least 1.
+    buffer_blocks : int
+        Blocks in a buffer.
 
     Examples
     --------
     >>> import numpy as np
     >>> from fastgd import kernels
-    >>> kernels.block_size_for(np.zeros((10000, 100)), buffer_blocks=16)
-    20
+    >>> kernels.block_geometry(np.zeros((10000, 100)))     # 4 KiB blocks: 5 rows of 800 bytes
+    (5, 64)
     """
-    buffer_blocks = check_scalar(buffer_blocks, "buffer_blocks", kind=numbers.Integral, low=1)
     if sp.issparse(X):
         row_bytes = (X.nnz * (X.dtype.itemsize + 4)) / max(X.shape[0], 1) + 4
     else:
         row_bytes = X.dtype.itemsize * max(X.shape[1], 1)
-    size = BUFFER_BYTES / (buffer_blocks * max(row_bytes, 1.0))
+    row_bytes = max(row_bytes, 1.0)
     if not sp.issparse(X) and is_mapped(X):
-        size = max(size, MAPPED_BLOCK_BYTES / row_bytes)
-    return max(1, int(size))
+        return max(1, int(MAPPED_BLOCK_BYTES / row_bytes)), MAPPED_BUFFER_BLOCKS
+    return max(1, int(BUFFER_BYTES / (BUFFER_BLOCKS * row_bytes))), BUFFER_BLOCKS
 
 
 def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state=None):
@@ -90,9 +96,9 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
     n_samples : int
         The number of rows, at least 1.
     block_size : int
-        Rows in a block, at least 1 (:func:`block_size_for` fits a buffer
-        in cache).
-    buffer_blocks : int, default 16
+        Rows in a block, at least 1 (:func:`block_geometry` fits a
+        buffer in cache).
+    buffer_blocks : int, default 64
         Blocks in a buffer, at least 1.
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState
         The source of the order's one 64-bit seed; an int gives the same
