@@ -363,8 +363,13 @@ _MLP_PARAMETERS = """\
     max_epochs : int, default 200
         Passes over the data (full-batch steps for 'gd').
 """ + STOPPING_DOCS.format(tol='1e-4', n_iter_no_change=10) + """\
-    shuffle : bool, default True
-        Visit the samples in a fresh random order each epoch.
+    shuffle : bool or 'blocks', default True
+        Visit the samples in a fresh random order each epoch: True draws a
+        full permutation; 'blocks' visits contiguous blocks of rows in a
+        random order, a buffer of several blocks at a time with its rows in
+        a random order (CorgiPile), so that X is read in sequential pieces
+        (an X memory-mapped from a file is never read into memory whole);
+        False visits the rows in their stored order.
     random_state : int, numpy Generator or None
         Seeds the initial weights, the shuffling and the validation split:
         the same seed gives identical results.
