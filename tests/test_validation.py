@@ -95,7 +95,7 @@ def test_early_stopping_switched_on_for_a_warm_start(make, y):
     assert all(np.isfinite(model.validation_scores_))
 
 
-@pytest.mark.parametrize("name", ["shuffle", "early_stopping", "warm_start", "nesterov"])
+@pytest.mark.parametrize("name", ["early_stopping", "warm_start", "nesterov"])
 @pytest.mark.parametrize("value", ["no", 1, None])
 def test_true_false_settings_must_be_bools(name, value):
     if value is None and name == "nesterov":
@@ -105,6 +105,13 @@ def test_true_false_settings_must_be_bools(name, value):
             model.set_params(**{name: value}).fit(X, Y_REG)
     with pytest.raises(TypeError, match="fit_intercept"):
         LinearRegression(fit_intercept="no").fit(X, Y_REG)
+
+
+@pytest.mark.parametrize("value", ["no", "Blocks", 1, None, 0.5])
+def test_shuffle_is_true_false_or_blocks(value):
+    for model in (LinearRegression(solver="sgd"), MLPRegressor((2,))):
+        with pytest.raises(ValueError, match="shuffle must be True, False or 'blocks'"):
+            model.set_params(shuffle=value).fit(X, Y_REG)
 
 
 def _malformed(kind):

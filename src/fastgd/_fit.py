@@ -25,7 +25,7 @@ from ._sklearn_compat import BaseEstimator
 from ._validation import (check_bool, check_lr_table, check_no_overlap, check_random_state,
                           check_sample_weight, check_scalar)
 from .exceptions import ClusterError, ConvergenceWarning, DivergenceError, FitInterruptedWarning
-from .kernels import shuffled_order
+from .kernels import block_geometry as kernel_block_geometry, block_order, shuffled_order
 from .kernels.rules import OPTIMIZERS, SCHEDULES, make_rule
 
 SOLVERS = ("gd", "sgd", "minibatch")
@@ -252,11 +252,39 @@ def _fit_keeping_model_on_error(fit_method, self, args, kwargs):
         self.__dict__.pop("_training", None)
 
 
-def _draw_order(problem, rng):
-    """The order of an epoch's samples: a shuffled permutation in memory;
-    for data on a Dask cluster, one seed per chunk (see DaskProblem)."""
+# The values of the estimators' shuffle parameter.
+SHUFFLES = (True, False, "blocks")
+
+
+def check_shuffle(shuffle):
+    """The shuffle parameter: True, False or 'blocks' (numpy bools too)."""
+    if isinstance(shuffle, str):
+        if shuffle == "blocks":
+            return shuffle
+    elif isinstance(shuffle, (bool, np.bool_)):
+        return bool(shuffle)
+    raise ValueError(f"shuffle must be True, False or 'blocks', got {shuffle!r}")
+
+
+def _draw_order(problem, rng, blocks=None):
+    """The order of an epoch's samples: a shuffled permutation in memory, or
+    with blocks=(block_size, buffer_blocks) a block order; for data on a
+    Dask cluster, one seed per chunk (see DaskProblem)."""
     draw = getattr(problem, "draw_order", None)
-    return draw(rng) if draw is not None else shuffled_order(problem.n_samples, rng)
+    if draw is not None:
+        return draw(rng)
+    if blocks is not None:
+        return block_order(problem.n_samples, blocks[0], blocks[1], rng)
+    return shuffled_order(problem.n_samples, rng)
+
+
+def block_geometry(problem):
+    """(block_size, buffer_blocks) of the block-shuffled epochs over a
+    problem's rows (see fastgd.kernels.block_geometry); None for data on a
+    Dask cluster, whose chunks shuffle their own rows."""
+    if problem.distributed:
+        return None
+    return kernel_block_geometry(problem.X)
 
 
 class Segment:
@@ -394,7 +422,8 @@ class GradientDescentEstimator(BaseEstimator):
                      low_open=True, high_open=True)
         check_scalar(self.n_jobs, "n_jobs", kind=numbers.Integral, low=1)
         params = self.get_params(deep=False)
-        for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start", "nesterov"):
+        check_shuffle(self.shuffle)
+        for name in ("fit_intercept", "early_stopping", "warm_start", "nesterov"):
             # nesterov=None leaves the choice to the update rule
             if name in params and not (name == "nesterov" and params[name] is None):
                 check_bool(params[name], name)
@@ -515,6 +544,8 @@ class GradientDescentEstimator(BaseEstimator):
         rule = self._make_rule(self.learning_rate_)
         batch_size = self._batch_size(problem.n_samples)
         n_steps = -(-problem.n_samples // batch_size)
+        blocks = (block_geometry(problem) if check_shuffle(self.shuffle) == "blocks"
+                  and self.solver != "gd" else None)
         best = np.inf if not self.loss_history_ else min(self.loss_history_)
         best_score, no_improve, self.converged_ = -np.inf, 0, False
         self._gradient_fresh = False        # parameters may have changed since the last fit
@@ -546,9 +577,9 @@ class GradientDescentEstimator(BaseEstimator):
             # the schedule's rates first: a callable that raises then leaves
             # the shuffling stream where it was
             lr_table = self._lr_table(n_steps)
-            order = _draw_order(problem, rng) if (
+            order = _draw_order(problem, rng, blocks) if (
                 self.shuffle and self.solver != "gd") else None
-            objective = self._one_epoch(problem, rule, order, batch_size, lr_table)
+            objective = self._one_epoch(problem, rule, order, batch_size, lr_table, blocks)
             if not np.isfinite(objective) or objective > DIVERGENCE_FACTOR * (abs(start) + 1.0):
                 # keeps_model_on_error puts back the model from before the fit
                 raise self._divergence(
@@ -753,12 +784,17 @@ class GradientDescentEstimator(BaseEstimator):
             self._relink_segments()
             self._expose_fitted_attributes()
 
-    def _one_epoch(self, problem, rule, order, batch_size, lr_table):
+    def _one_epoch(self, problem, rule, order, batch_size, lr_table, blocks=None):
         if self.solver == SAGA:
+            # SAGA reads its table at every row: it visits a block order in place
             objective, self.t_ = self._saga_epoch(problem, order)
             return objective
         if self.solver != "gd":
-            objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table)
+            if blocks is None:
+                objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table)
+            else:
+                objective, self.t_ = self._epoch(problem, rule, order, batch_size, lr_table,
+                                                 blocks=blocks)
             return objective
         # full batch: one step along the gradient at the current parameters,
         # then the objective (and next gradient) at the new ones, in one pass

@@ -31,6 +31,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _common, _linear, _saga
+from ._blocks import block_geometry, block_order, check_blocks
 from ._exclusive import writing
 from ._interface import STATUS_OK, EpochBackup, available_cpus, epoch_divergence, rows
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
@@ -161,7 +162,7 @@ def init_state(coef, intercept):
 def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
           rule=None, learning_rate=0.01, order=None, fit_intercept=True,
           sample_weight=None, state_coef=None, state_intercept=None, t=0,
-          lr_table=None):
+          lr_table=None, blocks=None):
     """One epoch of stochastic gradient descent, updating coef and intercept
     in place.
 
@@ -198,6 +199,13 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     lr_table : array-like of float or None
         The learning rate of each step of this epoch, overriding the rule's
         schedule (how a Python callable schedule reaches the compiled loop).
+    blocks : (block_size, buffer_blocks) or None
+        Block mode: ``order`` is a block order of this geometry, from
+        :func:`block_order`.  Each buffer's blocks are then copied, each
+        read in sequence, into a scratch buffer that stays in cache, and
+        the steps read their rows there.  The steps, and so the result, are
+        those of the same ``order`` without block mode; only the memory
+        traffic differs.
 
     Returns
     -------
@@ -241,6 +249,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     check_finite(coef, "coef")
     check_finite(intercept, "intercept")
     check_visited_weight(sample_weight, order)
+    block_size, buffer_blocks = check_blocks(blocks, order, X.shape[0])
     data, indices, indptr, d = rows(X)
     written = dict(coef=coef, intercept=intercept)
     if state_coef is not _NO_STATE:
@@ -254,7 +263,7 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         loss_sum, weight_sum, t, status = _linear.epoch(
             LOSSES[loss], data, indices, indptr, d, y, sample_weight, coef, intercept,
             order, batch_size, alpha, fit_intercept, rule, state_coef,
-            state_intercept, t, lr_table)
+            state_intercept, t, lr_table, block_size, buffer_blocks)
         if status != STATUS_OK:
             backup.keep_finite()
     if status != STATUS_OK:
@@ -428,5 +437,6 @@ def shuffled_order(n_samples, random_state=None):
     return order
 
 
-__all__ = ["LOSSES", "EpochResult", "epoch", "init_state", "loss_gradient",
+__all__ = ["LOSSES", "EpochResult", "block_geometry", "block_order", "epoch", "init_state",
+           "loss_gradient",
            "minibatch_epoch", "saga_epoch", "sgd_epoch", "shuffled_order", "make_rule"]

@@ -1,15 +1,25 @@
 # cython: language_level=3
 """Compiled helpers that the linear models and the network share: the
-shuffled order of an epoch and the L2 penalty of a flat weight array.
+shuffled and block-shuffled orders of an epoch and the L2 penalty of a flat
+weight array.
 
 Layers: the estimators and the fit loop call these through fastgd.kernels
 and fastgd.kernels.mlp, between calls to the model kernels (_linear, _mlp),
 which do not depend on this module.
 """
+import numpy as np
+
 from cython cimport floating
 from libc.stdint cimport uint64_t
 
 from fastgd.kernels._numeric cimport half_sq_norm
+
+cdef extern from "csrc/blocks.h":
+    Py_ssize_t fastgd_block_rows(Py_ssize_t b, Py_ssize_t bs, Py_ssize_t n) noexcept nogil
+    Py_ssize_t fastgd_scan_buffer(const Py_ssize_t* order, Py_ssize_t n, Py_ssize_t start,
+                                  Py_ssize_t bs, Py_ssize_t bb, Py_ssize_t* slot,
+                                  Py_ssize_t* blocks, Py_ssize_t* count,
+                                  Py_ssize_t* local) noexcept nogil
 
 
 cdef inline uint64_t splitmix64(uint64_t* state) noexcept nogil:
@@ -52,6 +62,63 @@ def shuffle_into(Py_ssize_t[::1] order, uint64_t seed):
             j = <Py_ssize_t>uniform_below(<uint64_t>i + 1, &state)
             order[i] = order[j]
             order[j] = i
+
+
+cdef inline void shuffle_in_place(Py_ssize_t* a, Py_ssize_t n, uint64_t* state) noexcept nogil:
+    """Fisher-Yates: a uniformly random permutation of a[:n], in place."""
+    cdef Py_ssize_t i, j, v
+    for i in range(n - 1, 0, -1):
+        j = <Py_ssize_t>uniform_below(<uint64_t>i + 1, state)
+        v = a[i]
+        a[i] = a[j]
+        a[j] = v
+
+
+def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize_t block_size,
+                     Py_ssize_t buffer_blocks, uint64_t seed):
+    """Fill ``order`` (n entries) with a block order (csrc/blocks.h) drawn
+    from ``seed``: the ceil(n / block_size) blocks in a random order (in
+    ``block_work``, one entry a block), cut into buffers of
+    ``buffer_blocks`` blocks whose rows are each visited in a random order.
+    One pass writes the rows in sequence, a second shuffles each buffer's
+    rows while they are in cache."""
+    cdef Py_ssize_t n = order.shape[0], nb = block_work.shape[0]
+    cdef Py_ssize_t g, k, b, r, p, start
+    cdef uint64_t state = seed
+    with nogil:
+        for k in range(nb):
+            block_work[k] = k
+        shuffle_in_place(&block_work[0], nb, &state)
+        p = 0
+        g = 0
+        while g < nb:
+            start = p
+            for k in range(g, min(g + buffer_blocks, nb)):
+                b = block_work[k]
+                for r in range(b * block_size, b * block_size + fastgd_block_rows(b, block_size, n)):
+                    order[p] = r
+                    p += 1
+            shuffle_in_place(&order[start], p - start, &state)
+            g += buffer_blocks
+
+
+def is_block_order(const Py_ssize_t[::1] order, Py_ssize_t block_size, Py_ssize_t buffer_blocks):
+    """Whether ``order`` (every row of X once) is a block order of this
+    geometry: what the block mode of an epoch reads (csrc/blocks.h)."""
+    cdef Py_ssize_t n = order.shape[0], nb = (n + block_size - 1) // block_size
+    cdef Py_ssize_t p = 0, count, k
+    cdef Py_ssize_t[::1] slot = np.full(nb, -1, dtype=np.intp)
+    cdef Py_ssize_t[::1] blocks = np.empty(buffer_blocks, dtype=np.intp)
+    cdef Py_ssize_t[::1] local = np.empty(min(n, block_size * buffer_blocks), dtype=np.intp)
+    with nogil:
+        while p < n:
+            p = fastgd_scan_buffer(&order[0], n, p, block_size, buffer_blocks, &slot[0],
+                                   &blocks[0], &count, &local[0])
+            for k in range(count):
+                slot[blocks[k]] = -1
+            if p < 0:
+                break
+    return p == n
 
 
 def penalty(const floating[::1] w, double alpha):

@@ -25,7 +25,8 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport isfinite
 from libc.stdlib cimport malloc, calloc, free
-from libc.string cimport memset
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from libc.string cimport memcpy, memset
 
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd.kernels._numeric cimport all_finite, half_sq_norm
@@ -69,6 +70,25 @@ cdef extern from "csrc/simd.h":
     void fastgd_acc4_f(const double* c, const float* x0, const float* x1,
                        const float* x2, const float* x3, double* G, Py_ssize_t m) noexcept nogil
 
+cdef extern from "csrc/blocks.h":
+    ctypedef struct fastgd_copy_job:
+        const char** src
+        char** dst
+        const Py_ssize_t* bytes
+        Py_ssize_t count
+        Py_ssize_t k
+        Py_ssize_t done
+        Py_ssize_t pk
+        Py_ssize_t pdone
+        Py_ssize_t ahead
+        Py_ssize_t quota
+    void fastgd_copy_some(fastgd_copy_job* job, Py_ssize_t bytes) noexcept nogil
+    Py_ssize_t fastgd_block_rows(Py_ssize_t b, Py_ssize_t bs, Py_ssize_t n) noexcept nogil
+    Py_ssize_t fastgd_scan_buffer(const Py_ssize_t* order, Py_ssize_t n, Py_ssize_t start,
+                                  Py_ssize_t bs, Py_ssize_t bb, Py_ssize_t* slot,
+                                  Py_ssize_t* blocks, Py_ssize_t* count,
+                                  Py_ssize_t* local) noexcept nogil
+
 cdef extern from "csrc/sgd_epoch.h":
     Py_ssize_t FASTGD_SGD_SCRATCH(Py_ssize_t K) noexcept nogil
     ctypedef struct fastgd_sgd_epoch:
@@ -92,6 +112,12 @@ cdef extern from "csrc/sgd_epoch.h":
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
     void fastgd_sgd_epoch_f32(const float* X, const float* y, const float* sw,
                             double* w, double* b, fastgd_sgd_epoch* e) noexcept nogil
+    void fastgd_sgd_epoch_copying_f64(const double* X, const double* y, const double* sw,
+                                      double* w, double* b, fastgd_sgd_epoch* e,
+                                      fastgd_copy_job* copy) noexcept nogil
+    void fastgd_sgd_epoch_copying_f32(const float* X, const float* y, const float* sw,
+                                      double* w, double* b, fastgd_sgd_epoch* e,
+                                      fastgd_copy_job* copy) noexcept nogil
 
 # The dtype of the weights a gradient loop reads: the data's, or float64 (the
 # float64 copy of float32 parameters that loss_gradient reads, so that a dot
@@ -112,6 +138,7 @@ LOSSES = {"squared": SQUARED, "logistic": LOGISTIC, "softmax": SOFTMAX}
 STATUS_OK = _status.STATUS_OK
 STATUS_NONFINITE = _status.STATUS_NONFINITE
 STATUS_OVERFLOW = _status.STATUS_OVERFLOW
+STATUS_BAD_ORDER = _status.STATUS_BAD_ORDER
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
@@ -374,17 +401,156 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     return objective
 
 
+cdef struct BlockBuffer:
+    # the geometry of the block order: rows, rows a block, blocks a buffer
+    Py_ssize_t n_rows, bs, bb
+    # scan_buffer's work: each block's scratch row (-1 when not in the
+    # buffer), the buffer's blocks, its rows' scratch rows in visiting order
+    Py_ssize_t* slot
+    Py_ssize_t* blocks
+    Py_ssize_t* local
+    # the copy: dense rows, or CSR values, column indices and row starts
+    # (from 0); the targets and sample weights (NULL without) of its rows
+    void* values
+    int* indices
+    int* indptr
+    void* y
+    void* sw
+    # the positions of order the buffer holds: start to end
+    Py_ssize_t start, end
+    # the copy of its rows (CSR: values and indices), a segment a block
+    fastgd_copy_job job
+    const char** src
+    char** dst
+    Py_ssize_t* bytes
+
+
+cdef Py_ssize_t plan_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
+                            const int* indices, const int* indptr, Py_ssize_t d,
+                            const floating* y, const floating* sw,
+                            Py_ssize_t start) noexcept nogil:
+    """Read the buffer of the block order that begins at position start into
+    B: its targets, weights and (CSR) row starts are copied, and B.job is
+    set to copy its rows, block by block, each in sequence (the caller runs
+    it).  Return where the buffer ends, or -1 when order is not a block
+    order of B's geometry."""
+    cdef Py_ssize_t count, k, b, r0, rows, j, first, at, off = 0, size
+    cdef char* values = <char*> B.values
+    cdef Py_ssize_t end = fastgd_scan_buffer(order, B.n_rows, start, B.bs, B.bb, B.slot,
+                                             B.blocks, &count, B.local)
+    B.job.count, B.job.k, B.job.done = 0, 0, 0
+    B.job.pk, B.job.pdone, B.job.ahead = 0, 0, 0
+    if end >= 0:
+        for k in range(count):
+            b = B.blocks[k]
+            r0, rows, at = b * B.bs, fastgd_block_rows(b, B.bs, B.n_rows), B.slot[b]
+            if indptr == NULL:
+                size = rows * d * sizeof(floating)
+                B.src[B.job.count] = <const char*> (data + r0 * d)
+                B.dst[B.job.count] = values + at * d * sizeof(floating)
+                B.bytes[B.job.count] = size
+                B.job.count += 1
+            else:
+                first = indptr[r0]
+                size = indptr[r0 + rows] - first
+                B.src[B.job.count] = <const char*> (data + first)
+                B.dst[B.job.count] = values + off * sizeof(floating)
+                B.bytes[B.job.count] = size * sizeof(floating)
+                B.src[B.job.count + 1] = <const char*> (indices + first)
+                B.dst[B.job.count + 1] = <char*> (B.indices + off)
+                B.bytes[B.job.count + 1] = size * sizeof(int)
+                B.job.count += 2
+                for j in range(rows):
+                    B.indptr[at + j] = <int>(indptr[r0 + j] - first + off)
+                off += size
+            memcpy(<floating*> B.y + at, y + r0, rows * sizeof(floating))
+            if sw != NULL:
+                memcpy(<floating*> B.sw + at, sw + r0, rows * sizeof(floating))
+        if indptr != NULL:
+            B.indptr[end - start] = <int>off
+    for k in range(count):
+        B.slot[B.blocks[k]] = -1
+    B.start, B.end = start, end
+    return end
+
+
+cdef Py_ssize_t load_buffer(BlockBuffer* B, const Py_ssize_t* order, const floating* data,
+                            const int* indices, const int* indptr, Py_ssize_t d,
+                            const floating* y, const floating* sw,
+                            Py_ssize_t start) noexcept nogil:
+    """plan_buffer, then its copy at once; return where the buffer ends
+    (-1: not a block order)."""
+    cdef Py_ssize_t end = plan_buffer(B, order, data, indices, indptr, d, y, sw, start)
+    fastgd_copy_some(&B.job, PY_SSIZE_T_MAX)
+    return end
+
+
+cdef inline void* address(object array):
+    """Where the values of a NumPy array the caller keeps alive begin."""
+    return <void*> <size_t> array.ctypes.data
+
+
+cdef object make_buffer(BlockBuffer* B, Py_ssize_t block_size, Py_ssize_t buffer_blocks,
+                        object dtype, const int[::1] indptr, Py_ssize_t n_rows, Py_ssize_t d,
+                        bint weighted):
+    """Allocate B's arrays for a block order of this geometry (its scratch
+    buffer holds buffer_blocks blocks: the rows, or for CSR X the non-zeros
+    of the buffer_blocks blocks that hold most); return the object that owns
+    them, to keep while B is used."""
+    cdef Py_ssize_t rows = min(n_rows, block_size * buffer_blocks), b, most = 0
+    B.n_rows, B.bs, B.bb = n_rows, block_size, buffer_blocks
+    slot = np.full((n_rows + block_size - 1) // block_size, -1, dtype=np.intp)
+    blocks = np.empty(buffer_blocks, dtype=np.intp)
+    local = np.empty(rows, dtype=np.intp)
+    if indptr is None:
+        values, indices_copy, indptr_copy = np.empty(rows * d, dtype=dtype), None, None
+    else:
+        for b in range(0, n_rows, block_size):
+            most = max(most, indptr[min(b + block_size, n_rows)] - indptr[b])
+        values = np.empty(max(1, min(most * buffer_blocks, indptr[n_rows])), dtype=dtype)
+        indices_copy = np.empty(values.shape[0], dtype=np.int32)
+        indptr_copy = np.empty(rows + 1, dtype=np.int32)
+    y_copy = np.empty(rows, dtype=dtype)
+    sw_copy = np.empty(rows, dtype=dtype) if weighted else None
+    B.slot = <Py_ssize_t*> address(slot)
+    B.blocks = <Py_ssize_t*> address(blocks)
+    B.local = <Py_ssize_t*> address(local)
+    B.values = address(values)
+    B.indices = <int*> address(indices_copy) if indices_copy is not None else NULL
+    B.indptr = <int*> address(indptr_copy) if indptr_copy is not None else NULL
+    B.y = address(y_copy)
+    B.sw = address(sw_copy) if sw_copy is not None else NULL
+    B.start = B.end = 0
+    segments = np.zeros((3, 2 * buffer_blocks), dtype=np.intp)
+    B.src = <const char**> address(segments[0])
+    B.dst = <char**> address(segments[1])
+    B.bytes = <Py_ssize_t*> address(segments[2])
+    B.job.src, B.job.dst, B.job.bytes = B.src, B.dst, B.bytes
+    B.job.count = B.job.k = B.job.done = B.job.quota = 0
+    B.job.pk = B.job.pdone = B.job.ahead = 0
+    return (slot, blocks, local, values, indices_copy, indptr_copy, y_copy, sw_copy, segments)
+
+
 def epoch(int loss, const floating[::1] data, const int[::1] indices,
           const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
           const floating[::1] sample_weight, floating[:, ::1] W,
           floating[::1] b, const Py_ssize_t[::1] order, Py_ssize_t batch_size,
           double alpha, bint fit_intercept, UpdateRule rule,
           double[:, ::1] state_W, double[:, ::1] state_b, long t,
-          const double[::1] lr_table):
+          const double[::1] lr_table, Py_ssize_t block_size=0,
+          Py_ssize_t buffer_blocks=0):
     """One pass over the rows (in ``order``, or sequentially when it is None)
     in steps of ``batch_size`` rows; returns (loss_sum, weight_sum, t, status),
     status STATUS_NONFINITE when a loss was non-finite (that step is not
     taken), STATUS_OVERFLOW when the last update left non-finite parameters.
+
+    Block mode (block_size > 0): order is a block order of every row with
+    blocks of block_size rows and buffers of buffer_blocks blocks
+    (csrc/blocks.h).  Each buffer's blocks are copied, each in sequence,
+    into a scratch buffer, whose rows the steps then read in the order's
+    order: the same steps as without block mode, on rows read from cache.
+    A batch may span two buffers.  STATUS_BAD_ORDER (before any step of the
+    buffer where it is found) when order is not such a block order.
 
     A step uses the gradient of the batch's mean loss plus ``alpha`` W.  With
     batch_size 1 and a plain rule the epoch is the loop of sgd_epoch.h: L2 is
@@ -414,6 +580,7 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     # outputs the loop's scratch.  Mini-batch steps: G (K d), Gb (K) and the
     # scratch of accumulate.
     cdef double* rates = NULL
+    cdef const double* rates_p
     cdef double* buf
     cdef double* G
     cdef double* Gb
@@ -423,6 +590,33 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef int status = _status.STATUS_OK
     cdef SignalWatch watch
     cdef bint stopped = False
+    # block mode: the scratch buffer, and the arrays (owned) behind it
+    cdef BlockBuffer B, B2
+    cdef BlockBuffer* cur
+    cdef BlockBuffer* nxt
+    cdef bint more
+    cdef bint blocked = block_size > 0 and order is not None
+    cdef Py_ssize_t q, r_end
+    cdef const floating* rows_p = &data[0]
+    cdef const floating* y_p = &y[0]
+    cdef const int* b_idx = idx_p
+    cdef const int* b_ptr = ptr_p
+    cdef const floating* b_sw = sw_p
+    cdef const Py_ssize_t* b_order = order_p
+    owner = None
+    if blocked:
+        # per-sample plain SGD copies the next buffer while it runs on this one
+        owner = [make_buffer(&B, block_size, buffer_blocks,
+                             np.float64 if floating is double else np.float32, indptr,
+                             y.shape[0], d, sw_p != NULL)]
+        if lazy:
+            owner.append(make_buffer(&B2, block_size, buffer_blocks,
+                                     np.float64 if floating is double else np.float32, indptr,
+                                     y.shape[0], d, sw_p != NULL))
+        rows_p, y_p, b_order = <const floating*> B.values, <const floating*> B.y, B.local
+        b_sw = <const floating*> B.sw
+        if ptr_p != NULL:
+            b_idx, b_ptr = B.indices, B.indptr
     start_watch(&watch)
     if lazy:
         buf = <double*> malloc(((KD + K if floating is float else 0) + FASTGD_SGD_SCRATCH(K))
@@ -453,13 +647,56 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 for p in range(n):
                     rates[p] = scheduled_lr(r, t + p + 1)
                 lazy_epoch.rates = rates
-            if floating is double:
-                fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+            if not blocked:
+                if floating is double:
+                    fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+                else:
+                    fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
+                loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
+                if lazy_epoch.nonfinite:
+                    status = _status.STATUS_NONFINITE
             else:
-                fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
-            loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
-            if lazy_epoch.nonfinite:
-                status = _status.STATUS_NONFINITE
+                # the same loop, buffer by buffer, each on its copy; the copy
+                # of the next buffer is made during the steps on this one
+                rates_p = lazy_epoch.rates
+                cur, nxt = &B, &B2
+                if load_buffer(cur, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p, 0) < 0:
+                    status = _status.STATUS_BAD_ORDER
+                while status == _status.STATUS_OK:
+                    more = cur.end < n
+                    if more:
+                        if plan_buffer(nxt, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p,
+                                       cur.end) < 0:
+                            status = _status.STATUS_BAD_ORDER
+                            break
+                        # the quota: the copy spread over this buffer's steps, in whole lines
+                        q = 0
+                        for k in range(nxt.job.count):
+                            q += nxt.bytes[k]
+                        nxt.job.quota = (q // (cur.end - cur.start) + 64) // 64 * 64
+                    lazy_epoch.n, lazy_epoch.order = cur.end - cur.start, cur.local
+                    lazy_epoch.rates = rates_p + cur.start if rates_p != NULL else NULL
+                    if ptr_p != NULL:
+                        lazy_epoch.indices, lazy_epoch.indptr = cur.indices, cur.indptr
+                    if floating is double:
+                        fastgd_sgd_epoch_copying_f64(<const double*> cur.values,
+                                                     <const double*> cur.y,
+                                                     <const double*> cur.sw, V, Vb,
+                                                     &lazy_epoch, &nxt.job if more else NULL)
+                    else:
+                        fastgd_sgd_epoch_copying_f32(<const float*> cur.values,
+                                                     <const float*> cur.y,
+                                                     <const float*> cur.sw, V, Vb,
+                                                     &lazy_epoch, &nxt.job if more else NULL)
+                    loss_sum += lazy_epoch.loss_sum
+                    weights += lazy_epoch.weights
+                    t += lazy_epoch.steps
+                    if lazy_epoch.nonfinite:
+                        status = _status.STATUS_NONFINITE
+                    if not more or status != _status.STATUS_OK:
+                        break
+                    fastgd_copy_some(&nxt.job, PY_SSIZE_T_MAX)
+                    cur, nxt = nxt, cur
             if floating is float:
                 for k in range(KD):
                     Wp[k] = <float>V[k]
@@ -475,9 +712,27 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 hi = min(p + batch_size, n)
                 memset(G, 0, (KD + K) * sizeof(double))
                 batch_weights = 0.0
-                batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
-                                        sw_p, Wp, bp, K, order_p, p, hi, n,
-                                        G, Gb, Gb + K, &batch_weights)
+                if not blocked:
+                    batch_loss = accumulate(loss, &data[0], idx_p, ptr_p, d, &y[0],
+                                            sw_p, Wp, bp, K, order_p, p, hi, n,
+                                            G, Gb, Gb + K, &batch_weights)
+                else:
+                    # the batch's rows, from the buffers that hold them
+                    batch_loss = 0.0
+                    q = p
+                    while q < hi:
+                        if q == B.end and load_buffer(&B, order_p, &data[0], idx_p, ptr_p,
+                                                      d, &y[0], sw_p, q) < 0:
+                            status = _status.STATUS_BAD_ORDER
+                            break
+                        r_end = min(hi, B.end)
+                        batch_loss += accumulate(loss, rows_p, b_idx, b_ptr, d, y_p, b_sw,
+                                                 Wp, bp, K, b_order, q - B.start,
+                                                 r_end - B.start, B.end - B.start,
+                                                 G, Gb, Gb + K, &batch_weights)
+                        q = r_end
+                    if status != _status.STATUS_OK:
+                        break
                 if not isfinite(batch_loss):
                     status = _status.STATUS_NONFINITE
                     break

@@ -9,3 +9,4 @@ cdef enum Status:
     STATUS_OK = 0
     STATUS_NONFINITE = 1    # a loss (or gradient) was non-finite: that step was not taken
     STATUS_OVERFLOW = 2     # an update left non-finite parameters
+    STATUS_BAD_ORDER = 3    # block mode: the order is not a block order of the geometry given

@@ -43,6 +43,7 @@ from .._validation import (check_array, check_consistent_length, check_finite,
                           check_output, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
 from . import EpochResult
+from ._blocks import check_blocks
 from ._exclusive import writing
 from ._interface import STATUS_OK, EpochBackup, epoch_divergence
 from .rules import make_rule, rule_keeps_state
@@ -308,7 +309,7 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
 
 def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
           alpha=0.0, batch_size=1, rule=None, learning_rate=0.01, order=None,
-          sample_weight=None, state=None, t=0, lr_table=None):
+          sample_weight=None, state=None, t=0, lr_table=None, blocks=None):
     """One epoch of stochastic / mini-batch gradient descent, updating theta
     in place.
 
@@ -343,6 +344,11 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     lr_table : array-like of float or None
         The learning rate of each step of this epoch, overriding the rule's
         schedule.
+    blocks : (block_size, buffer_blocks) or None
+        ``order`` is a block order of this geometry
+        (:func:`fastgd.kernels.block_order`); checked, and otherwise the
+        same epoch: this loop copies the rows of every step into a work
+        buffer before it reads them, whatever the order.
 
     Returns
     -------
@@ -373,6 +379,7 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     stateful = rule_keeps_state(rule)
     n = X.shape[0]
     order = check_order(order, n)
+    check_blocks(blocks, order, n)
     n_rows = order.size if order is not None else n
     n_steps = -(-n_rows // batch_size)
     lr_table = check_lr_table(lr_table, n_steps)

@@ -100,7 +100,7 @@ class _LinearModel(GradientDescentEstimator):
             self._intercept, float(self.alpha), grad_W, self._segments[1].grad,
             int(self.n_jobs), available_cpus())
 
-    def _epoch(self, problem, rule, order, batch_size, lr_table):
+    def _epoch(self, problem, rule, order, batch_size, lr_table, blocks=(0, 0)):
         if problem.distributed:
             return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
         coef_seg, intercept_seg = self._segments
@@ -109,7 +109,7 @@ class _LinearModel(GradientDescentEstimator):
             problem.n_features, problem.y, problem.sample_weight, self._coef,
             self._intercept, order, batch_size, float(self.alpha),
             bool(self.fit_intercept), rule, coef_seg.state, intercept_seg.state,
-            self.t_, lr_table)
+            self.t_, lr_table, blocks[0], blocks[1])
         if status != STATUS_OK:
             return np.inf, self.t_      # the fit loop restores the last epoch and reports
         return loss_sum / weight_sum + _common.penalty(self._segments[0].values, float(self.alpha)), t

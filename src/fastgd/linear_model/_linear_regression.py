@@ -75,9 +75,18 @@ default 'auto'
 """ + STOPPING_DOCS.format(tol='1e-6', n_iter_no_change=5) + """\
     batch_size : int, default 32
         Rows per step of the 'minibatch' solver.
-    shuffle : bool, default True
+    shuffle : bool or 'blocks', default True
         Visit the samples in a fresh random order each epoch ('sgd',
-        'minibatch' and 'saga').
+        'minibatch' and 'saga'): True draws a full permutation; 'blocks'
+        visits contiguous blocks of rows in a random order, a buffer of 64
+        blocks (256 KiB) at a time, each buffer copied into cache and its
+        rows visited in a random order (CorgiPile).  X is then read in
+        sequential pieces: an X memory-mapped from a file
+        (``np.load(..., mmap_mode='r')``) trains without being read into
+        memory whole, in blocks of 1 MiB.  It converges like a full shuffle
+        even on data stored sorted by label (within a few percent of its
+        held-out loss, see docs/performance.md); 'saga' visits the block
+        order in place.  False visits the rows in their stored order.
     random_state : int, numpy Generator or None
         Seeds the shuffling and the validation split.
     fit_intercept : bool, default True

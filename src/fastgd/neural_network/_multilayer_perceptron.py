@@ -193,7 +193,10 @@ class _BaseMLP(GradientDescentEstimator):
                                   self._output_code, float(self.alpha),
                                   problem.sample_weight)
 
-    def _epoch(self, problem, rule, order, batch_size, lr_table):
+    def _epoch(self, problem, rule, order, batch_size, lr_table, blocks=None):
+        # a block order needs no block mode here: the compiled loop copies
+        # the rows of every step (at most MAX_BLOCK_ROWS) into a work buffer
+        # before it reads them, block order or not
         if problem.distributed:
             return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
         stateful = rule_keeps_state(rule)
@@ -360,8 +363,13 @@ _MLP_PARAMETERS = """\
     max_epochs : int, default 200
         Passes over the data (full-batch steps for 'gd').
 """ + STOPPING_DOCS.format(tol='1e-4', n_iter_no_change=10) + """\
-    shuffle : bool, default True
-        Visit the samples in a fresh random order each epoch.
+    shuffle : bool or 'blocks', default True
+        Visit the samples in a fresh random order each epoch: True draws a
+        full permutation; 'blocks' visits contiguous blocks of rows in a
+        random order, a buffer of several blocks at a time with its rows in
+        a random order (CorgiPile), so that X is read in sequential pieces
+        (an X memory-mapped from a file is never read into memory whole);
+        False visits the rows in their stored order.
     random_state : int, numpy Generator or None
         Seeds the initial weights, the shuffling and the validation split:
         the same seed gives identical results.

@@ -34,6 +34,7 @@
 #include <string.h>
 #include "simd.h"
 #include "prefetch.h"
+#include "blocks.h"
 
 /* Below this the lazy L2 scale is folded back into the weights, long before
  * it can underflow (as scikit-learn's WeightVector does). */
@@ -181,12 +182,13 @@ FASTGD_FORCE_INLINE double fastgd_row_axpy_dot(double c, fastgd_row x, fastgd_ro
  *
  * sparse, one_output (K = 1, not softmax) and is_f32 (X, y and sw are
  * float32) must be constants: the function is forced inline into the
- * wrappers below, one per combination. */
+ * wrappers below, one per combination.  copy (NULL, a constant, in the
+ * plain wrappers) is a copy (blocks.h) made a quota at every step. */
 FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const void *restrict y,
                                                const void *restrict sw, double *restrict w,
                                                double *restrict b, fastgd_sgd_epoch *e,
                                                const int sparse, const int one_output,
-                                               const int is_f32)
+                                               const int is_f32, fastgd_copy_job *copy)
 {
     const ptrdiff_t n = e->n, d = e->d, Q = FASTGD_LOSS_QUEUE;
     const ptrdiff_t K = one_output ? 1 : e->K, lanes = one_output ? 1 : 4;
@@ -229,6 +231,8 @@ FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const voi
                                            order, p, n, 0);
         else
             fastgd_prefetch_rows_ahead(X, order, p, n, d * value_bytes, 0);
+        if (copy != NULL)
+            fastgd_copy_some(copy, copy->quota);
         s = sw != NULL ? fastgd_value_at(sw, i, is_f32) : 1.0;
         target = fastgd_value_at(y, i, is_f32);
         if (!one_output && loss == FASTGD_SOFTMAX) {
@@ -319,62 +323,18 @@ FASTGD_FORCE_INLINE void fastgd_sgd_epoch_body(const void *restrict X, const voi
     e->steps = p;
 }
 
-/* The eight instantiations, each compiled for every target_clones level. */
-FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f64(
-    const double *restrict X, const double *restrict y, const double *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f64(
-    const double *restrict X, const double *restrict y, const double *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f64(
-    const double *restrict X, const double *restrict y, const double *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F64);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f64(
-    const double *restrict X, const double *restrict y, const double *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F64);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_dense_one_output_f32(
-    const float *restrict X, const float *restrict y, const float *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_dense_k_outputs_f32(
-    const float *restrict X, const float *restrict y, const float *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_csr_one_output_f32(
-    const float *restrict X, const float *restrict y, const float *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT, FASTGD_F32);
-}
-
-FASTGD_CLONES static void fastgd_sgd_epoch_csr_k_outputs_f32(
-    const float *restrict X, const float *restrict y, const float *restrict sw,
-    double *restrict w, double *restrict b, fastgd_sgd_epoch *e)
-{
-    fastgd_sgd_epoch_body(X, y, sw, w, b, e, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS, FASTGD_F32);
-}
+/* One instantiation of the body, compiled for every target_clones level: a
+ * plain one passes copy_arg NULL (a constant: the copy is compiled out), a
+ * copying one passes its copy job. */
+#define FASTGD_SGD_EPOCH_INSTANCE(name, T, rows, outputs, dtype, copy_arg)                   \
+    FASTGD_CLONES static void name(const T *restrict X, const T *restrict y,                \
+                                   const T *restrict sw, double *restrict w,                \
+                                   double *restrict b, fastgd_sgd_epoch *e,                 \
+                                   fastgd_copy_job *copy)                                   \
+    {                                                                                       \
+        (void)copy;                                                                         \
+        fastgd_sgd_epoch_body(X, y, sw, w, b, e, rows, outputs, dtype, copy_arg);           \
+    }
 
 /* Whether an epoch has one output (squared, logistic) or K (softmax). */
 static int fastgd_sgd_epoch_one_output(const fastgd_sgd_epoch *e)
@@ -382,38 +342,54 @@ static int fastgd_sgd_epoch_one_output(const fastgd_sgd_epoch *e)
     return e->K == 1 && e->loss != FASTGD_SOFTMAX;
 }
 
-/* The per-sample plain SGD epoch of any linear model, float64 data: the
- * instantiation for its rows and outputs. */
-FASTGD_UNUSED static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double *sw,
-                                 double *w, double *b, fastgd_sgd_epoch *e)
-{
-    if (e->indptr != NULL) {
-        if (fastgd_sgd_epoch_one_output(e))
-            fastgd_sgd_epoch_csr_one_output_f64(X, y, sw, w, b, e);
-        else
-            fastgd_sgd_epoch_csr_k_outputs_f64(X, y, sw, w, b, e);
-    } else {
-        if (fastgd_sgd_epoch_one_output(e))
-            fastgd_sgd_epoch_dense_one_output_f64(X, y, sw, w, b, e);
-        else
-            fastgd_sgd_epoch_dense_k_outputs_f64(X, y, sw, w, b, e);
+/* A family of four instantiations for one dtype (dense or CSR rows, one or
+ * K outputs) and the function that picks among them for an epoch. */
+#define FASTGD_SGD_EPOCH_FAMILY(family, T, dtype, copy_arg)                                  \
+    FASTGD_SGD_EPOCH_INSTANCE(family##_dense_one, T, FASTGD_DENSE_ROWS, FASTGD_ONE_OUTPUT,   \
+                              dtype, copy_arg)                                              \
+    FASTGD_SGD_EPOCH_INSTANCE(family##_dense_k, T, FASTGD_DENSE_ROWS, FASTGD_K_OUTPUTS,      \
+                              dtype, copy_arg)                                              \
+    FASTGD_SGD_EPOCH_INSTANCE(family##_csr_one, T, FASTGD_CSR_ROWS, FASTGD_ONE_OUTPUT,       \
+                              dtype, copy_arg)                                              \
+    FASTGD_SGD_EPOCH_INSTANCE(family##_csr_k, T, FASTGD_CSR_ROWS, FASTGD_K_OUTPUTS,          \
+                              dtype, copy_arg)                                              \
+    FASTGD_UNUSED static void family(const T *X, const T *y, const T *sw, double *w,        \
+                                     double *b, fastgd_sgd_epoch *e, fastgd_copy_job *copy) \
+    {                                                                                       \
+        if (e->indptr != NULL) {                                                            \
+            if (fastgd_sgd_epoch_one_output(e))                                             \
+                family##_csr_one(X, y, sw, w, b, e, copy);                                  \
+            else                                                                            \
+                family##_csr_k(X, y, sw, w, b, e, copy);                                    \
+        } else {                                                                            \
+            if (fastgd_sgd_epoch_one_output(e))                                             \
+                family##_dense_one(X, y, sw, w, b, e, copy);                                \
+            else                                                                            \
+                family##_dense_k(X, y, sw, w, b, e, copy);                                  \
+        }                                                                                   \
     }
+
+/* The sixteen instantiations: plain and copying, float64 and float32. */
+FASTGD_SGD_EPOCH_FAMILY(fastgd_sgd_epoch_plain_f64, double, FASTGD_F64, NULL)
+FASTGD_SGD_EPOCH_FAMILY(fastgd_sgd_epoch_plain_f32, float, FASTGD_F32, NULL)
+FASTGD_SGD_EPOCH_FAMILY(fastgd_sgd_epoch_copying_f64, double, FASTGD_F64, copy)
+FASTGD_SGD_EPOCH_FAMILY(fastgd_sgd_epoch_copying_f32, float, FASTGD_F32, copy)
+
+/* The per-sample plain SGD epoch of any linear model, float64 data. */
+FASTGD_UNUSED static void fastgd_sgd_epoch_f64(const double *X, const double *y, const double *sw,
+                                               double *w, double *b, fastgd_sgd_epoch *e)
+{
+    fastgd_sgd_epoch_plain_f64(X, y, sw, w, b, e, NULL);
 }
 
 /* The same for float32 data (the weights and intercepts are float64). */
 FASTGD_UNUSED static void fastgd_sgd_epoch_f32(const float *X, const float *y, const float *sw,
-                                 double *w, double *b, fastgd_sgd_epoch *e)
+                                               double *w, double *b, fastgd_sgd_epoch *e)
 {
-    if (e->indptr != NULL) {
-        if (fastgd_sgd_epoch_one_output(e))
-            fastgd_sgd_epoch_csr_one_output_f32(X, y, sw, w, b, e);
-        else
-            fastgd_sgd_epoch_csr_k_outputs_f32(X, y, sw, w, b, e);
-    } else {
-        if (fastgd_sgd_epoch_one_output(e))
-            fastgd_sgd_epoch_dense_one_output_f32(X, y, sw, w, b, e);
-        else
-            fastgd_sgd_epoch_dense_k_outputs_f32(X, y, sw, w, b, e);
-    }
+    fastgd_sgd_epoch_plain_f32(X, y, sw, w, b, e, NULL);
 }
+
+/* fastgd_sgd_epoch_copying_f64 / _f32 (above): the same epoch over a
+ * block-shuffled epoch's buffer, making the copy of the next buffer as it
+ * goes (blocks.h). */
 #endif
