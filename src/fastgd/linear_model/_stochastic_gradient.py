@@ -25,22 +25,19 @@ from .._validation import (check_array, check_feature_names, check_is_fitted, ch
                            check_partial_fit_classes, check_random_state, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
 from ..exceptions import ConvergenceWarning
-from ..kernels import _common, _sgd
-from ..kernels._interface import STATUS_OK, available_cpus, rows
+from ..kernels import _common
+from ..kernels._interface import STATUS_OK, available_cpus
+from ..kernels.plain_sgd import PENALTIES, SCHEDULES, PlainSGDState, plain_sgd_config
 
 CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")
 REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                      "squared_epsilon_insensitive")
-# loss name -> (the kernel's number, its parameter: a threshold, or None for epsilon)
-_LOSSES = {"hinge": (_sgd.LOSSES["hinge"], 1.0),
-           "perceptron": (_sgd.LOSSES["hinge"], 0.0),
-           "squared_hinge": (_sgd.LOSSES["squared_hinge"], 1.0),
-           "modified_huber": (_sgd.LOSSES["modified_huber"], 0.0),
-           "log_loss": (_sgd.LOSSES["log_loss"], 0.0),
-           "squared_error": (_sgd.LOSSES["squared_error"], 0.0),
-           "huber": (_sgd.LOSSES["huber"], None),
-           "epsilon_insensitive": (_sgd.LOSSES["epsilon_insensitive"], None),
-           "squared_epsilon_insensitive": (_sgd.LOSSES["squared_epsilon_insensitive"], None)}
+# each loss's parameter: the hinge threshold (0: the perceptron), or None
+# for the epsilon parameter
+_LOSS_PARAM = {"hinge": 1.0, "perceptron": 0.0, "squared_hinge": 1.0, "modified_huber": 0.0,
+               "log_loss": 0.0, "squared_error": 0.0, "huber": None,
+               "epsilon_insensitive": None, "squared_epsilon_insensitive": None}
+_ETA = PlainSGDState.SLOTS["eta"]
 # scikit-learn's intercept step on sparse data: its rows are mostly zero, so
 # the intercept would otherwise move much more than any weight
 _SPARSE_INTERCEPT_DECAY = 0.01
@@ -94,12 +91,12 @@ class _BaseSGD(BaseEstimator):
         if not isinstance(self.loss, str) or self.loss not in self._losses:
             raise ValueError(f"The 'loss' parameter must be one of {self._losses}, "
                              f"got {self.loss!r}")
-        if self.penalty not in _sgd.PENALTIES:
+        if self.penalty not in PENALTIES:
             raise ValueError("The 'penalty' parameter must be one of 'l2', 'l1', "
                              f"'elasticnet' or None, got {self.penalty!r}")
-        if self.learning_rate not in _sgd.SCHEDULES:
+        if self.learning_rate not in SCHEDULES:
             raise ValueError(f"The 'learning_rate' parameter must be one of "
-                             f"{tuple(_sgd.SCHEDULES)}, got {self.learning_rate!r}")
+                             f"{SCHEDULES}, got {self.learning_rate!r}")
         real("alpha", 0.0)
         real("l1_ratio", 0.0, 1.0, none=True)
         if self.penalty == "elasticnet" and self.l1_ratio is None:
@@ -127,8 +124,8 @@ class _BaseSGD(BaseEstimator):
                              "used to compute the optimal learning rate.")
 
     def _loss_code(self):
-        code, param = _LOSSES[self.loss]
-        return code, float(self.epsilon) if param is None else param
+        param = _LOSS_PARAM[self.loss]
+        return self.loss, float(self.epsilon) if param is None else param
 
     # -- data ---------------------------------------------------------------
     def _validate_X(self, X, reset):
@@ -183,65 +180,40 @@ class _BaseSGD(BaseEstimator):
         return mask
 
     # -- one binary or regression problem ------------------------------------
-    def _optimal_init(self):
-        """scikit-learn's t0 of the 'optimal' schedule (Bottou's heuristic):
-        the first rate is typw / max(1, |dL/dp(1, -typw)|), typw = alpha^(-1/4)."""
-        if self.learning_rate != "optimal":
-            return 0.0
-        code, param = self._loss_code()
-        typw = np.sqrt(1.0 / np.sqrt(self.alpha))
-        initial_eta0 = typw / max(1.0, _sgd.loss_dloss(code, param, 1.0, -typw)[1])
-        return 1.0 / (initial_eta0 * self.alpha)
-
     def _run(self, X, y, sample_weight, coef, intercept, average_coef, average_intercept,
              weight_pos, weight_neg, max_iter, mask, score, seed):
         """Train coef (a 1-D array, updated in place) from its values: up to
         max_iter epochs, stopped as scikit-learn's _plain_sgd stops.  Returns
         (intercept, average_intercept, n_iter)."""
-        data, indices, indptr, d = rows(X)
-        n = X.shape[0]
-        v = np.array(coef, dtype=np.float64)
-        aw = None if average_coef is None else np.array(average_coef, dtype=np.float64)
-        l1 = self.penalty in ("l1", "elasticnet")
-        q = np.zeros(d) if l1 else None
-        state = np.zeros(_sgd.STATE_SIZE)
-        state[_sgd.STATE["wscale"]] = 1.0
-        state[_sgd.STATE["sq_norm"]] = v @ v
-        state[_sgd.STATE["l1_norm"]] = np.abs(v).sum()
-        state[_sgd.STATE["avg_b"]] = 1.0
-        state[_sgd.STATE["intercept"]] = intercept
-        state[_sgd.STATE["avg_intercept"]] = average_intercept
-        state[_sgd.STATE["t"]] = self.t_
-        state[_sgd.STATE["eta"]] = self.eta0
+        state = PlainSGDState(coef, intercept, average_coef=average_coef,
+                              average_intercept=average_intercept, t=self.t_,
+                              eta0=self.eta0)
         code, param = self._loss_code()
         tol = -np.inf if self.tol is None else float(self.tol)
-        objective = not self.early_stopping and tol > -np.inf
         skip = mask if mask.any() else None
-        train_count = n - int(mask.sum())
-        order = np.empty(n, dtype=np.intp) if self.shuffle else None
+        train_count = X.shape[0] - int(mask.sum())
+        order = np.empty(X.shape[0], dtype=np.intp) if self.shuffle else None
         rng = np.random.default_rng(seed)
-        kwargs = dict(
-            loss=code, loss_param=param, penalty=_sgd.PENALTIES[self.penalty],
-            alpha=float(self.alpha), l1_ratio=float(self.l1_ratio or 0.0),
-            schedule=_sgd.SCHEDULES[self.learning_rate], eta0=float(self.eta0),
-            power_t=float(self.power_t), optimal_init=self._optimal_init(),
-            fit_intercept=bool(self.fit_intercept),
+        config = plain_sgd_config(
+            loss=self.loss if self.loss != "perceptron" else "hinge", loss_param=param,
+            penalty=self.penalty, alpha=self.alpha, l1_ratio=self.l1_ratio or 0.0,
+            learning_rate=self.learning_rate, eta0=self.eta0, power_t=self.power_t,
+            fit_intercept=self.fit_intercept,
             intercept_decay=_SPARSE_INTERCEPT_DECAY if sp.issparse(X) else 1.0,
-            average=float(self.average), weight_pos=float(weight_pos),
-            weight_neg=float(weight_neg), objective=objective, ordered=not self.shuffle)
+            average=self.average, weight_pos=weight_pos, weight_neg=weight_neg,
+            # scikit-learn sums the objective only to stop on it
+            objective=not self.early_stopping and tol > -np.inf, ordered=not self.shuffle)
         no_improvement, best = 0, (-np.inf if self.early_stopping else np.inf)
         for epoch in range(max_iter):
             if order is not None:
                 _common.shuffle_into(order, int(rng.integers(_MAX_SEED, dtype=np.uint64)))
-            sumloss, total, status = _sgd.sgd_epoch(
-                data, indices, indptr, d, y, sample_weight, order, skip, v, aw, q, state,
-                **kwargs)
+            _, total, status = state.epoch(X, y, sample_weight, order, skip, **config)
             if status != STATUS_OK:
                 raise ValueError(f"Floating-point under-/overflow occurred at epoch "
                                  f"#{epoch + 1}. Scaling input data with StandardScaler or "
                                  "MinMaxScaler might help.")
             if self.early_stopping:
-                value = score(v * state[_sgd.STATE["wscale"]], state[_sgd.STATE["intercept"]])
+                value = score(state.weights, state.intercept)
                 worse = value < best + tol
                 best = max(best, value)
             else:
@@ -249,19 +221,21 @@ class _BaseSGD(BaseEstimator):
                 worse = value > best - tol
                 best = min(best, value)
             if self.verbose:
-                print(f"-- Epoch {epoch + 1}: objective or validation score {value:.6f}")
+                print(f"-- Epoch {epoch + 1}: "
+                      f"{'validation score' if self.early_stopping else 'objective'} "
+                      f"{value:.6f}")
             no_improvement = no_improvement + 1 if tol > -np.inf and worse else 0
             if no_improvement >= self.n_iter_no_change:
-                if self.learning_rate == "adaptive" and state[_sgd.STATE["eta"]] > 1e-6:
-                    state[_sgd.STATE["eta"]] /= 5.0
+                if self.learning_rate == "adaptive" and state.eta > 1e-6:
+                    state.scalars[_ETA] /= 5.0
                     no_improvement = 0
                 else:
                     break
-        _sgd.sgd_fold_scale(v, aw, state)
-        coef[...] = v
-        if aw is not None:
-            average_coef[...] = aw
-        return state[_sgd.STATE["intercept"]], state[_sgd.STATE["avg_intercept"]], epoch + 1
+        state.fold()
+        coef[...] = state.v
+        if average_coef is not None:
+            average_coef[...] = state.aw
+        return state.intercept, state.average_intercept, epoch + 1
 
     # -- parameters' memory, as scikit-learn allocates it ---------------------
     def _allocate(self, n_outputs, n_features, dtype, coef_init, intercept_init):
@@ -408,7 +382,7 @@ _ATTRIBUTES_DOC = """
 
 
 class SGDClassifier(ClassifierMixin, _BaseSGD):
-    """Linear classifiers (SVM, logistic regression, ...) trained by SGD:
+    __doc__ = """Linear classifiers (SVM, logistic regression, ...) trained by SGD:
     scikit-learn's ``SGDClassifier`` on fastgd's compiled core.
 
     With ``shuffle=False`` the fitted ``coef_`` and ``intercept_`` equal
@@ -756,7 +730,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
 
 class SGDRegressor(RegressorMixin, _BaseSGD):
-    """Linear regression trained by SGD: scikit-learn's ``SGDRegressor`` on
+    __doc__ = """Linear regression trained by SGD: scikit-learn's ``SGDRegressor`` on
     fastgd's compiled core.
 
     With ``shuffle=False`` the fitted ``coef_`` and ``intercept_`` equal
