@@ -47,7 +47,7 @@ ESTIMATORS = [
     SGDClassifier(loss="squared_hinge", n_jobs=2, learning_rate="adaptive"),
     SGDRegressor(loss="epsilon_insensitive", penalty="l1", learning_rate="constant"),
     SGDRegressor(penalty="elasticnet", average=True, shuffle=False),
-    SGDClassifier(early_stopping=True),
+    SGDClassifier(early_stopping=True, random_state=0),
 ]
 _SGD = (SGDClassifier, SGDRegressor)
 
