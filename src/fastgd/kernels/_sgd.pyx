@@ -62,6 +62,8 @@ cdef extern from "csrc/sgd_steps.h":
                                                  Py_ssize_t m, double* sq, double* l1) noexcept nogil
     void l1_dense "fastgd_sgd_l1_dense"(double* v, double* q, Py_ssize_t m, double s,
                                         double u) noexcept nogil
+    void l1_sparse "fastgd_sgd_l1_sparse"(double* v, double* q, const int* idx, Py_ssize_t m,
+                                          double s, double u) noexcept nogil
 
 
 # the kernel's numbers of the losses (loss.pxd); perceptron is the hinge at 0
@@ -229,11 +231,14 @@ cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, doub
     """The cumulative truncated L1 penalty on the row's features: each weight
     of w = s v moves toward zero by what it is still owed (u minus what
     q[j] says it received), never across it.  ``ordered`` divides by s as
-    scikit-learn does; dense shuffled rows go to sgd_steps.h's vector loop."""
+    scikit-learn does; shuffled rows go to sgd_steps.h's branch-free loops."""
     cdef Py_ssize_t j, k
     cdef double z, nv
-    if idx == NULL and not ordered:
-        l1_dense(v, q, m, s, u)
+    if not ordered:
+        if idx == NULL:
+            l1_dense(v, q, m, s, u)
+        else:
+            l1_sparse(v, q, idx, m, s, u)
         return
     for j in range(m):
         k = idx[j] if idx != NULL else j

@@ -14,6 +14,8 @@
 #ifndef FASTGD_SGD_STEPS_H
 #define FASTGD_SGD_STEPS_H
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include "simd.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
@@ -97,7 +99,51 @@ FASTGD_CLONES static void fastgd_sgd_l1_dense(double *restrict v, double *restri
     }
 }
 
-#else   /* compilers without vector extensions: the same loops, scalar */
+#endif
+
+/* The truncated L1 step on the weights of a CSR row's features idx[0:m]
+ * (distinct, as in canonical CSR): as fastgd_sgd_l1_dense, one weight at a
+ * time, without branches.  A weight's sign is as random as the features a
+ * row holds, and each mispredicted branch cost more than the rest of its
+ * update (a shuffled L1 epoch of 100,000 x 100,000 CSR with 50 non-zeros
+ * a row spent about 9 ns a non-zero here, against 1 ns for the L2 step). */
+static inline uint64_t fastgd_bits(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static inline double fastgd_from_bits(uint64_t b)
+{
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restrict q,
+                                               const int *restrict idx, ptrdiff_t m,
+                                               double s, double u)
+{
+    const double inv_s = 1.0 / s;
+    ptrdiff_t j;
+    for (j = 0; j < m; j++) {
+        const int k = idx[j];
+        const double z = v[k], qk = q[k];
+        double a = z - (u + qk) * inv_s, b = z + (u - qk) * inv_s, n;
+        const uint64_t pos = (uint64_t)0 - (uint64_t)(z > 0.0);
+        const uint64_t neg = (uint64_t)0 - (uint64_t)(z < 0.0);
+        a = a > 0.0 ? a : 0.0;
+        b = b < 0.0 ? b : 0.0;
+        n = fastgd_from_bits((fastgd_bits(a) & pos) | (fastgd_bits(b) & neg)
+                             | (fastgd_bits(z) & ~(pos | neg)));
+        q[k] = qk + s * (n - z);
+        v[k] = n;
+    }
+}
+
+#if !((defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR))
+/* compilers without vector extensions: the same loops, scalar */
 
 #define FASTGD_AXPY_NORMS(NAME, TX)                                           \
 static void NAME(double c, const TX *restrict x, double *restrict w,          \
