@@ -20,7 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._fit import lock_of
-from .._sklearn_compat import BaseEstimator, ClassifierMixin, RegressorMixin, r2_score
+from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
+                               RegressorMixin, r2_score)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
                            check_partial_fit_classes, check_random_state, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
@@ -59,6 +60,25 @@ class _BaseSGD(BaseEstimator):
     """Parameters, validation and the epochs of one binary or regression problem."""
 
     _losses = ()
+
+    def _store_parameters(self, arguments):
+        """Keep the constructor's arguments (its ``locals()``) as attributes
+        of the same names, all that scikit-learn lets ``__init__`` do."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+
+    def _warm_start_init(self, coef_init, intercept_init):
+        """The initial parameters of a fit: the given ones, else the fitted
+        ones with warm_start (coef_init and intercept_init stay None
+        otherwise, and the fitted model is forgotten)."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            coef_init = self.coef_ if coef_init is None else coef_init
+            if sp.issparse(coef_init):
+                coef_init = coef_init.toarray()
+            intercept_init = self.intercept_ if intercept_init is None else intercept_init
+        else:
+            self.coef_ = self.intercept_ = None
+        return coef_init, intercept_init
 
     # -- parameters ---------------------------------------------------------
     def _check_params(self, for_partial_fit=False):
@@ -426,14 +446,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  epsilon=0.1, n_jobs=None, random_state=None, learning_rate="optimal",
                  eta0=0.01, power_t=0.5, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, class_weight=None, warm_start=False, average=False):
-        self.loss, self.penalty, self.alpha, self.l1_ratio = loss, penalty, alpha, l1_ratio
-        self.fit_intercept, self.max_iter, self.tol, self.shuffle = (fit_intercept, max_iter,
-                                                                     tol, shuffle)
-        self.verbose, self.epsilon, self.n_jobs = verbose, epsilon, n_jobs
-        self.random_state, self.learning_rate, self.eta0 = random_state, learning_rate, eta0
-        self.power_t, self.early_stopping = power_t, early_stopping
-        self.validation_fraction, self.n_iter_no_change = validation_fraction, n_iter_no_change
-        self.class_weight, self.warm_start, self.average = class_weight, warm_start, average
+        self._store_parameters(locals())
 
     def _check_params(self, for_partial_fit=False):
         super()._check_params(for_partial_fit)
@@ -493,13 +506,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self._check_params()
             if hasattr(self, "classes_"):
                 del self.classes_
-            if self.warm_start and getattr(self, "coef_", None) is not None:
-                coef_init = self.coef_ if coef_init is None else coef_init
-                if sp.issparse(coef_init):
-                    coef_init = coef_init.toarray()
-                intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            else:
-                self.coef_ = self.intercept_ = None
+            coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
             if self.average > 0:
                 self._standard_coef, self._standard_intercept = self.coef_, self.intercept_
                 self._average_coef = self._average_intercept = None
@@ -711,22 +718,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             total[zero] = prob.shape[1]
         return prob / total[:, None]
 
-    def _predict_log_proba(self, X):
-        """Logarithm of the probability estimates (see ``predict_proba``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self._predict_proba(X))
-
     predict_proba = _probability_method(_predict_proba)
-    predict_log_proba = _probability_method(_predict_log_proba)
+    predict_log_proba = _probability_method(ProbabilisticClassifierMixin.predict_log_proba)
 
 
 class SGDRegressor(RegressorMixin, _BaseSGD):
@@ -762,14 +755,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  epsilon=0.1, random_state=None, learning_rate="invscaling", eta0=0.01,
                  power_t=0.25, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, warm_start=False, average=False):
-        self.loss, self.penalty, self.alpha, self.l1_ratio = loss, penalty, alpha, l1_ratio
-        self.fit_intercept, self.max_iter, self.tol, self.shuffle = (fit_intercept, max_iter,
-                                                                     tol, shuffle)
-        self.verbose, self.epsilon = verbose, epsilon
-        self.random_state, self.learning_rate, self.eta0 = random_state, learning_rate, eta0
-        self.power_t, self.early_stopping = power_t, early_stopping
-        self.validation_fraction, self.n_iter_no_change = validation_fraction, n_iter_no_change
-        self.warm_start, self.average = warm_start, average
+        self._store_parameters(locals())
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear model by stochastic gradient descent.
@@ -789,13 +775,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         """
         with lock_of(self):
             self._check_params()
-            if self.warm_start and getattr(self, "coef_", None) is not None:
-                coef_init = self.coef_ if coef_init is None else coef_init
-                if sp.issparse(coef_init):
-                    coef_init = coef_init.toarray()
-                intercept_init = self.intercept_ if intercept_init is None else intercept_init
-            else:
-                self.coef_ = self.intercept_ = None
+            coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
             self.t_ = 1.0
             self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
             self._warn_not_converged()

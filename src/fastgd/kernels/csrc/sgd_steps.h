@@ -18,6 +18,23 @@
 #include <string.h>
 #include "simd.h"
 
+/* The truncated L1 step of one weight v (q: what it has received), w = s v
+ * with s > 0: the scalar form of the vector loops below. */
+static inline void fastgd_sgd_l1_one(double *v, double *q, double s, double inv_s, double u)
+{
+    const double z = *v, qs = *q;
+    double n = z;
+    if (z > 0.0) {
+        n = z - (u + qs) * inv_s;
+        n = n > 0.0 ? n : 0.0;
+    } else if (z < 0.0) {
+        n = z + (u - qs) * inv_s;
+        n = n < 0.0 ? n : 0.0;
+    }
+    *q = qs + s * (n - z);
+    *v = n;
+}
+
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
 
 FASTGD_INLINE fastgd_v4d fastgd_abs4(fastgd_v4d a)
@@ -85,18 +102,8 @@ FASTGD_CLONES static void fastgd_sgd_l1_dense(double *restrict v, double *restri
         fastgd_store4_d(q + j, qj + sv * (nv - z));
         fastgd_store4_d(v + j, nv);
     }
-    for (; j < m; j++) {
-        double zj = v[j], qs = q[j], n = zj;
-        if (zj > 0.0) {
-            n = zj - (u + qs) * inv_s;
-            n = n > 0.0 ? n : 0.0;
-        } else if (zj < 0.0) {
-            n = zj + (u - qs) * inv_s;
-            n = n < 0.0 ? n : 0.0;
-        }
-        q[j] = qs + s * (n - zj);
-        v[j] = n;
-    }
+    for (; j < m; j++)
+        fastgd_sgd_l1_one(v + j, q + j, s, inv_s, u);
 }
 
 #endif
@@ -167,18 +174,8 @@ static void fastgd_sgd_l1_dense(double *restrict v, double *restrict q, ptrdiff_
 {
     const double inv_s = 1.0 / s;
     ptrdiff_t j;
-    for (j = 0; j < m; j++) {
-        double zj = v[j], qs = q[j], n = zj;
-        if (zj > 0.0) {
-            n = zj - (u + qs) * inv_s;
-            n = n > 0.0 ? n : 0.0;
-        } else if (zj < 0.0) {
-            n = zj + (u - qs) * inv_s;
-            n = n < 0.0 ? n : 0.0;
-        }
-        q[j] = qs + s * (n - zj);
-        v[j] = n;
-    }
+    for (j = 0; j < m; j++)
+        fastgd_sgd_l1_one(v + j, q + j, s, inv_s, u);
 }
 #endif
 #endif
