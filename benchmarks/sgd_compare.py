@@ -162,13 +162,15 @@ def main(argv=None):
             if ("csr" if name.startswith("CSR") else "dense") in args.data.split(",")}
     import sklearn
     print(f"fastgd {fastgd.__version__}, scikit-learn {sklearn.__version__}, "
-          f"numpy {np.__version__}\n")
+          f"numpy {np.__version__}; load average at the start "
+          f"{os.getloadavg()[0]:.2f} (other processes on the machine slow both sides)\n")
     if "epoch" in sections:
         per_epoch_table(sets, args.epochs, args.repeats)
     if "threads" in sections:
         threads_table(args.scale, args.thread_epochs, args.repeats)
     if "fit" in sections:
         default_fit_table(sets, args.repeats)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
