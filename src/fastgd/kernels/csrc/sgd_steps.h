@@ -137,13 +137,16 @@ FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restr
     for (j = 0; j < m; j++) {
         const int k = idx[j];
         const double z = v[k], qk = q[k];
-        double a = z - (u + qk) * inv_s, b = z + (u - qk) * inv_s, n;
+        const double a = z - (u + qk) * inv_s, b = z + (u - qk) * inv_s;
+        /* every choice as a mask: GCC turns "a > 0 ? a : 0" into a branch,
+         * and whether a weight reaches zero is as random as its sign */
         const uint64_t pos = (uint64_t)0 - (uint64_t)(z > 0.0);
         const uint64_t neg = (uint64_t)0 - (uint64_t)(z < 0.0);
-        a = a > 0.0 ? a : 0.0;
-        b = b < 0.0 ? b : 0.0;
-        n = fastgd_from_bits((fastgd_bits(a) & pos) | (fastgd_bits(b) & neg)
-                             | (fastgd_bits(z) & ~(pos | neg)));
+        const uint64_t a_left = (uint64_t)0 - (uint64_t)(a > 0.0);
+        const uint64_t b_left = (uint64_t)0 - (uint64_t)(b < 0.0);
+        const double n = fastgd_from_bits((fastgd_bits(a) & a_left & pos)
+                                          | (fastgd_bits(b) & b_left & neg)
+                                          | (fastgd_bits(z) & ~(pos | neg)));
         q[k] = qk + s * (n - z);
         v[k] = n;
     }
