@@ -290,6 +290,11 @@ class _BaseSGD(BaseEstimator):
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn("Maximum number of iteration reached before convergence. Consider "
                           "increasing max_iter to improve the fit.", ConvergenceWarning)
+        if self.power_t < 0:
+            # scikit-learn 1.8 deprecated negative values (an error from 1.10)
+            warnings.warn("Negative values for `power_t` are deprecated and will raise an "
+                          "error in a future release. Use values in the range [0.0, inf) "
+                          "instead.", FutureWarning)
 
     def _scores(self, X):
         check_is_fitted(self)
