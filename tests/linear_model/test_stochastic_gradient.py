@@ -283,3 +283,14 @@ def test_feature_names_are_kept():
     clf = SGDClassifier(random_state=0).fit(frame, Y_MULTI)
     assert list(clf.feature_names_in_) == list(frame.columns)
     assert clf.n_features_in_ == X.shape[1]
+
+
+def test_parameter_errors_are_value_and_type_errors_as_in_sklearn():
+    """scikit-learn's InvalidParameterError is both: code catching either
+    kind for scikit-learn's estimators catches fastgd's."""
+    for params in (dict(max_iter=2.5), dict(alpha=-1.0), dict(loss="nope")):
+        for kind in (ValueError, TypeError):
+            with pytest.raises(kind):
+                SGDClassifier(**params).fit(X, Y_MULTI)
+            with pytest.raises(kind):
+                sklearn_lm.SGDClassifier(**params).fit(X, Y_MULTI)

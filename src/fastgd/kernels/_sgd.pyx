@@ -63,7 +63,8 @@ cdef extern from "csrc/sgd_steps.h":
     void axpy_norms_d "fastgd_sgd_axpy_norms_d"(double c, const double* x, double* w,
                                                Py_ssize_t m, double* sq, double* l1) noexcept nogil
     void axpy_norms_fd "fastgd_sgd_axpy_norms_fd"(double c, const float* x, double* w,
-                                                 Py_ssize_t m, double* sq, double* l1) noexcept nogil
+                                                 Py_ssize_t m, double* sq,
+                                                 double* l1) noexcept nogil
     void l1_dense "fastgd_sgd_l1_dense"(double* v, double* q, Py_ssize_t m, double s,
                                         double u) noexcept nogil
     void l1_sparse "fastgd_sgd_l1_sparse"(double* v, double* q, const int* idx, Py_ssize_t m,
@@ -435,13 +436,15 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
     cdef double sums[2]
     cdef Py_ssize_t n = y.shape[0]
     cdef int status
-    c.loss, c.loss_param, c.penalty, c.alpha, c.l1_ratio = loss, loss_param, penalty, alpha, l1_ratio
+    c.loss, c.loss_param, c.penalty = loss, loss_param, penalty
+    c.alpha, c.l1_ratio = alpha, l1_ratio
     c.schedule, c.eta0, c.power_t, c.optimal_init = schedule, eta0, power_t, optimal_init
     c.fit_intercept, c.intercept_decay, c.average = fit_intercept, intercept_decay, average
     c.weight_pos, c.weight_neg, c.objective = weight_pos, weight_neg, objective
     c.ordered = ordered
     cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
-    cdef const int* indices_p = &indices[0] if indices is not None and indices.shape[0] > 0 else NULL
+    cdef const int* indices_p = (&indices[0] if indices is not None and indices.shape[0] > 0
+                                 else NULL)
     cdef const int* indptr_p = &indptr[0] if indptr is not None else NULL
     cdef const double* sw_p = &sample_weight[0] if sample_weight is not None else NULL
     cdef const Py_ssize_t* order_p = &order[0] if order is not None else NULL

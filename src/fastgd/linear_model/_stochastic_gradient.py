@@ -25,7 +25,7 @@ from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClas
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
                            check_partial_fit_classes, check_random_state, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, InvalidParameterError
 from ..kernels import _common
 from ..kernels._interface import STATUS_OK, available_cpus
 from ..kernels.plain_sgd import PENALTIES, SCHEDULES, PlainSGDState, plain_sgd_config
@@ -87,11 +87,12 @@ class _BaseSGD(BaseEstimator):
             if value is None and none:
                 return
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"The '{name}' parameter must be a float, got {value!r}")
+                raise InvalidParameterError(f"The '{name}' parameter must be a float, "
+                                            f"got {value!r}")
             if (low is not None and (value < low or low_open and value == low)) or (
                     high is not None and (value > high or high_open and value == high)) or (
                     value != value):
-                raise ValueError(f"The '{name}' parameter must be in the range "
+                raise InvalidParameterError(f"The '{name}' parameter must be in the range "
                                  f"{'(' if low_open else '['}{low}, "
                                  f"{'inf' if high is None else high}"
                                  f"{')' if high_open or high is None else ']'}, got {value!r}")
@@ -99,28 +100,30 @@ class _BaseSGD(BaseEstimator):
         def integer(name, low):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"The '{name}' parameter must be an int, got {value!r}")
+                raise InvalidParameterError(f"The '{name}' parameter must be an int, "
+                                            f"got {value!r}")
             if value < low:
-                raise ValueError(f"The '{name}' parameter must be at least {low}, got {value!r}")
+                raise InvalidParameterError(f"The '{name}' parameter must be at least {low}, "
+                                            f"got {value!r}")
 
         def flag(name):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"The '{name}' parameter must be a bool, "
+                raise InvalidParameterError(f"The '{name}' parameter must be a bool, "
                                 f"got {getattr(self, name)!r}")
 
         if not isinstance(self.loss, str) or self.loss not in self._losses:
-            raise ValueError(f"The 'loss' parameter must be one of {self._losses}, "
+            raise InvalidParameterError(f"The 'loss' parameter must be one of {self._losses}, "
                              f"got {self.loss!r}")
         if self.penalty not in PENALTIES:
-            raise ValueError("The 'penalty' parameter must be one of 'l2', 'l1', "
+            raise InvalidParameterError("The 'penalty' parameter must be one of 'l2', 'l1', "
                              f"'elasticnet' or None, got {self.penalty!r}")
         if self.learning_rate not in SCHEDULES:
-            raise ValueError(f"The 'learning_rate' parameter must be one of "
+            raise InvalidParameterError(f"The 'learning_rate' parameter must be one of "
                              f"{SCHEDULES}, got {self.learning_rate!r}")
         real("alpha", 0.0)
         real("l1_ratio", 0.0, 1.0, none=True)
         if self.penalty == "elasticnet" and self.l1_ratio is None:
-            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+            raise InvalidParameterError("l1_ratio must be set when penalty is 'elasticnet'")
         real("tol", 0.0, none=True)
         real("epsilon", 0.0)
         real("eta0", 0.0, low_open=True)
@@ -134,7 +137,8 @@ class _BaseSGD(BaseEstimator):
         average = self.average
         if not isinstance(average, (bool, np.bool_)):
             if not isinstance(average, numbers.Integral) or average <= 0:
-                raise ValueError("The 'average' parameter must be a bool or a positive int, "
+                raise InvalidParameterError("The 'average' parameter must be a bool or a positive "
+                                            "int, "
                                  f"got {average!r}")
         check_random_state(self.random_state)
         if self.early_stopping and for_partial_fit:
@@ -457,11 +461,13 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         super()._check_params(for_partial_fit)
         cw = self.class_weight
         if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
-            raise ValueError("The 'class_weight' parameter must be 'balanced', a dict or None, "
+            raise InvalidParameterError("The 'class_weight' parameter must be 'balanced', a dict "
+                                        "or None, "
                              f"got {cw!r}")
         if self.n_jobs is not None and (isinstance(self.n_jobs, bool)
                                         or not isinstance(self.n_jobs, numbers.Integral)):
-            raise TypeError(f"The 'n_jobs' parameter must be an int or None, got {self.n_jobs!r}")
+            raise InvalidParameterError(f"The 'n_jobs' parameter must be an int or None, "
+                                        f"got {self.n_jobs!r}")
 
     def _class_weights(self, encoded):
         """The weight of each class of classes_ (scikit-learn's compute_class_weight)."""
