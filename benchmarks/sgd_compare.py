@@ -11,8 +11,8 @@ Three tables, one run:
    Target: fastgd at least 3x faster.
 2. **Threads**: a 5-class problem (one-vs-rest, dense), fastgd with
    ``n_jobs=2`` against ``n_jobs=1``, per epoch (``--thread-epochs`` a
-   fit).  Target: 1.6x; five problems on two threads take three rounds, so
-   1.67x is the most two threads can give.
+   fit).  Target: 1.6x (the problems advance an epoch at a time, round
+   robin, so two threads can give up to 2x).
 3. **Default fit**: ``SGDClassifier().fit`` of each library on both data
    sets, with scikit-learn's defaults (tol=1e-3, the 'optimal' rate,
    shuffled): wall time, epochs, training accuracy.  Target: 3x.

@@ -13,7 +13,9 @@ that a sequence of calls gives its coefficients; where the two differ it is
 said in the docstrings (the shuffled order, the early-stopping split, float32).
 """
 import numbers
+import threading
 import warnings
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -54,6 +56,113 @@ def _probability_method(method):
                                  f"loss={self.loss!r}")
         return method.__get__(self)
     return property(get, doc=method.__doc__)
+
+
+class _Problem:
+    """One binary (one-vs-rest) or regression problem in training, an epoch
+    at a time: coef (a 1-D array, written at the end) trained from its
+    values for up to max_iter epochs, stopped as scikit-learn's _plain_sgd
+    stops.  Each problem draws its own orders from its own seed, so its
+    result does not depend on which thread runs which epoch."""
+
+    def __init__(self, est, X, y, sample_weight, coef, intercept, average_coef,
+                 average_intercept, weight_pos, weight_neg, max_iter, mask, score, seed):
+        self.est, self.X, self.y, self.sample_weight = est, X, y, sample_weight
+        self.coef, self.average_coef, self.max_iter, self.score = (coef, average_coef,
+                                                                   max_iter, score)
+        self.state = PlainSGDState(coef, intercept, average_coef=average_coef,
+                                   average_intercept=average_intercept, t=est.t_,
+                                   eta0=est.eta0)
+        _, param = est._loss_code()
+        self.tol = -np.inf if est.tol is None else float(est.tol)
+        self.skip = mask if mask.any() else None
+        self.train_count = X.shape[0] - int(mask.sum())
+        self.order = np.empty(X.shape[0], dtype=np.intp) if est.shuffle else None
+        self.rng = np.random.default_rng(seed)
+        self.config = plain_sgd_config(
+            loss=est.loss if est.loss != "perceptron" else "hinge", loss_param=param,
+            penalty=est.penalty, alpha=est.alpha, l1_ratio=est.l1_ratio or 0.0,
+            learning_rate=est.learning_rate, eta0=est.eta0, power_t=est.power_t,
+            fit_intercept=est.fit_intercept,
+            intercept_decay=_SPARSE_INTERCEPT_DECAY if sp.issparse(X) else 1.0,
+            average=est.average, weight_pos=weight_pos, weight_neg=weight_neg,
+            # scikit-learn sums the objective only to stop on it
+            objective=not est.early_stopping and self.tol > -np.inf, ordered=not est.shuffle)
+        self.no_improvement = 0
+        self.best = -np.inf if est.early_stopping else np.inf
+        self.epochs, self.done = 0, max_iter == 0
+
+    def step(self):
+        """One epoch (the compiled loop, without the GIL), then the stopping rule."""
+        est, state = self.est, self.state
+        if self.order is not None:
+            _common.shuffle_into(self.order, int(self.rng.integers(_MAX_SEED, dtype=np.uint64)))
+        _, total, status = state.epoch(self.X, self.y, self.sample_weight, self.order,
+                                       self.skip, **self.config)
+        self.epochs += 1
+        if status != STATUS_OK:
+            raise ValueError(f"Floating-point under-/overflow occurred at epoch "
+                             f"#{self.epochs}. Scaling input data with StandardScaler or "
+                             "MinMaxScaler might help.")
+        if est.early_stopping:
+            value = self.score(state.weights, state.intercept)
+            worse = value < self.best + self.tol
+            self.best = max(self.best, value)
+        else:
+            value = total / self.train_count
+            worse = value > self.best - self.tol
+            self.best = min(self.best, value)
+        if est.verbose:
+            print(f"-- Epoch {self.epochs}: "
+                  f"{'validation score' if est.early_stopping else 'objective'} {value:.6f}")
+        self.no_improvement = self.no_improvement + 1 if self.tol > -np.inf and worse else 0
+        if self.no_improvement >= est.n_iter_no_change:
+            if est.learning_rate == "adaptive" and state.eta > 1e-6:
+                state.scalars[_ETA] /= 5.0
+                self.no_improvement = 0
+            else:
+                self.done = True
+        if self.epochs >= self.max_iter:
+            self.done = True
+
+    def finish(self):
+        """Write the weights (and their average) back: (intercept,
+        average_intercept, n_iter)."""
+        self.state.fold()
+        self.coef[...] = self.state.v
+        if self.average_coef is not None:
+            self.average_coef[...] = self.state.aw
+        return self.state.intercept, self.state.average_intercept, self.epochs
+
+
+def _round_robin(problems, threads):
+    """Train the problems in ``threads`` threads, an epoch of one problem at
+    a time, each problem going back to the end of the queue: every problem
+    advances evenly, so K problems take about K / threads of one's time
+    (five on two threads: 2.5, where a problem a thread takes 3)."""
+    queue, lock, failed = deque(problems), threading.Lock(), []
+
+    def worker():
+        while True:
+            with lock:
+                if not queue or failed:
+                    return
+                problem = queue.popleft()
+            try:
+                problem.step()
+            except BaseException as exc:   # raised in the caller's thread below
+                with lock:
+                    failed.append(exc)
+                return
+            if not problem.done:
+                with lock:
+                    queue.append(problem)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(worker) for _ in range(threads)]:
+            future.result()
+    if failed:
+        raise failed[0]
 
 
 class _BaseSGD(BaseEstimator):
@@ -204,62 +313,13 @@ class _BaseSGD(BaseEstimator):
         return mask
 
     # -- one binary or regression problem ------------------------------------
-    def _run(self, X, y, sample_weight, coef, intercept, average_coef, average_intercept,
-             weight_pos, weight_neg, max_iter, mask, score, seed):
-        """Train coef (a 1-D array, updated in place) from its values: up to
-        max_iter epochs, stopped as scikit-learn's _plain_sgd stops.  Returns
-        (intercept, average_intercept, n_iter)."""
-        state = PlainSGDState(coef, intercept, average_coef=average_coef,
-                              average_intercept=average_intercept, t=self.t_,
-                              eta0=self.eta0)
-        code, param = self._loss_code()
-        tol = -np.inf if self.tol is None else float(self.tol)
-        skip = mask if mask.any() else None
-        train_count = X.shape[0] - int(mask.sum())
-        order = np.empty(X.shape[0], dtype=np.intp) if self.shuffle else None
-        rng = np.random.default_rng(seed)
-        config = plain_sgd_config(
-            loss=self.loss if self.loss != "perceptron" else "hinge", loss_param=param,
-            penalty=self.penalty, alpha=self.alpha, l1_ratio=self.l1_ratio or 0.0,
-            learning_rate=self.learning_rate, eta0=self.eta0, power_t=self.power_t,
-            fit_intercept=self.fit_intercept,
-            intercept_decay=_SPARSE_INTERCEPT_DECAY if sp.issparse(X) else 1.0,
-            average=self.average, weight_pos=weight_pos, weight_neg=weight_neg,
-            # scikit-learn sums the objective only to stop on it
-            objective=not self.early_stopping and tol > -np.inf, ordered=not self.shuffle)
-        no_improvement, best = 0, (-np.inf if self.early_stopping else np.inf)
-        for epoch in range(max_iter):
-            if order is not None:
-                _common.shuffle_into(order, int(rng.integers(_MAX_SEED, dtype=np.uint64)))
-            _, total, status = state.epoch(X, y, sample_weight, order, skip, **config)
-            if status != STATUS_OK:
-                raise ValueError(f"Floating-point under-/overflow occurred at epoch "
-                                 f"#{epoch + 1}. Scaling input data with StandardScaler or "
-                                 "MinMaxScaler might help.")
-            if self.early_stopping:
-                value = score(state.weights, state.intercept)
-                worse = value < best + tol
-                best = max(best, value)
-            else:
-                value = total / train_count
-                worse = value > best - tol
-                best = min(best, value)
-            if self.verbose:
-                print(f"-- Epoch {epoch + 1}: "
-                      f"{'validation score' if self.early_stopping else 'objective'} "
-                      f"{value:.6f}")
-            no_improvement = no_improvement + 1 if tol > -np.inf and worse else 0
-            if no_improvement >= self.n_iter_no_change:
-                if self.learning_rate == "adaptive" and state.eta > 1e-6:
-                    state.scalars[_ETA] /= 5.0
-                    no_improvement = 0
-                else:
-                    break
-        state.fold()
-        coef[...] = state.v
-        if average_coef is not None:
-            average_coef[...] = state.aw
-        return state.intercept, state.average_intercept, epoch + 1
+    def _run(self, *args):
+        """Train one problem to its end (see _Problem): (intercept,
+        average_intercept, n_iter)."""
+        problem = _Problem(self, *args)
+        while not problem.done:
+            problem.step()
+        return problem.finish()
 
     # -- parameters' memory, as scikit-learn allocates it ---------------------
     def _allocate(self, n_outputs, n_features, dtype, coef_init, intercept_init):
@@ -588,7 +648,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     def _binary_problem(self, X, encoded, i, sample_weight, weight_pos, weight_neg, max_iter,
                         mask, seed):
-        """Train class i against the rest: (intercept, n_iter)."""
+        """Class i against the rest, ready to train: a _Problem."""
         negative = 0.0 if self.loss == "log_loss" else -1.0
         y_i = np.where(encoded == i, 1.0, negative)
         binary = self.classes_.shape[0] == 2
@@ -611,18 +671,24 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             z = np.asarray(Xv @ w).ravel() + b
             return float(np.average((z > 0) == (yv > 0), weights=sv))
 
-        intercept, average_intercept, n_iter = self._run(
-            X, y_i, sample_weight, coef, intercept, average_coef, average_intercept,
-            weight_pos, weight_neg, max_iter, mask, score, seed)
+        return _Problem(self, X, y_i, sample_weight, coef, intercept, average_coef,
+                        average_intercept, weight_pos, weight_neg, max_iter, mask, score, seed)
+
+    def _finish_binary(self, problem, i):
+        """The trained problem of class i written back: (intercept, n_iter)."""
+        intercept, average_intercept, n_iter = problem.finish()
         if self.average:
-            self._average_intercept[k] = average_intercept
+            self._average_intercept[0 if self.classes_.shape[0] == 2 else i] = average_intercept
         return intercept, n_iter
 
     def _fit_binary(self, X, encoded, sample_weight, class_weight, max_iter, rng):
         mask = self._validation_mask(encoded, sample_weight, stratify=True)
         seed = int(rng.integers(_MAX_SEED, dtype=np.uint64))
-        intercept, n_iter = self._binary_problem(X, encoded, 1, sample_weight, class_weight[1],
-                                                 class_weight[0], max_iter, mask, seed)
+        problem = self._binary_problem(X, encoded, 1, sample_weight, class_weight[1],
+                                       class_weight[0], max_iter, mask, seed)
+        while not problem.done:
+            problem.step()
+        intercept, n_iter = self._finish_binary(problem, 1)
         self.t_ += n_iter * X.shape[0]
         self.n_iter_ = n_iter
         if self.average > 0:
@@ -642,16 +708,16 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         k = self.classes_.shape[0]
         seeds = rng.integers(_MAX_SEED, size=k, dtype=np.uint64)
 
-        def one(i):
-            return self._binary_problem(X, encoded, i, sample_weight, class_weight[i], 1.0,
-                                        max_iter, mask, int(seeds[i]))
-
+        problems = [self._binary_problem(X, encoded, i, sample_weight, class_weight[i], 1.0,
+                                         max_iter, mask, int(seeds[i])) for i in range(k)]
         threads = min(self._n_threads(), k)
         if threads > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                results = list(pool.map(one, range(k)))
+            _round_robin(problems, threads)
         else:
-            results = [one(i) for i in range(k)]
+            for problem in problems:
+                while not problem.done:
+                    problem.step()
+        results = [self._finish_binary(problem, i) for i, problem in enumerate(problems)]
         n_iter = 0
         for i, (intercept, n_iter_i) in enumerate(results):
             self.intercept_[i] = intercept
