@@ -70,7 +70,7 @@ def _ext(name):
 
 setup(
     ext_modules=cythonize(
-        [_ext(name) for name in ("rules", "_common", "_linear", "_mlp", "_saga")],
+        [_ext(name) for name in ("rules", "_common", "_linear", "_mlp", "_saga", "_sgd")],
         compiler_directives=DIRECTIVES,
         include_path=["src"],
     ),

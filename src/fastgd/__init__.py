@@ -4,7 +4,7 @@ The package is layered; each layer imports only the ones below it:
 
 * estimators (scikit-learn compatible): :mod:`fastgd.linear_model`
   (:class:`LinearRegression`, :class:`LogisticRegression`,
-  :class:`SoftmaxRegression`) and :mod:`fastgd.neural_network`
+  :class:`SoftmaxRegression`, :class:`SGDClassifier`, :class:`SGDRegressor`) and :mod:`fastgd.neural_network`
   (:class:`MLPClassifier`, :class:`MLPRegressor`), all trained by the one
   fit loop of ``fastgd._fit``;
 * :mod:`fastgd.optim`: update rules and schedules, :func:`minimize` and
@@ -26,7 +26,8 @@ from . import callbacks, kernels, optim, reference
 from .callbacks import EpochRecord, ProgressBar
 from .exceptions import ConvergenceWarning, DivergenceError, FitInterruptedWarning, NotFittedError
 from .kernels import mlp as mlp_kernels
-from .linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
+from .linear_model import (LinearRegression, LogisticRegression, SGDClassifier, SGDRegressor,
+                           SoftmaxRegression)
 from .neural_network import MLPClassifier, MLPRegressor
 from .optim import check_grad, functions, minimize
 
@@ -62,5 +63,5 @@ def get_include():
 __all__ = ["ConvergenceWarning", "DivergenceError", "EpochRecord", "FitInterruptedWarning",
            "LinearRegression",
            "LogisticRegression", "MLPClassifier", "MLPRegressor", "NotFittedError",
-           "ProgressBar", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "get_include", "functions", "kernels",
+           "ProgressBar", "SGDClassifier", "SGDRegressor", "SoftmaxRegression", "__version__", "callbacks", "check_grad", "get_include", "functions", "kernels",
            "minimize", "mlp_kernels", "optim", "reference"]

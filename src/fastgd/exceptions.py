@@ -29,6 +29,12 @@ class DivergenceError(ValueError):
               "or standardize the features (e.g. sklearn.preprocessing.StandardScaler)")
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A constructor parameter has a value (or a type) it cannot take.  Both
+    a ValueError and a TypeError, as scikit-learn's error of that name is,
+    so that code written for scikit-learn's estimators catches it."""
+
+
 class FitInterruptedWarning(UserWarning):
     """A fit was interrupted (Ctrl-C, ``KeyboardInterrupt``): it stopped
     after its last finished epoch and the model keeps that epoch's
@@ -43,4 +49,4 @@ class ClusterError(RuntimeError):
 
 
 __all__ = ["ClusterError", "ConvergenceWarning", "DataConversionWarning", "DivergenceError",
-           "FitInterruptedWarning", "NotFittedError"]
+           "FitInterruptedWarning", "InvalidParameterError", "NotFittedError"]

@@ -4,7 +4,9 @@ These are the loops the estimators run, exposed with full validation so that
 other packages can call them directly: the caller allocates the parameters,
 gradients and optimizer state once, and each call updates them in place.
 Losses: ``'squared'`` (K = 1), ``'logistic'`` (K = 1, y in [0, 1]) and
-``'softmax'`` (K classes, y the class index 0..K-1).  Parameters are
+``'softmax'`` (K classes, y the class index 0..K-1).  :func:`plain_sgd_epoch` is the epoch of
+:class:`fastgd.SGDClassifier` and :class:`fastgd.SGDRegressor` (scikit-learn's
+losses and penalties).  Parameters are
 ``coef`` (K, n_features) and ``intercept`` (K,), in the dtype of X (float32
 or float64); gradients and optimizer state are float64, because everything is
 accumulated in double.  X may be dense or scipy.sparse (CSR, not densified).
@@ -39,6 +41,7 @@ from .._validation import (check_array, check_bool, check_consistent_length, che
                           check_loss_targets, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
 from .rules import make_rule, rule_keeps_state
+from .plain_sgd import PlainSGDState, plain_sgd_epoch
 
 LOSSES = _linear.LOSSES
 
@@ -437,6 +440,6 @@ def shuffled_order(n_samples, random_state=None):
     return order
 
 
-__all__ = ["LOSSES", "EpochResult", "block_geometry", "block_order", "epoch", "init_state",
-           "loss_gradient",
-           "minibatch_epoch", "saga_epoch", "sgd_epoch", "shuffled_order", "make_rule"]
+__all__ = ["LOSSES", "EpochResult", "PlainSGDState", "block_geometry", "block_order", "epoch",
+           "init_state", "loss_gradient", "minibatch_epoch", "plain_sgd_epoch", "saga_epoch",
+           "sgd_epoch", "shuffled_order", "make_rule"]

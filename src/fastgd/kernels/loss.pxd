@@ -18,7 +18,7 @@ outputs z = W x + b (K = 1 for the squared and logistic losses).
 All arithmetic is in double, whatever the dtype of the data.
 """
 from cython cimport floating
-from libc.math cimport exp, log, log1p
+from libc.math cimport exp, fabs, log, log1p
 
 cdef extern from "csrc/simd.h":
     # the numbering is the C loops' (one place for it)
@@ -87,3 +87,74 @@ cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y
     lse = softmax(z, K, dz)
     dz[label] -= 1.0
     return lse - z[label]
+
+
+# The losses of scikit-learn's SGDClassifier and SGDRegressor, on one
+# prediction p and target y (y in {-1, 1} for the margin losses, {0, 1} for
+# LOG_LOSS); ``param`` is the hinge threshold (0 gives the perceptron) or
+# the epsilon of the Huber and epsilon-insensitive losses.  The log and
+# squared losses are loss_and_dz's LOGISTIC and SQUARED, written once.
+cdef enum SGDLoss:
+    SGD_HINGE = 0                        # max(0, param - y p)
+    SGD_SQUARED_HINGE = 1                # max(0, param - y p)^2
+    SGD_MODIFIED_HUBER = 2               # (1 - y p)^2 on [-1, 1], -4 y p below
+    SGD_LOG_LOSS = 3                     # LOGISTIC
+    SGD_SQUARED_ERROR = 4                # SQUARED
+    SGD_HUBER = 5                        # quadratic within param of y, linear outside
+    SGD_EPSILON_INSENSITIVE = 6          # max(0, |y - p| - param)
+    SGD_SQUARED_EPSILON_INSENSITIVE = 7  # max(0, |y - p| - param)^2
+
+
+cdef inline double sgd_loss_dloss(int loss, double param, double y, double p,
+                                  double* dloss) noexcept nogil:
+    """Loss of one sample at prediction p; dL/dp into dloss."""
+    cdef double z, r
+    if loss == SGD_HINGE:
+        z = p * y
+        if z <= param:
+            dloss[0] = -y
+            return param - z
+        dloss[0] = 0.0
+        return 0.0
+    if loss == SGD_SQUARED_HINGE:
+        z = param - p * y
+        if z > 0:
+            dloss[0] = -2.0 * y * z
+            return z * z
+        dloss[0] = 0.0
+        return 0.0
+    if loss == SGD_MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            dloss[0] = 0.0
+            return 0.0
+        if z >= -1.0:
+            dloss[0] = 2.0 * (1.0 - z) * -y
+            return (1.0 - z) * (1.0 - z)
+        dloss[0] = -4.0 * y
+        return -4.0 * z
+    if loss == SGD_LOG_LOSS:
+        return loss_and_dz(LOGISTIC, &p, 1, y, dloss)
+    if loss == SGD_SQUARED_ERROR:
+        return loss_and_dz(SQUARED, &p, 1, y, dloss)
+    if loss == SGD_HUBER:
+        r = p - y
+        if fabs(r) <= param:
+            dloss[0] = r
+            return 0.5 * r * r
+        dloss[0] = param if r >= 0 else -param
+        return param * (fabs(r) - 0.5 * param)
+    r = y - p
+    if loss == SGD_EPSILON_INSENSITIVE:
+        dloss[0] = -1.0 if r > param else (1.0 if -r > param else 0.0)
+        z = fabs(r) - param
+        return z if z > 0 else 0.0
+    # SGD_SQUARED_EPSILON_INSENSITIVE
+    if r > param:
+        dloss[0] = -2.0 * (r - param)
+    elif r < -param:
+        dloss[0] = 2.0 * (-r - param)
+    else:
+        dloss[0] = 0.0
+    z = fabs(r) - param
+    return z * z if z > 0 else 0.0

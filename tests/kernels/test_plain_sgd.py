@@ -1,0 +1,157 @@
+"""The compiled plain-SGD epoch equals its NumPy reference, and refuses bad input.
+
+:func:`fastgd.reference.sgd.plain_sgd_epoch` is the specification, one
+Python step per sample; :func:`fastgd.kernels.plain_sgd_epoch` runs the same
+steps without the GIL, in scikit-learn's order of operations without an
+order and with simd.h's vector loops with one (the sums then round
+differently): rtol 1e-10 in float64 over three epochs either way.
+"""
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastgd import kernels, reference
+from fastgd.kernels.plain_sgd import optimal_init
+
+RTOL = 1e-10
+LOSSES = [("hinge", 1.0), ("hinge", 0.0), ("squared_hinge", 1.0), ("modified_huber", 0.0),
+          ("log_loss", 0.0), ("squared_error", 0.0), ("huber", 0.3),
+          ("epsilon_insensitive", 0.1), ("squared_epsilon_insensitive", 0.1)]
+
+
+def _problem(loss, rng, n=30, d=7):
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.4] = 0.0
+    z = X @ rng.standard_normal(d)
+    if loss in ("squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"):
+        y = z
+    else:
+        y = np.where(z > 0, 1.0, 0.0 if loss == "log_loss" else -1.0)
+    return X, y
+
+
+def _run_both(X, y, config, shuffled, rng, sample_weight=None, epochs=3, average=0):
+    d = X.shape[1]
+    state = kernels.PlainSGDState(rng.standard_normal(d) * 0.1, 0.2,
+                                  average_coef=np.zeros(d) if average else None)
+    spec = state.as_dict()
+    t0 = optimal_init(config["loss"], config["loss_param"], config["alpha"])
+    order = rng.permutation(X.shape[0]) if shuffled else None
+    for _ in range(epochs):
+        got = kernels.plain_sgd_epoch(X, y, state, order=order, sample_weight=sample_weight,
+                                      average=average, **config)
+        spec, *want = reference.plain_sgd_epoch(X, y, spec, order=order, optimal_init=t0,
+                                                sample_weight=sample_weight, average=average,
+                                                **config)
+        np.testing.assert_allclose(got, want, rtol=RTOL)
+    w, aw = reference.sgd.plain_sgd_finish(spec)
+    np.testing.assert_allclose(state.weights, w, rtol=RTOL, atol=1e-13)
+    assert state.intercept == pytest.approx(spec["intercept"], rel=RTOL, abs=1e-13)
+    if average:
+        np.testing.assert_allclose(state.average_weights, aw, rtol=RTOL, atol=1e-13)
+        assert state.average_intercept == pytest.approx(spec["avg_intercept"], rel=RTOL,
+                                                        abs=1e-13)
+    assert state.t == spec["t"]
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("average", [0, 1, 9])
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet", None])
+@pytest.mark.parametrize("loss, param", LOSSES)
+def test_kernel_equals_reference(loss, param, penalty, average, sparse, shuffled, rng):
+    X, y = _problem(loss, rng)
+    # a constant rate: the 'optimal' one starts near 1 / alpha, and its
+    # first steps carry rounding differences across the kinks of the
+    # losses and of the L1 truncation (the schedules' test runs it)
+    config = dict(loss=loss, loss_param=param, penalty=penalty, alpha=0.01, l1_ratio=0.3,
+                  learning_rate="constant", eta0=0.05)
+    _run_both(sp.csr_matrix(X) if sparse else X, y, config, shuffled, rng, average=average)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "optimal", "invscaling", "adaptive"])
+def test_kernel_equals_reference_with_weights_and_schedules(schedule, rng):
+    X, y = _problem("hinge", rng)
+    config = dict(loss="hinge", loss_param=1.0, penalty="elasticnet", alpha=0.01,
+                  learning_rate=schedule, eta0=0.05, power_t=0.3, weight_pos=2.0,
+                  weight_neg=0.5, intercept_decay=0.01)
+    for shuffled, sparse in itertools.product([False, True], [False, True]):
+        _run_both(sp.csr_matrix(X) if sparse else X, y, config, shuffled, rng,
+                  sample_weight=rng.uniform(0.5, 2.0, X.shape[0]), average=4)
+
+
+def test_large_shrink_folds_the_scale_as_the_reference_does(rng):
+    """eta alpha near 1 sends wscale below 1e-9 within a few steps: the
+    scale is multiplied into the weights (and the average) mid-epoch."""
+    X, y = _problem("squared_error", rng)
+    config = dict(loss="squared_error", loss_param=0.0, penalty="l2", alpha=0.9,
+                  learning_rate="constant", eta0=1.0)
+    for shuffled in (False, True):
+        _run_both(X, y, config, shuffled, rng, average=1)
+
+
+def test_float32_rows_are_read_exactly(rng):
+    X, y = _problem("log_loss", rng)
+    X32 = X.astype(np.float32)
+    config = dict(loss="log_loss", loss_param=0.0, penalty="elasticnet", alpha=0.01)
+    for shuffled in (False, True):
+        _run_both(X32, y, config, shuffled, rng, average=1)
+
+
+def test_skipped_rows_are_not_trained_on(rng):
+    X, y = _problem("hinge", rng)
+    skip = np.zeros(X.shape[0], dtype=bool)
+    skip[::3] = True
+    a, b = kernels.PlainSGDState(np.zeros(X.shape[1])), kernels.PlainSGDState(np.zeros(X.shape[1]))
+    kernels.plain_sgd_epoch(X, y, a, skip=skip)
+    kernels.plain_sgd_epoch(X[~skip], y[~skip], b)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.t == b.t == 1 + (~skip).sum()
+
+
+def test_loss_functions_equal_the_reference():
+    from fastgd.kernels import _sgd
+    for (loss, param), y, p in itertools.product(LOSSES, [-1.0, 0.0, 1.0, 2.5],
+                                                 np.linspace(-40, 40, 81)):
+        got = _sgd.loss_dloss(_sgd.LOSSES[loss], param, y, p)
+        want = reference.sgd.sgd_loss_dloss(loss, param, y, p)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_overflow_raises(rng):
+    X, y = _problem("squared_error", rng)
+    state = kernels.PlainSGDState(np.zeros(X.shape[1]))
+    with pytest.raises(ValueError, match="overflow"):
+        kernels.plain_sgd_epoch(X * 1e200, y * 1e200, state, loss="squared_error",
+                                learning_rate="constant", eta0=1.0, penalty=None)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(loss="logistic"), "loss"),
+    (dict(penalty="l3"), "penalty"),
+    (dict(learning_rate="fast"), "learning_rate"),
+    (dict(alpha=-1.0), "alpha"),
+    (dict(alpha=0.0), "alpha"),
+    (dict(l1_ratio=2.0), "l1_ratio"),
+    (dict(eta0=0.0), "eta0"),
+    (dict(average=3), "average"),
+    (dict(order=[0, 99]), "order"),
+    (dict(sample_weight=[1.0]), "sample_weight"),
+])
+def test_bad_arguments_are_refused(kwargs, word, rng):
+    X, y = _problem("hinge", rng)
+    state = kernels.PlainSGDState(np.zeros(X.shape[1]))
+    saved = state.weights.copy()
+    with pytest.raises((ValueError, TypeError), match=word):
+        kernels.plain_sgd_epoch(X, y, state, **kwargs)
+    np.testing.assert_array_equal(state.weights, saved)
+
+
+def test_state_must_match_the_data(rng):
+    X, y = _problem("hinge", rng)
+    with pytest.raises(ValueError, match="features"):
+        kernels.plain_sgd_epoch(X, y, kernels.PlainSGDState(np.zeros(3)))
+    with pytest.raises(TypeError, match="PlainSGDState"):
+        kernels.plain_sgd_epoch(X, y, np.zeros(X.shape[1]))

@@ -1,0 +1,296 @@
+"""SGDClassifier and SGDRegressor: equal to scikit-learn's, and its contract.
+
+With ``shuffle=False`` fastgd repeats scikit-learn's steps in its order of
+operations, so the fitted ``coef_`` and ``intercept_`` (and ``n_iter_``,
+``t_``) equal its to rtol 1e-8 in float64 over the grid of every loss x
+penalty x average x class_weight, dense and CSR, binary and multi-class,
+with and without sample weights, and across partial_fit calls.  Shuffled
+fits draw other orders: their held-out scores agree within noise.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastgd import SGDClassifier, SGDRegressor
+from fastgd.exceptions import NotFittedError
+
+sklearn_lm = pytest.importorskip("sklearn.linear_model")
+
+CLASSIFIER_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron")
+REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
+                     "squared_epsilon_insensitive")
+PENALTIES = ("l2", "l1", "elasticnet", None)
+AVERAGES = (False, True, 7)
+RTOL, ATOL = 1e-8, 1e-12
+
+
+def _data(seed=0, n=50, d=8):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[rng.random((n, d)) < 0.5] = 0.0      # sparse-looking rows, some features idle
+    w = rng.standard_normal(d)
+    y_binary = (X @ w + 0.3 * rng.standard_normal(n) > 0).astype(int)
+    y_multi = np.digitize(X @ w, [-0.7, 0.7])
+    y_reg = X @ w + 0.1 * rng.standard_normal(n)
+    sample_weight = rng.uniform(0.5, 1.5, n)
+    return X, y_binary, y_multi, y_reg, sample_weight
+
+
+X, Y_BINARY, Y_MULTI, Y_REG, SW = _data()
+
+
+def _fit_both(cls, params, X, y, sample_weight):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # ConvergenceWarning from both
+        ours = getattr(__import__("fastgd"), cls)(**params).fit(X, y, sample_weight=sample_weight)
+        theirs = getattr(sklearn_lm, cls)(**params).fit(X, y, sample_weight=sample_weight)
+    return ours, theirs
+
+
+def _assert_equal_models(ours, theirs):
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=RTOL, atol=ATOL)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.t_ == theirs.t_
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+@pytest.mark.parametrize("average", AVERAGES)
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("loss", CLASSIFIER_LOSSES)
+def test_classifier_equals_sklearn(loss, penalty, average, class_weight, n_classes):
+    params = dict(loss=loss, penalty=penalty, average=average, class_weight=class_weight,
+                  alpha=0.01, max_iter=8, shuffle=False, random_state=0)
+    y = Y_BINARY if n_classes == 2 else Y_MULTI
+    for data in (X, sp.csr_matrix(X)):
+        for sample_weight in (None, SW):
+            _assert_equal_models(*_fit_both("SGDClassifier", params, data, y, sample_weight))
+
+
+@pytest.mark.parametrize("learning_rate", ["invscaling", "optimal", "constant", "adaptive"])
+@pytest.mark.parametrize("average", AVERAGES)
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("loss", REGRESSION_LOSSES)
+def test_regressor_equals_sklearn(loss, penalty, average, learning_rate):
+    params = dict(loss=loss, penalty=penalty, average=average, learning_rate=learning_rate,
+                  alpha=0.01, max_iter=8, shuffle=False, random_state=0)
+    for data in (X, sp.csr_matrix(X)):
+        for sample_weight in (None, SW):
+            _assert_equal_models(*_fit_both("SGDRegressor", params, data, Y_REG, sample_weight))
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_classifier_with_regression_losses_equals_sklearn(loss):
+    params = dict(loss=loss, alpha=0.01, max_iter=8, shuffle=False)
+    _assert_equal_models(*_fit_both("SGDClassifier", params, X, Y_MULTI, None))
+
+
+def test_default_stopping_rule_equals_sklearn():
+    """Defaults (tol=1e-3, n_iter_no_change=5, max_iter=1000): the same
+    epoch count, as the objective scikit-learn tracks is tracked alike."""
+    for cls, y in (("SGDClassifier", Y_MULTI), ("SGDRegressor", Y_REG)):
+        ours, theirs = _fit_both(cls, dict(shuffle=False), X, y, None)
+        _assert_equal_models(ours, theirs)
+        assert ours.n_iter_ < 1000
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("average", [False, True, 30])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_partial_fit_equals_sklearn(n_classes, average, sparse):
+    data = sp.csr_matrix(X) if sparse else X
+    y = Y_BINARY if n_classes == 2 else Y_MULTI
+    classes = np.unique(y)
+    params = dict(loss="log_loss", penalty="elasticnet", alpha=0.01, average=average,
+                  shuffle=False, class_weight={classes[0]: 2.0})
+    ours, theirs = SGDClassifier(**params), sklearn_lm.SGDClassifier(**params)
+    reg_params = {k: v for k, v in params.items() if k not in ("class_weight", "loss")}
+    ours_reg, theirs_reg = SGDRegressor(**reg_params), sklearn_lm.SGDRegressor(**reg_params)
+    for start in range(0, 50, 10):
+        rows = slice(start, start + 10)
+        ours.partial_fit(data[rows], y[rows], classes=classes, sample_weight=SW[rows])
+        theirs.partial_fit(data[rows], y[rows], classes=classes, sample_weight=SW[rows])
+        ours_reg.partial_fit(data[rows], Y_REG[rows])
+        theirs_reg.partial_fit(data[rows], Y_REG[rows])
+        _assert_equal_models(ours, theirs)
+        _assert_equal_models(ours_reg, theirs_reg)
+
+
+def test_warm_start_and_initial_coefficients_equal_sklearn():
+    rng = np.random.default_rng(3)
+    coef_init, intercept_init = rng.standard_normal((3, X.shape[1])), rng.standard_normal(3)
+    saved = coef_init.copy(), intercept_init.copy()
+    params = dict(shuffle=False, max_iter=5, tol=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = SGDClassifier(**params).fit(X, Y_MULTI, coef_init=coef_init,
+                                           intercept_init=intercept_init)
+        theirs = sklearn_lm.SGDClassifier(**params).fit(X, Y_MULTI, coef_init=saved[0].copy(),
+                                                        intercept_init=saved[1].copy())
+        _assert_equal_models(ours, theirs)
+        np.testing.assert_array_equal(coef_init, saved[0])     # never written
+        np.testing.assert_array_equal(intercept_init, saved[1])
+        ours = SGDRegressor(warm_start=True, **params).fit(X, Y_REG).fit(X, Y_REG)
+        theirs = sklearn_lm.SGDRegressor(warm_start=True, **params).fit(X, Y_REG).fit(X, Y_REG)
+        _assert_equal_models(ours, theirs)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "modified_huber"])
+def test_shuffled_held_out_accuracy_within_noise(loss):
+    rng = np.random.default_rng(7)
+    n, d = 4000, 20
+    Xs = rng.standard_normal((n, d))
+    y = np.digitize(Xs @ rng.standard_normal(d) + rng.standard_normal(n), [-1.0, 1.0])
+    train, test = slice(0, 3000), slice(3000, None)
+    scores = []
+    for cls in (SGDClassifier, sklearn_lm.SGDClassifier):
+        fits = [cls(loss=loss, random_state=seed).fit(Xs[train], y[train]).score(Xs[test], y[test])
+                for seed in range(3)]
+        scores.append(np.mean(fits))
+    assert abs(scores[0] - scores[1]) < 0.03
+
+
+def test_shuffled_held_out_r2_within_noise():
+    rng = np.random.default_rng(8)
+    Xs = rng.standard_normal((4000, 20))
+    y = Xs @ rng.standard_normal(20) + 0.5 * rng.standard_normal(4000)
+    ours = SGDRegressor(random_state=0).fit(Xs[:3000], y[:3000]).score(Xs[3000:], y[3000:])
+    theirs = sklearn_lm.SGDRegressor(random_state=0).fit(Xs[:3000], y[:3000]).score(
+        Xs[3000:], y[3000:])
+    assert abs(ours - theirs) < 0.01
+
+
+# -- the estimators' own contract ---------------------------------------------
+
+def test_threads_give_the_same_model_as_one():
+    params = dict(loss="log_loss", random_state=0, max_iter=20, tol=None)
+    one = SGDClassifier(n_jobs=1, **params).fit(X, Y_MULTI)
+    two = SGDClassifier(n_jobs=2, **params).fit(X, Y_MULTI)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
+
+
+def test_float32_trains_in_float32():
+    clf = SGDClassifier(random_state=0).fit(X.astype(np.float32), Y_MULTI)
+    assert clf.coef_.dtype == np.float32 and clf.intercept_.dtype == np.float32
+    reference = SGDClassifier(random_state=0).fit(X, Y_MULTI)
+    assert abs(clf.score(X, Y_MULTI) - reference.score(X, Y_MULTI)) < 0.1
+
+
+def test_probabilities_only_for_log_and_modified_huber():
+    assert not hasattr(SGDClassifier(), "predict_proba")
+    assert not hasattr(SGDClassifier(loss="hinge"), "predict_log_proba")
+    for loss in ("log_loss", "modified_huber"):
+        clf = SGDClassifier(loss=loss, random_state=0).fit(X, Y_MULTI)
+        proba = clf.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        params = dict(loss=loss, shuffle=False, alpha=0.01, max_iter=8, tol=None)
+        theirs = sklearn_lm.SGDClassifier(**params).fit(X, Y_MULTI)
+        ours = SGDClassifier(**params).fit(X, Y_MULTI)
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-8,
+                                   atol=1e-12)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_allclose(ours.predict_log_proba(X), theirs.predict_log_proba(X),
+                                       rtol=1e-8, atol=1e-12)
+
+
+def test_sparsify_and_densify_keep_the_predictions():
+    clf = SGDClassifier(penalty="l1", random_state=0).fit(X, Y_MULTI)
+    dense = clf.decision_function(X)
+    assert sp.issparse(clf.sparsify().coef_)
+    np.testing.assert_allclose(clf.decision_function(sp.csr_matrix(X)), dense)
+    np.testing.assert_allclose(clf.decision_function(X), dense)
+    assert isinstance(clf.densify().coef_, np.ndarray)
+    np.testing.assert_allclose(clf.decision_function(X), dense)
+
+
+def test_inputs_are_never_modified():
+    Xc, y, sw = X.copy(), Y_MULTI.copy(), SW.copy()
+    SGDClassifier(random_state=0).fit(Xc, y, sample_weight=sw)
+    SGDRegressor(random_state=0).partial_fit(Xc, Y_REG, sample_weight=sw)
+    np.testing.assert_array_equal(Xc, X)
+    np.testing.assert_array_equal(y, Y_MULTI)
+    np.testing.assert_array_equal(sw, SW)
+
+
+@pytest.mark.parametrize("params, error, word", [
+    (dict(loss="hinge_loss"), ValueError, "loss"),
+    (dict(penalty="l3"), ValueError, "penalty"),
+    (dict(alpha=-1.0), ValueError, "alpha"),
+    (dict(l1_ratio=1.5), ValueError, "l1_ratio"),
+    (dict(learning_rate="fast"), ValueError, "learning_rate"),
+    (dict(eta0=0.0), ValueError, "eta0"),
+    (dict(max_iter=0), ValueError, "max_iter"),
+    (dict(max_iter=2.5), TypeError, "max_iter"),
+    (dict(average=-3), ValueError, "average"),
+    (dict(validation_fraction=1.0), ValueError, "validation_fraction"),
+    (dict(alpha=0.0), ValueError, "alpha"),     # the 'optimal' rate divides by it
+    (dict(penalty="elasticnet", l1_ratio=None), ValueError, "l1_ratio"),
+    (dict(shuffle="yes"), TypeError, "shuffle"),
+    (dict(class_weight="auto"), ValueError, "class_weight"),
+])
+def test_bad_parameters_name_the_argument(params, error, word):
+    with pytest.raises(error, match=word):
+        SGDClassifier(**params).fit(X, Y_MULTI)
+
+
+def test_bad_calls_raise_clear_errors():
+    with pytest.raises(NotFittedError):
+        SGDClassifier().predict(X)
+    with pytest.raises(ValueError, match="classes"):
+        SGDClassifier().partial_fit(X, Y_MULTI)
+    clf = SGDClassifier().partial_fit(X, Y_MULTI, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, Y_MULTI, classes=[0, 1])
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :3], Y_MULTI)
+    with pytest.raises(ValueError, match="early_stopping"):
+        SGDClassifier(early_stopping=True).partial_fit(X, Y_MULTI, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="balanced"):
+        SGDClassifier(class_weight="balanced").partial_fit(X, Y_MULTI, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="coef_init"):
+        SGDClassifier().fit(X, Y_MULTI, coef_init=np.zeros((2, X.shape[1])))
+    with pytest.raises(ValueError, match="class"):
+        SGDClassifier().fit(X, np.zeros(X.shape[0]))
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN|finite"):
+        SGDRegressor().fit(bad, Y_REG)
+
+
+def test_divergence_raises_instead_of_a_nan_model():
+    huge = X * 1e200
+    with pytest.raises(ValueError, match="under-/overflow"):
+        SGDRegressor(learning_rate="constant", eta0=1.0, shuffle=False).fit(huge, Y_REG * 1e200)
+
+
+def test_early_stopping_stops_on_the_held_out_score():
+    rng = np.random.default_rng(0)
+    Xs = rng.standard_normal((600, 5))
+    y = (Xs[:, 0] > 0).astype(int)
+    clf = SGDClassifier(early_stopping=True, random_state=0, max_iter=1000).fit(Xs, y)
+    assert clf.n_iter_ < 1000 and clf.score(Xs, y) > 0.9
+    reg = SGDRegressor(early_stopping=True, random_state=0).fit(Xs, Xs[:, 0])
+    assert reg.n_iter_ < 1000 and reg.score(Xs, Xs[:, 0]) > 0.9
+
+
+def test_feature_names_are_kept():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    clf = SGDClassifier(random_state=0).fit(frame, Y_MULTI)
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert clf.n_features_in_ == X.shape[1]
+
+
+def test_parameter_errors_are_value_and_type_errors_as_in_sklearn():
+    """scikit-learn's InvalidParameterError is both: code catching either
+    kind for scikit-learn's estimators catches fastgd's."""
+    for params in (dict(max_iter=2.5), dict(alpha=-1.0), dict(loss="nope")):
+        for kind in (ValueError, TypeError):
+            with pytest.raises(kind):
+                SGDClassifier(**params).fit(X, Y_MULTI)
+            with pytest.raises(kind):
+                sklearn_lm.SGDClassifier(**params).fit(X, Y_MULTI)
