@@ -188,3 +188,30 @@ def test_a_full_batch_model_is_bit_identical_whatever_n_jobs(Est, which, sparse)
         assert other.n_iter_ == models[0].n_iter_
         np.testing.assert_array_equal(other.coef_, models[0].coef_)
         np.testing.assert_array_equal(other.intercept_, models[0].intercept_)
+
+
+@pytest.mark.parametrize("which", ["epoch", "saga_epoch", "mlp"])
+def test_an_epoch_whose_penalty_overflows_raises(which):
+    # one huge step leaves finite coefficients of about 1e300, whose L2
+    # penalty is infinite: the epoch used to return objective=inf silently
+    from fastgd import DivergenceError, kernels, mlp_kernels
+    X = np.ones((4, 1))
+    y = np.array([0.0, 1.0, 2.0, 1.0])
+    if which == "mlp":
+        theta = np.array([1.0, 0.0])
+        call = lambda: mlp_kernels.epoch(X, y[:, None], theta, (1, 1), activation="identity",
+                                         alpha=1.0, batch_size=4, lr_table=[1e300])
+        params = theta
+    else:
+        coef, intercept = np.zeros((1, 1)), np.zeros(1)
+        params = coef
+        if which == "epoch":
+            call = lambda: kernels.epoch(X, y, coef, intercept, alpha=1.0, batch_size=4,
+                                         lr_table=[1e300])
+        else:
+            call = lambda: kernels.saga_epoch(X, y, coef, intercept, np.zeros((4, 1)),
+                                              np.zeros((1, 1)), np.zeros(1),
+                                              learning_rate=1e300, alpha=1e-301, order=[1])
+    with pytest.raises(DivergenceError, match="objective became non-finite"):
+        call()
+    assert np.isfinite(params).all()

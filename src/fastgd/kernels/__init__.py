@@ -33,7 +33,8 @@ import numpy as np
 from . import _common, _linear, _saga
 from ._blocks import block_geometry, block_order, check_blocks
 from ._exclusive import writing
-from ._interface import STATUS_OK, EpochBackup, available_cpus, epoch_divergence, rows
+from ._interface import (STATUS_OK, EpochBackup, available_cpus, epoch_divergence,
+                         epoch_objective, rows)
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
@@ -221,7 +222,9 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         When a loss becomes non-finite for finite X, or an update overflows
         the parameters.  The parameters and state are then left finite: as
         the last good step left them, or, when a step overflowed them, as
-        they were before the epoch.
+        they were before the epoch.  Also when the objective at the end
+        overflows (finite parameters too large for their L2 penalty); they
+        are then left as the epoch left them.
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -269,7 +272,8 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t, t_start)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(coef.reshape(-1), alpha), t, t_start), t)
 
 
 # plain SGD reads no state; a shared empty-shaped placeholder fills the slot
@@ -398,7 +402,8 @@ def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, 
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t + steps, t)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha),
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(coef.reshape(-1), alpha), t + steps, t),
                        t + steps)
 
 

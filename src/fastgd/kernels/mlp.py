@@ -45,7 +45,7 @@ from .._validation import (check_array, check_consistent_length, check_finite,
 from . import EpochResult
 from ._blocks import check_blocks
 from ._exclusive import writing
-from ._interface import STATUS_OK, EpochBackup, epoch_divergence
+from ._interface import STATUS_OK, EpochBackup, epoch_divergence, epoch_objective
 from .rules import make_rule, rule_keeps_state
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
@@ -405,7 +405,8 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     if status != STATUS_OK:
         raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(theta[:n_weights], alpha), t)
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(theta[:n_weights], alpha), t, t_start), t)
 
 
 def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=None):
