@@ -148,8 +148,8 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         check_finite(coef, "coef")
         check_finite(intercept, "intercept")
         raise ValueError(
-            "the objective overflowed (it is not finite) for finite X, coef and intercept: "
-            "X's values are too large for these parameters; rescale X (e.g. "
+            "the objective overflowed (it is not finite) for finite X, y, coef and intercept: "
+            "X's or y's values, coef or alpha are too large; rescale X and y (e.g. "
             "sklearn.preprocessing.StandardScaler)")
     return objective
 
@@ -157,7 +157,7 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
 def init_state(coef, intercept):
     """Zeroed optimizer state for these parameters: (state_coef, state_intercept),
     float64 arrays of shapes (2, coef.size) and (2, intercept.size)."""
-    return np.zeros((2, coef.size)), np.zeros((2, intercept.size))
+    return np.zeros((2, np.size(coef))), np.zeros((2, np.size(intercept)))
 
 
 def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,

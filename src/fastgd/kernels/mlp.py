@@ -294,6 +294,12 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     Returns
     -------
     objective : float
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, and when the objective overflows for finite
+        inputs (grad is then not meaningful).
     """
     given = dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
@@ -303,8 +309,14 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     check_no_overlap(dict(grad=grad), dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight),
                      given)
     with writing(grad):
-        return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
-                                  sample_weight)
+        objective = _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
+                                       sample_weight)
+    if not np.isfinite(objective):
+        raise ValueError(
+            "the objective overflowed (it is not finite) for finite X, Y and theta: X's or "
+            "Y's values, theta or alpha are too large; rescale X and Y (e.g. "
+            "sklearn.preprocessing.StandardScaler)")
+    return objective
 
 
 def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
