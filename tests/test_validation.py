@@ -624,7 +624,7 @@ def test_fuzz_findings_are_rejected_by_name():
     state_coef, state_intercept = kernels.init_state([[0.0, 0.0]], [0.0])
     assert state_coef.shape == (2, 2) and state_intercept.shape == (2, 1)
     theta = np.full(mlp_kernels.count_params((1, 1))[1], 1e200)
-    with pytest.raises(ValueError, match="objective overflowed"):
+    with pytest.raises(ValueError, match="overflowed"):
         mlp_kernels.loss_gradient(np.ones((2, 1)), np.ones((2, 1)), theta, np.empty(2), (1, 1),
                                   activation="identity")
 
@@ -634,3 +634,14 @@ def test_block_geometry_names_a_bad_X():
         kernels.block_geometry([[1.0, 2.0]])
     with pytest.raises(ValueError, match="X must be 2-dimensional"):
         kernels.block_geometry(np.zeros(3))
+
+
+def test_an_mlp_gradient_that_overflows_raises():
+    # a finite objective (1.1e76, summed in double) with a gradient of -inf
+    # and inf (float32 products): loss_gradient used to return them silently
+    from fastgd import mlp_kernels
+    X, Y = np.array([[-3e38]], np.float32), np.zeros((1, 1), np.float32)
+    theta = np.array([-0.5, 1.0, 0.0, 0.0], np.float32)
+    with pytest.raises(ValueError, match="gradient overflowed"):
+        mlp_kernels.loss_gradient(X, Y, theta, np.empty(4), (1, 1, 1), activation="relu",
+                                  output="identity")

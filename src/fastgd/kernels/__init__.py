@@ -125,8 +125,9 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     Raises
     ------
     ValueError
-        For invalid arguments, and when the objective overflows for finite
-        inputs (grad_coef and grad_intercept are then not meaningful).
+        For invalid arguments, and when the objective or the gradient
+        overflows for finite inputs (grad_coef and grad_intercept are then
+        not meaningful).
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, coef=coef, intercept=intercept)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -143,12 +144,14 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
                                           sample_weight, coef, intercept, alpha,
                                           grad_coef, grad_intercept, n_jobs, available_cpus())
-    if not np.isfinite(objective):
+    if not (np.isfinite(objective) and np.isfinite(grad_coef).all()
+            and np.isfinite(grad_intercept).all()):
         check_finite(X)
         check_finite(coef, "coef")
         check_finite(intercept, "intercept")
         raise ValueError(
-            "the objective overflowed (it is not finite) for finite X, y, coef and intercept: "
+            "the objective or its gradient overflowed (is not finite) for finite X, y, coef "
+            "and intercept: "
             "X's or y's values, coef or alpha are too large; rescale X and y (e.g. "
             "sklearn.preprocessing.StandardScaler)")
     return objective

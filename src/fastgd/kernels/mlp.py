@@ -298,8 +298,8 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     Raises
     ------
     ValueError
-        For invalid arguments, and when the objective overflows for finite
-        inputs (grad is then not meaningful).
+        For invalid arguments, and when the objective or the gradient
+        overflows for finite inputs (grad is then not meaningful).
     """
     given = dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
@@ -311,9 +311,10 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     with writing(grad):
         objective = _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
                                        sample_weight)
-    if not np.isfinite(objective):
+    # a saturated unit can keep the loss finite while the gradient overflows
+    if not (np.isfinite(objective) and np.isfinite(grad).all()):
         raise ValueError(
-            "the objective overflowed (it is not finite) for finite X, Y and theta: X's or "
+            "the objective or its gradient overflowed (it is not finite) for finite X, Y and theta: X's or "
             "Y's values, theta or alpha are too large; rescale X and Y (e.g. "
             "sklearn.preprocessing.StandardScaler)")
     return objective
