@@ -215,3 +215,16 @@ def test_an_epoch_whose_penalty_overflows_raises(which):
     with pytest.raises(DivergenceError, match="objective became non-finite"):
         call()
     assert np.isfinite(params).all()
+
+
+def test_a_barzilai_borwein_rate_that_underflows_is_not_taken():
+    # beside a feature of -3e38 the Barzilai-Borwein quotient underflowed to
+    # 0, and the step was refused with "lr must be > 0.0", an argument the
+    # user never passed
+    X = np.array([[-3e38, -2.1, -0.81], [1.93, -0.17, -0.92], [0.18, -1.58, -0.16],
+                  [0.27, 1.28, 1.37], [-0.02, 0.017, 0.52]], dtype=np.float32)
+    y = np.array([0, 1, 1, 0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(fit_intercept=False, max_epochs=5).fit(X, y)
+    assert np.isfinite(model.coef_).all()

@@ -835,8 +835,10 @@ class GradientDescentEstimator(BaseEstimator):
             y = np.concatenate([a - b for a, b in zip(grad, self._bb_memory[1])])
             sy = float(s @ y)
             if sy > 0.0:
-                lr = float(s @ s) / sy if self.t_ % 2 == 0 else sy / float(y @ y)
-                lr = min(lr, BB_MAX_RATE * self.learning_rate_)
+                rate = float(s @ s) / sy if self.t_ % 2 == 0 else sy / float(y @ y)
+                # either quotient underflows to 0 (or is NaN) beside huge features
+                if rate > 0.0:
+                    lr = min(rate, BB_MAX_RATE * self.learning_rate_)
         self._bb_memory = (now, grad)
         self.t_ += 1
         self._step(rule, lr)
