@@ -228,3 +228,11 @@ def test_a_barzilai_borwein_rate_that_underflows_is_not_taken():
         warnings.simplefilter("ignore")
         model = LogisticRegression(fit_intercept=False, max_epochs=5).fit(X, y)
     assert np.isfinite(model.coef_).all()
+
+
+def test_an_alpha_whose_penalty_overflows_is_named():
+    from fastgd import MLPRegressor
+    # the penalty of the initial weights is infinite: the message blamed X or y
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    with pytest.raises(ValueError, match=r"alpha=1e\+308 is too large"):
+        MLPRegressor((3,), alpha=1e308, max_epochs=2, random_state=0).fit(X, [1.0, 2.0, 3.0])
