@@ -2,7 +2,9 @@
 
 Compiler directives are set once here.  ``FASTGD_DEBUG=1`` in the environment
 builds the kernels with bounds checking and wraparound on, for debugging a
-crash; the default build is portable (no ``-march=native``).  OpenMP is used
+crash, and ``FASTGD_SANITIZE=1`` with AddressSanitizer and
+UndefinedBehaviorSanitizer (run under them with ``tools/sanitize.sh``); the
+default build is portable (no ``-march=native``).  OpenMP is used
 when the compiler supports it (``FASTGD_OPENMP=0`` disables it); it is never
 required to build.
 """
@@ -18,6 +20,7 @@ from setuptools import Extension, setup
 
 DEBUG = os.environ.get("FASTGD_DEBUG", "0") == "1"
 NATIVE = os.environ.get("FASTGD_NATIVE", "0") == "1"
+SANITIZE = os.environ.get("FASTGD_SANITIZE", "0") == "1"
 
 
 def _openmp_flags():
@@ -45,6 +48,12 @@ OPENMP = _openmp_flags()
 COMPILE_ARGS = ["-O3", "-Wno-psabi"] + OPENMP + (["-march=native"] if NATIVE else [])
 if DEBUG:
     COMPILE_ARGS = ["-O0", "-g"] + OPENMP
+# the sanitizer runtimes must be loaded first: Python is not built with
+# them, so tools/sanitize.sh runs it with LD_PRELOAD
+SANITIZE_FLAGS = (["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+                  if SANITIZE else [])
+if SANITIZE:
+    COMPILE_ARGS = SANITIZE_FLAGS + ["-g", "-O1", "-Wno-psabi"] + OPENMP
 
 DIRECTIVES = {
     "language_level": 3,
@@ -64,7 +73,7 @@ def _ext(name):
         include_dirs=[numpy.get_include(), "src/fastgd/kernels"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=COMPILE_ARGS,
-        extra_link_args=OPENMP,
+        extra_link_args=SANITIZE_FLAGS + OPENMP,
     )
 
 

@@ -64,7 +64,7 @@ def test_ordinary_rows_keep_their_probabilities_beside_huge_ones():
 def test_loss_gradient_refuses_an_objective_that_overflows_for_finite_inputs():
     X = np.full((2, 3), 1e308)
     coef, intercept = np.ones((1, 3)), np.zeros(1)
-    with pytest.raises(ValueError, match="objective overflowed"):
+    with pytest.raises(ValueError, match="overflowed"):
         kernels.loss_gradient(X, np.ones(2), coef, intercept, np.zeros((1, 3)), np.zeros(1))
 
 
@@ -188,3 +188,51 @@ def test_a_full_batch_model_is_bit_identical_whatever_n_jobs(Est, which, sparse)
         assert other.n_iter_ == models[0].n_iter_
         np.testing.assert_array_equal(other.coef_, models[0].coef_)
         np.testing.assert_array_equal(other.intercept_, models[0].intercept_)
+
+
+@pytest.mark.parametrize("which", ["epoch", "saga_epoch", "mlp"])
+def test_an_epoch_whose_penalty_overflows_raises(which):
+    # one huge step leaves finite coefficients of about 1e300, whose L2
+    # penalty is infinite: the epoch used to return objective=inf silently
+    from fastgd import DivergenceError, kernels, mlp_kernels
+    X = np.ones((4, 1))
+    y = np.array([0.0, 1.0, 2.0, 1.0])
+    if which == "mlp":
+        theta = np.array([1.0, 0.0])
+        call = lambda: mlp_kernels.epoch(X, y[:, None], theta, (1, 1), activation="identity",
+                                         alpha=1.0, batch_size=4, lr_table=[1e300])
+        params = theta
+    else:
+        coef, intercept = np.zeros((1, 1)), np.zeros(1)
+        params = coef
+        if which == "epoch":
+            call = lambda: kernels.epoch(X, y, coef, intercept, alpha=1.0, batch_size=4,
+                                         lr_table=[1e300])
+        else:
+            call = lambda: kernels.saga_epoch(X, y, coef, intercept, np.zeros((4, 1)),
+                                              np.zeros((1, 1)), np.zeros(1),
+                                              learning_rate=1e300, alpha=1e-301, order=[1])
+    with pytest.raises(DivergenceError, match="objective became non-finite"):
+        call()
+    assert np.isfinite(params).all()
+
+
+def test_a_barzilai_borwein_rate_that_underflows_is_not_taken():
+    # beside a feature of -3e38 the Barzilai-Borwein quotient underflowed to
+    # 0, and the step was refused with "lr must be > 0.0", an argument the
+    # user never passed
+    X = np.array([[-3e38, -2.1, -0.81], [1.93, -0.17, -0.92], [0.18, -1.58, -0.16],
+                  [0.27, 1.28, 1.37], [-0.02, 0.017, 0.52]], dtype=np.float32)
+    y = np.array([0, 1, 1, 0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(fit_intercept=False, max_epochs=5).fit(X, y)
+    assert np.isfinite(model.coef_).all()
+
+
+def test_an_alpha_whose_penalty_overflows_is_named():
+    from fastgd import MLPRegressor
+    # the penalty of the initial weights is infinite: the message blamed X or y
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    with pytest.raises(ValueError, match=r"alpha=1e\+308 is too large"):
+        MLPRegressor((3,), alpha=1e308, max_epochs=2, random_state=0).fit(X, [1.0, 2.0, 3.0])

@@ -613,3 +613,35 @@ def test_finite_values_beyond_float32_are_not_called_infinite():
         LinearRegression().fit(X32, Y_REG * 1e40)
     with pytest.raises(ValueError, match="y contains infinity"):
         LinearRegression().fit(X32, np.full(40, np.inf))
+
+
+def test_fuzz_findings_are_rejected_by_name():
+    # reproducers of the fuzz driver (tools/fuzz.py): each call once raised
+    # an unnamed TypeError or AttributeError, or returned inf silently
+    from fastgd import mlp_kernels
+    with pytest.raises(TypeError, match="y must hold real numbers"):
+        MLPRegressor((2,), max_epochs=1).partial_fit(X, np.array([1.0] * 39 + [1j], dtype=object))
+    state_coef, state_intercept = kernels.init_state([[0.0, 0.0]], [0.0])
+    assert state_coef.shape == (2, 2) and state_intercept.shape == (2, 1)
+    theta = np.full(mlp_kernels.count_params((1, 1))[1], 1e200)
+    with pytest.raises(ValueError, match="overflowed"):
+        mlp_kernels.loss_gradient(np.ones((2, 1)), np.ones((2, 1)), theta, np.empty(2), (1, 1),
+                                  activation="identity")
+
+
+def test_block_geometry_names_a_bad_X():
+    with pytest.raises(TypeError, match="X must be"):
+        kernels.block_geometry([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="X must be 2-dimensional"):
+        kernels.block_geometry(np.zeros(3))
+
+
+def test_an_mlp_gradient_that_overflows_raises():
+    # a finite objective (1.1e76, summed in double) with a gradient of -inf
+    # and inf (float32 products): loss_gradient used to return them silently
+    from fastgd import mlp_kernels
+    X, Y = np.array([[-3e38]], np.float32), np.zeros((1, 1), np.float32)
+    theta = np.array([-0.5, 1.0, 0.0, 0.0], np.float32)
+    with pytest.raises(ValueError, match="gradient overflowed"):
+        mlp_kernels.loss_gradient(X, Y, theta, np.empty(4), (1, 1, 1), activation="relu",
+                                  output="identity")

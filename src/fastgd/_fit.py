@@ -494,9 +494,13 @@ class GradientDescentEstimator(BaseEstimator):
     def _auto_curvature(self, problem):
         """The curvature bound the automatic rate divides by: finite (data
         whose squares overflow are not a learning rate's fault) and not 0."""
-        L = self._curvature(problem, self._batch_size(problem.n_samples)) + self.alpha
-        if not np.isfinite(L):
+        curvature = self._curvature(problem, self._batch_size(problem.n_samples))
+        if not np.isfinite(curvature):
             raise ValueError(_TOO_LARGE.format(what="X's squared row norms overflow"))
+        L = curvature + self.alpha
+        if not np.isfinite(L):
+            raise ValueError(f"alpha={self.alpha!r} is too large: the curvature bound "
+                             "(the data's plus alpha) overflows")
         return max(L, 1e-12)
 
     def _momentum_factor(self, optimizer):
@@ -551,7 +555,9 @@ class GradientDescentEstimator(BaseEstimator):
         self._gradient_fresh = False        # parameters may have changed since the last fit
         start = self._start = self._start_objective(problem)
         if not np.isfinite(start):
-            raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step"))
+            # the initial weights' penalty can overflow too
+            raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step")
+                             + (f"; or alpha={self.alpha!r} is too large" if self.alpha else ""))
         self._bb_memory = None      # Barzilai-Borwein steps start afresh at 1 / L
         if self.solver in ("gd", SAGA) and (reset or not hasattr(self, "_gradient_scale")):
             # the yardstick of the gradient stopping rule: the gradient where
@@ -835,8 +841,10 @@ class GradientDescentEstimator(BaseEstimator):
             y = np.concatenate([a - b for a, b in zip(grad, self._bb_memory[1])])
             sy = float(s @ y)
             if sy > 0.0:
-                lr = float(s @ s) / sy if self.t_ % 2 == 0 else sy / float(y @ y)
-                lr = min(lr, BB_MAX_RATE * self.learning_rate_)
+                rate = float(s @ s) / sy if self.t_ % 2 == 0 else sy / float(y @ y)
+                # either quotient underflows to 0 (or is NaN) beside huge features
+                if rate > 0.0:
+                    lr = min(rate, BB_MAX_RATE * self.learning_rate_)
         self._bb_memory = (now, grad)
         self.t_ += 1
         self._step(rule, lr)

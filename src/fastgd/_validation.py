@@ -279,6 +279,8 @@ def check_target(y, n_samples, dtype, name="y"):
             arr = np.ascontiguousarray(arr, dtype=dtype)
     except OverflowError as exc:        # a Python int beyond the float range
         raise ValueError(f"{name} must hold numbers within the float range: {exc}") from None
+    except TypeError as exc:            # a complex number among Python objects
+        raise TypeError(f"{name} must hold real numbers: {exc}") from None
     check_consistent_length(n_samples, arr.shape[0], name)
     _check_finite_after_conversion(given, arr, name)
     return arr

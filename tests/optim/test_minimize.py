@@ -330,3 +330,9 @@ def test_non_finite_value_later_is_divergence():
     fun = lambda x: -x @ x if x @ x < 4.0 else np.nan  # noqa: E731
     with pytest.raises(DivergenceError, match="iteration"):
         minimize(fun, [1.0, 0.0], jac=lambda x: -2.0 * x, method="sgd", learning_rate=0.1)
+
+
+def test_check_grad_names_eps_when_its_step_leaves_the_float_range():
+    from fastgd import check_grad
+    with pytest.raises(ValueError, match="eps"), np.errstate(over="ignore"):
+        check_grad(lambda x: float(x @ x) * 10.0, lambda x: 20.0 * x, np.ones(2), eps=1e308)

@@ -35,7 +35,8 @@ import numpy as np
 from . import _common, _linear, _saga
 from ._blocks import block_geometry, block_order, check_blocks
 from ._exclusive import writing
-from ._interface import STATUS_OK, EpochBackup, available_cpus, epoch_divergence, rows
+from ._interface import (STATUS_OK, EpochBackup, available_cpus, epoch_divergence,
+                         epoch_objective, rows)
 from .._validation import (check_array, check_bool, check_consistent_length, check_finite,
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
@@ -127,8 +128,9 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     Raises
     ------
     ValueError
-        For invalid arguments, and when the objective overflows for finite
-        inputs (grad_coef and grad_intercept are then not meaningful).
+        For invalid arguments, and when the objective or the gradient
+        overflows for finite inputs (grad_coef and grad_intercept are then
+        not meaningful).
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, coef=coef, intercept=intercept)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -145,13 +147,15 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
         objective = _linear.loss_gradient(LOSSES[loss], data, indices, indptr, d, y,
                                           sample_weight, coef, intercept, alpha,
                                           grad_coef, grad_intercept, n_jobs, available_cpus())
-    if not np.isfinite(objective):
+    if not (np.isfinite(objective) and np.isfinite(grad_coef).all()
+            and np.isfinite(grad_intercept).all()):
         check_finite(X)
         check_finite(coef, "coef")
         check_finite(intercept, "intercept")
         raise ValueError(
-            "the objective overflowed (it is not finite) for finite X, coef and intercept: "
-            "X's values are too large for these parameters; rescale X (e.g. "
+            "the objective or its gradient overflowed (is not finite) for finite X, y, coef "
+            "and intercept: "
+            "X's or y's values, coef or alpha are too large; rescale X and y (e.g. "
             "sklearn.preprocessing.StandardScaler)")
     return objective
 
@@ -159,7 +163,7 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
 def init_state(coef, intercept):
     """Zeroed optimizer state for these parameters: (state_coef, state_intercept),
     float64 arrays of shapes (2, coef.size) and (2, intercept.size)."""
-    return np.zeros((2, coef.size)), np.zeros((2, intercept.size))
+    return np.zeros((2, np.size(coef))), np.zeros((2, np.size(intercept)))
 
 
 def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
@@ -224,7 +228,9 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         When a loss becomes non-finite for finite X, or an update overflows
         the parameters.  The parameters and state are then left finite: as
         the last good step left them, or, when a step overflowed them, as
-        they were before the epoch.
+        they were before the epoch.  Also when the objective at the end
+        overflows (finite parameters too large for their L2 penalty); they
+        are then left as the epoch left them.
     """
     given = dict(X=X, y=y, sample_weight=sample_weight, order=order, lr_table=lr_table)
     X, y, sample_weight = _check_problem(X, y, coef, intercept, loss, sample_weight)
@@ -272,7 +278,8 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t, t_start)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha), t)
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(coef.reshape(-1), alpha), t, t_start), t)
 
 
 # plain SGD reads no state; a shared empty-shaped placeholder fills the slot
@@ -401,7 +408,8 @@ def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, 
     if status != STATUS_OK:
         check_finite(X)
         raise epoch_divergence(status, t + steps, t)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(coef.reshape(-1), alpha),
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(coef.reshape(-1), alpha), t + steps, t),
                        t + steps)
 
 

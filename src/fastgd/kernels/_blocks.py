@@ -70,6 +70,11 @@ def block_geometry(X):
     >>> kernels.block_geometry(np.zeros((10000, 100)))     # 4 KiB blocks: 5 rows of 800 bytes
     (5, 64)
     """
+    if not (sp.issparse(X) or isinstance(X, np.ndarray)):
+        raise TypeError("X must be a numpy.ndarray or a scipy.sparse matrix, got "
+                        f"{type(X).__name__}")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
     if sp.issparse(X):
         row_bytes = (X.nnz * (X.dtype.itemsize + 4)) / max(X.shape[0], 1) + 4
     else:

@@ -4,6 +4,7 @@ back: the row layout of X, the number of threads, and the loops' status.
 Private to the package: :mod:`fastgd.kernels`, :mod:`fastgd.kernels.mlp`
 and the estimators share these, so that each is said once.
 """
+import math
 import os
 
 import numpy as np
@@ -52,6 +53,18 @@ def epoch_divergence(status, t, t_start, what="the loss"):
     return DivergenceError(
         f"{where} (this epoch began after update {t_start}): "
         f"{DivergenceError.ADVICE}")
+
+
+def epoch_objective(loss_sum, weight_sum, penalty, t, t_start):
+    """The objective an epoch returns: its mean loss plus the penalty at its
+    end.  A DivergenceError when that is not finite: the steps can leave
+    finite parameters so large that the L2 penalty overflows."""
+    objective = loss_sum / weight_sum + penalty
+    if not math.isfinite(objective):
+        raise DivergenceError(
+            f"the objective became non-finite at the end of the epoch (updates {t_start + 1} "
+            f"to {t}): the parameters grew too large: {DivergenceError.ADVICE}")
+    return objective
 
 
 class EpochBackup:

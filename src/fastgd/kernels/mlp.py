@@ -45,7 +45,7 @@ from .._validation import (check_array, check_consistent_length, check_finite,
 from . import EpochResult
 from ._blocks import check_blocks
 from ._exclusive import writing
-from ._interface import STATUS_OK, EpochBackup, epoch_divergence
+from ._interface import STATUS_OK, EpochBackup, epoch_divergence, epoch_objective
 from .rules import make_rule, rule_keeps_state
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
@@ -294,6 +294,12 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     Returns
     -------
     objective : float
+
+    Raises
+    ------
+    ValueError
+        For invalid arguments, and when the objective or the gradient
+        overflows for finite inputs (grad is then not meaningful).
     """
     given = dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight)
     X, Y, theta, sizes, act, out, sample_weight = _check_problem(
@@ -303,8 +309,15 @@ def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
     check_no_overlap(dict(grad=grad), dict(X=X, Y=Y, theta=theta, sample_weight=sample_weight),
                      given)
     with writing(grad):
-        return _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
-                                  sample_weight)
+        objective = _mlp.loss_gradient(X, Y, theta, grad, sizes, act, out, float(alpha),
+                                       sample_weight)
+    # a saturated unit can keep the loss finite while the gradient overflows
+    if not (np.isfinite(objective) and np.isfinite(grad).all()):
+        raise ValueError(
+            "the objective or its gradient overflowed (it is not finite) for finite X, Y and theta: X's or "
+            "Y's values, theta or alpha are too large; rescale X and Y (e.g. "
+            "sklearn.preprocessing.StandardScaler)")
+    return objective
 
 
 def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
@@ -405,7 +418,8 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     if status != STATUS_OK:
         raise epoch_divergence(status, t, t_start, what="the loss or its gradient")
     n_weights, _ = count_params(sizes)
-    return EpochResult(loss_sum / weight_sum + _common.penalty(theta[:n_weights], alpha), t)
+    return EpochResult(epoch_objective(loss_sum, weight_sum,
+                                       _common.penalty(theta[:n_weights], alpha), t, t_start), t)
 
 
 def predict(X, theta, layer_sizes, *, activation="relu", output="identity", out=None):

@@ -403,6 +403,7 @@ def check_grad(fun, jac, x, *, n_directions=10, eps=None, random_state=None):
         analytic = float(g @ v)
         err = abs(fd - analytic) / max(1.0, abs(fd), abs(analytic))
         if not np.isfinite(err):
-            raise ValueError(f"fun is not finite within {h:g} of x")
+            raise ValueError(f"fun is not finite within {h:g} of x (the finite-difference "
+                             "step, set by eps)")
         worst = max(worst, err)
     return worst
