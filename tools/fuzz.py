@@ -988,9 +988,9 @@ def campaign(seed, calls, timeout, start=0, quiet=False, log=None):
     index, stop = start, start + calls
     t0 = time.time()
     env = dict(os.environ)
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "src")
-    if "PYTHONPATH" not in env and os.path.isdir(src):
-        env["PYTHONPATH"] = os.path.abspath(src)
+    src = _built_source_tree()
+    if "PYTHONPATH" not in env and src is not None:
+        env["PYTHONPATH"] = src
     while index < stop:
         read_fd, write_fd = os.pipe()
         with tempfile.TemporaryFile() as errfile:
@@ -1059,6 +1059,19 @@ def campaign(seed, calls, timeout, start=0, quiet=False, log=None):
             **counts, "findings": findings}
 
 
+def _built_source_tree():
+    """The checkout's src/ when it holds an in-place build, else None (the
+    installed fastgd is used: a source tree without its compiled kernels
+    would shadow it and fail to import)."""
+    src = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                       os.pardir, "src"))
+    kernels = os.path.join(src, "fastgd", "kernels")
+    built = os.path.isdir(kernels) and any(
+        name.startswith("_common.") and name.endswith((".so", ".pyd"))
+        for name in os.listdir(kernels))
+    return src if built else None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=1000, help="cases to run (default 1000)")
@@ -1077,8 +1090,8 @@ def main(argv=None):
         worker(args.seed, args.start, args.stop, args.fd)
         return 0
     if args.case is not None:
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                        os.pardir, "src"))
+        if _built_source_tree() is not None:
+            sys.path.insert(0, _built_source_tree())
         import fastgd
         c, call = make_case(fastgd, args.seed, args.case)
         print(f"case {args.case} of seed {args.seed}: {c.label}\n"
