@@ -377,16 +377,19 @@ def test_the_constructors_signature_is_the_estimators_own():
 
 INSIDE_ONE_CALL_SCRIPT = textwrap.dedent("""
     import numpy as np
+    import scipy.sparse as sp
     from fastgd import kernels
     from fastgd.kernels import mlp as mk
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20_000, 200))
     Y = rng.standard_normal((20_000, 1))
+    labels = rng.integers(0, 50, 20_000).astype(float)
     visits = np.tile(np.arange(20_000), 500)    # one call: seconds to minutes of work
     sizes = (200, 512, 512, 1)
     theta = mk.init_params(sizes, random_state=0)
     coef = np.zeros((50, 200))
+    {setup}
     print("ready", flush=True)
     try:
         {call}
@@ -403,13 +406,32 @@ _LONG_CALLS = {
                         "np.zeros(50), loss='softmax', batch_size=2, order=visits, "
                         "rule=kernels.make_rule('momentum', 1e-4, momentum=0.9), "
                         "state_coef=np.zeros((2, coef.size)), state_intercept=np.zeros((2, 50)))",
+    # plain per-sample SGD takes the lazy-penalty path, dense and CSR
+    "linear-per-sample": "kernels.epoch(X, labels, coef, np.zeros(50), loss='softmax', "
+                         "alpha=1e-4, learning_rate=1e-4, order=visits)",
+    "linear-per-sample-csr": "kernels.epoch(sp.csr_matrix(X), labels, coef, np.zeros(50), "
+                             "loss='softmax', alpha=1e-4, learning_rate=1e-4, order=visits)",
+    "linear-gradient": "kernels.loss_gradient(tall, np.tile(labels, 5), wide, np.zeros(5000), "
+                       "np.empty_like(wide), np.empty(5000), loss='softmax', n_jobs=2)",
+    "saga": "kernels.saga_epoch(X, labels, coef, np.zeros(50), np.zeros((20_000, 50)), "
+            "np.zeros_like(coef), np.zeros(50), loss='softmax', learning_rate=1e-4, "
+            "order=visits)",
+    "plain-sgd": "kernels.plain_sgd_epoch(long_rows, np.sign(Y[:, 0]), "
+                 "kernels.PlainSGDState(np.zeros(4000), eta0=1e-4), loss='hinge', "
+                 "learning_rate='constant', eta0=1e-4, order=visits)",
+}
+
+# large inputs are made before "ready", so that the signal meets the call
+_SETUPS = {
+    "linear-gradient": "tall, wide = np.tile(X, (5, 1)), np.zeros((5000, 200))",
+    "plain-sgd": "long_rows = np.tile(X, (1, 20))",
 }
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("which", sorted(_LONG_CALLS))
 def test_ctrl_c_stops_a_long_compiled_call_part_way(which):
-    code = INSIDE_ONE_CALL_SCRIPT.format(call=_LONG_CALLS[which])
+    code = INSIDE_ONE_CALL_SCRIPT.format(call=_LONG_CALLS[which], setup=_SETUPS.get(which, ""))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -422,3 +444,66 @@ def test_ctrl_c_stops_a_long_compiled_call_part_way(which):
     finally:
         proc.kill()
     assert "interrupted True" in out, (out, err)
+
+
+INSIDE_ONE_EPOCH_SCRIPT = textwrap.dedent("""
+    import warnings
+    import numpy as np
+    from fastgd import SGDClassifier, SoftmaxRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(({n}, 200))
+    y = rng.integers(0, {classes}, {n})
+    model = {make}
+    print("ready", flush=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X, y)
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("raised", flush=True)
+    print("caught", [type(w.message).__name__ for w in caught], flush=True)
+    print("fitted", hasattr(model, "coef_"), flush=True)
+    if hasattr(model, "coef_"):
+        print("epochs", model.n_iter_, "initial", not model.coef_.any(), flush=True)
+        model.set_params(max_epochs=1).fit(X[:500], y[:500])   # and it trains on
+        print("refit", np.isfinite(model.coef_).all(), flush=True)
+""")
+
+# a first epoch that lasts seconds (a check-less loop would run on to its end)
+_LONG_EPOCHS = {
+    "saga": (dict(n=200_000, classes=50, make="SoftmaxRegression(solver='saga', max_epochs=1, "
+                  "tol=None, alpha=1e-4)"),
+             ["finished", "caught ['FitInterruptedWarning']", "fitted True", "epochs 0 initial True",
+              "refit True"]),
+    "sgd-classifier": (dict(n=100_000, classes=20, make="SGDClassifier(max_iter=1000, tol=None, "
+                            "n_jobs=1, random_state=0)"),
+                       ["raised", "fitted False"]),
+    # the worker threads cannot see the signal: they stop after their epoch
+    "sgd-classifier-threads": (dict(n=100_000, classes=20, make="SGDClassifier(max_iter=1000, "
+                                    "tol=None, n_jobs=2, random_state=0)"),
+                               ["raised", "fitted False"]),
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("which", sorted(_LONG_EPOCHS))
+def test_ctrl_c_inside_an_estimators_epoch_leaves_it_consistent(which):
+    """SAGA's fit stops with the model of the last finished epoch (the
+    initial one here) and trains on; SGDClassifier, like scikit-learn's,
+    lets the KeyboardInterrupt through and is left as it was (unfitted)."""
+    options, expected = _LONG_EPOCHS[which]
+    code = INSIDE_ONE_EPOCH_SCRIPT.format(**options)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    for line in expected:
+        assert line in out, (out, err)

@@ -22,7 +22,7 @@ Everything is accumulated in double; parameters keep the data's dtype.
 import numpy as np
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from libc.math cimport isfinite
 from libc.stdlib cimport malloc, calloc, free
 from cpython.pyport cimport PY_SSIZE_T_MAX
@@ -31,7 +31,7 @@ from libc.string cimport memcpy, memset
 from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd.kernels._numeric cimport all_finite, half_sq_norm
 from fastgd.kernels cimport _status
-from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
+from fastgd.kernels._signals cimport SignalWatch, interrupted, signal_pending, start_watch
 from fastgd.kernels.rules cimport (Rule, UpdateRule, rule_step, scheduled_lr,
                             is_plain_sgd, SCHEDULE_CONSTANT)
 
@@ -325,6 +325,20 @@ cdef inline Py_ssize_t gradient_chunks(Py_ssize_t n, Py_ssize_t nnz,
     return max(1, min(<Py_ssize_t>MAX_GRADIENT_CHUNKS, n, nnz // (8 * width)))
 
 
+# Long passes run in calls of about CALL_VALUES stored values (a few
+# milliseconds), between which Ctrl-C is looked for (see _signals.pxd).
+cdef enum:
+    CALL_VALUES = 1 << 21
+
+
+cdef inline Py_ssize_t rows_per_call(Py_ssize_t n_rows, Py_ssize_t n_values) noexcept nogil:
+    """The rows of a call over about CALL_VALUES of X's n_values stored
+    values, a whole number of accumulate's blocks: a split that depends on
+    X's shape alone, so that results never depend on how calls are timed."""
+    cdef Py_ssize_t per_row = max(1, n_values // max(1, n_rows))
+    return max(1, (CALL_VALUES // per_row + BLOCK_ROWS - 1) // BLOCK_ROWS) * BLOCK_ROWS
+
+
 def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                   const int[::1] indptr, Py_ssize_t d, const floating[::1] y,
                   const floating[::1] sample_weight, const floating[:, ::1] W,
@@ -358,8 +372,15 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
     cdef double* part
     cdef double* Wd = buf + chunks * width
     cdef double loss_sum = 0.0, weights = 0.0, objective
+    cdef Py_ssize_t mid, call_rows = rows_per_call(n, data.shape[0])
+    # the stop every thread reads (through a pointer: prange makes the
+    # variables a loop assigns private to each thread)
+    cdef int stop = 0
+    cdef int* stop_p = &stop
+    cdef SignalWatch watch
     if buf == NULL:
         raise MemoryError()
+    start_watch(&watch)
     try:
         with nogil:
             if floating is float:
@@ -370,17 +391,27 @@ def loss_gradient(int loss, const floating[::1] data, const int[::1] indices,
                 part = buf + c * width
                 lo = c * n // chunks
                 hi = (c + 1) * n // chunks
-                # layout of a chunk: G (K d), Gb (K), scratch, loss, weight
-                if floating is double:
-                    part[width - 2] = accumulate(
-                        loss, &data[0], idx_p, ptr_p, d, &y[0], sw_p, &W[0, 0], &b[0],
-                        K, NULL, lo, hi, n, part, part + K * d, part + K * d + K,
-                        part + width - 1)
-                else:
-                    part[width - 2] = accumulate(
-                        loss, &data[0], idx_p, ptr_p, d, &y[0], sw_p, Wd, Wd + K * d,
-                        K, NULL, lo, hi, n, part, part + K * d, part + K * d + K,
-                        part + width - 1)
+                # layout of a chunk: G (K d), Gb (K), scratch, loss, weight;
+                # the chunk in calls of rows_per_call rows, between which the
+                # main thread looks for Ctrl-C and every thread for a stop
+                while lo < hi and not stop_p[0]:
+                    mid = min(hi, lo + call_rows)
+                    if floating is double:
+                        part[width - 2] += accumulate(
+                            loss, &data[0], idx_p, ptr_p, d, &y[0], sw_p, &W[0, 0], &b[0],
+                            K, NULL, lo, mid, n, part, part + K * d, part + K * d + K,
+                            part + width - 1)
+                    else:
+                        part[width - 2] += accumulate(
+                            loss, &data[0], idx_p, ptr_p, d, &y[0], sw_p, Wd, Wd + K * d,
+                            K, NULL, lo, mid, n, part, part + K * d, part + K * d + K,
+                            part + width - 1)
+                    lo = mid
+                    if threadid() == 0 and signal_pending(&watch):
+                        stop_p[0] = 1
+            if stop:
+                with gil:
+                    raise KeyboardInterrupt
             memset(&grad_W[0, 0], 0, K * d * sizeof(double))
             memset(&grad_b[0], 0, K * sizeof(double))
             for c in range(chunks):
@@ -648,13 +679,39 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                     rates[p] = scheduled_lr(r, t + p + 1)
                 lazy_epoch.rates = rates
             if not blocked:
-                if floating is double:
-                    fastgd_sgd_epoch_f64(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
-                else:
-                    fastgd_sgd_epoch_f32(&data[0], &y[0], sw_p, V, Vb, &lazy_epoch)
-                loss_sum, weights, t = lazy_epoch.loss_sum, lazy_epoch.weights, t + lazy_epoch.steps
-                if lazy_epoch.nonfinite:
-                    status = _status.STATUS_NONFINITE
+                # in calls of a few milliseconds each, between which Ctrl-C
+                # is looked for; their lengths depend on X's shape alone
+                rates_p = lazy_epoch.rates
+                m = rows_per_call(y.shape[0], data.shape[0])
+                p = 0
+                while p < n:
+                    if signal_pending(&watch):
+                        stopped = True
+                        break
+                    hi = min(p + m, n)
+                    lazy_epoch.n = hi - p
+                    lazy_epoch.rates = rates_p + p if rates_p != NULL else NULL
+                    if order_p != NULL:
+                        lazy_epoch.order = order_p + p
+                        rows_p, y_p, b_sw, b_ptr = &data[0], &y[0], sw_p, ptr_p
+                    else:
+                        # rows p:hi in order: the rows from p on (CSR row
+                        # starts index the whole data)
+                        rows_p = &data[0] + (p * d if ptr_p == NULL else 0)
+                        y_p, b_sw = &y[0] + p, sw_p + p if sw_p != NULL else NULL
+                        b_ptr = ptr_p + p if ptr_p != NULL else NULL
+                    lazy_epoch.indptr = b_ptr
+                    if floating is double:
+                        fastgd_sgd_epoch_f64(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                    else:
+                        fastgd_sgd_epoch_f32(rows_p, y_p, b_sw, V, Vb, &lazy_epoch)
+                    loss_sum += lazy_epoch.loss_sum
+                    weights += lazy_epoch.weights
+                    t += lazy_epoch.steps
+                    if lazy_epoch.nonfinite:
+                        status = _status.STATUS_NONFINITE
+                        break
+                    p = hi
             else:
                 # the same loop, buffer by buffer, each on its copy; the copy
                 # of the next buffer is made during the steps on this one
@@ -663,6 +720,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 if load_buffer(cur, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p, 0) < 0:
                     status = _status.STATUS_BAD_ORDER
                 while status == _status.STATUS_OK:
+                    if interrupted(&watch):
+                        stopped = True
+                        break
                     more = cur.end < n
                     if more:
                         if plan_buffer(nxt, order_p, &data[0], idx_p, ptr_p, d, &y[0], sw_p,

@@ -34,7 +34,9 @@ from libc.stdlib cimport malloc, free
 
 from fastgd.kernels.loss cimport loss_and_dz
 
-from fastgd.kernels._status cimport STATUS_OK, STATUS_NONFINITE, STATUS_OVERFLOW
+from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
+from fastgd.kernels._status cimport (STATUS_OK, STATUS_NONFINITE, STATUS_OVERFLOW,
+                                     STATUS_INTERRUPTED)
 
 cdef extern from *:
     """
@@ -144,6 +146,8 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
     cdef double* c
     cdef int status = STATUS_OK
     cdef bint sparse = indptr != NULL
+    cdef SignalWatch watch
+    start_watch(&watch)
     if sparse:
         for j in range(d):
             c = cols + j * S
@@ -152,6 +156,9 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
                 c[1 + k] = V[k * d + j]
                 c[1 + K + k] = G[k * d + j]
     for p in range(steps):
+        if interrupted(&watch):
+            status = STATUS_INTERRUPTED
+            break
         i = order[p] if order != NULL else p
         if sparse:
             if p + 1 < steps:
@@ -275,4 +282,6 @@ def saga_epoch(int loss, const floating[::1] data, const int[::1] indices,
         elif status == STATUS_OK:
             status = STATUS_OVERFLOW
     free(buf)
+    if status == STATUS_INTERRUPTED:
+        raise KeyboardInterrupt
     return loss_sum, weight_sum, done, status

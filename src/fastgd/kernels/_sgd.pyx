@@ -37,7 +37,8 @@ from libc.math cimport fabs, isfinite, pow, sqrt
 from fastgd.kernels.loss cimport (sgd_loss_dloss, SGD_HINGE, SGD_SQUARED_HINGE,
                                   SGD_MODIFIED_HUBER, SGD_LOG_LOSS, SGD_SQUARED_ERROR, SGD_HUBER,
                                   SGD_EPSILON_INSENSITIVE, SGD_SQUARED_EPSILON_INSENSITIVE)
-from fastgd.kernels._status cimport STATUS_OK, STATUS_OVERFLOW
+from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
+from fastgd.kernels._status cimport STATUS_OK, STATUS_OVERFLOW, STATUS_INTERRUPTED
 
 cdef extern from "csrc/prefetch.h":
     void prefetch "fastgd_prefetch"(const void* p, Py_ssize_t nbytes) noexcept nogil
@@ -318,7 +319,13 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef int how = NO_NORMS
     if norms and not incremental:
         how = SEQUENTIAL_NORMS if c.ordered else VECTOR_NORMS
+    cdef SignalWatch watch
+    cdef bint stopped = False
+    start_watch(&watch)
     for p in range(n):
+        if interrupted(&watch):
+            stopped = True
+            break
         i = order[p] if order != NULL else p
         # a shuffled row, its target and its weight are each a cache miss:
         # rows go to L2 from far ahead and on to L1 from near ahead, the
@@ -413,6 +420,8 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     st[AVG_INTERCEPT] = avg_intercept
     sums[0] = sumloss
     sums[1] = objective
+    if stopped:
+        return STATUS_INTERRUPTED
     if not isfinite(intercept):
         return STATUS_OVERFLOW
     for p in range(d):
@@ -456,6 +465,8 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
     with nogil:
         status = epoch_loop(data_p, indices_p, indptr_p, n, n_features, &y[0], sw_p, order_p,
                             skip_p, &v[0], aw_p, q_p, &state[0], &c, sums)
+    if status == STATUS_INTERRUPTED:
+        raise KeyboardInterrupt
     return sums[0], sums[1], status
 
 

@@ -1,18 +1,18 @@
 # cython: language_level=3
 """Ctrl-C inside a compiled loop: a loop that runs for seconds without the
-GIL calls ``interrupted`` once per step (or block of rows); about every
-CHECK_SECONDS it takes the GIL and asks Python whether a signal is pending.
-A pending KeyboardInterrupt (or another exception a signal handler raised)
-is cleared here; the loop stops after its last whole step, frees what it
-allocated and raises KeyboardInterrupt (the estimators then put back the
-parameters from the start of the epoch).  Only the main thread runs signal handlers, so in other
-threads (a Dask worker's, say) the check never fires.
+GIL calls ``interrupted`` once per step, or ``signal_pending`` once per
+call of a few milliseconds; about every 0.1 s either takes the GIL and
+asks Python whether a signal is pending.  A pending KeyboardInterrupt (or
+another exception a signal handler raised) is cleared here; the loop stops
+after its last whole step, frees what it allocated and raises
+KeyboardInterrupt (the estimators then put back the parameters from the
+start of the epoch).  Only the main thread runs signal handlers, so in
+other threads (a Dask worker's, say) the check never fires.
 
-Used by the network's epoch and gradient and the linear models' mini-batch
-and stateful-rule epochs, whose calls can last minutes.  The per-sample
-linear loops (csrc/sgd_epoch.h, SAGA) and the linear full-batch gradient
-read each stored value once a call, at memory speed (tens of milliseconds
-for 20 million values): Python sees the signal when the call returns.
+Every compiled loop that can run long checks: the network's epoch and
+gradient, the linear models' epochs (per-sample, mini-batch, SAGA,
+scikit-learn's SGD) and their full-batch gradient, whose calls last as
+long as the data are large.
 """
 from cpython.exc cimport PyErr_Clear
 from libc.time cimport clock, clock_t, CLOCKS_PER_SEC
@@ -35,12 +35,10 @@ cdef inline void start_watch(SignalWatch* watch) noexcept nogil:
     watch.next_check = clock() + <clock_t>(0.1 * CLOCKS_PER_SEC)
 
 
-cdef inline bint interrupted(SignalWatch* watch) noexcept nogil:
-    """Whether a signal asked the loop to stop (see the module's docstring)."""
+cdef inline bint signal_pending(SignalWatch* watch) noexcept nogil:
+    """Whether a signal asked the loop to stop, asked of Python at most every
+    0.1 s: for loops whose iterations take milliseconds."""
     cdef bint pending = False
-    watch.calls += 1
-    if watch.calls % CHECK_EVERY != 0:
-        return False
     if clock() < watch.next_check:
         return False
     watch.next_check = clock() + <clock_t>(0.1 * CLOCKS_PER_SEC)
@@ -49,3 +47,12 @@ cdef inline bint interrupted(SignalWatch* watch) noexcept nogil:
             PyErr_Clear()
             pending = True
     return pending
+
+
+cdef inline bint interrupted(SignalWatch* watch) noexcept nogil:
+    """signal_pending for loops whose steps can take a microsecond: the
+    clock is read only every CHECK_EVERY calls."""
+    watch.calls += 1
+    if watch.calls % CHECK_EVERY != 0:
+        return False
+    return signal_pending(watch)

@@ -10,3 +10,4 @@ cdef enum Status:
     STATUS_NONFINITE = 1    # a loss (or gradient) was non-finite: that step was not taken
     STATUS_OVERFLOW = 2     # an update left non-finite parameters
     STATUS_BAD_ORDER = 3    # block mode: the order is not a block order of the geometry given
+    STATUS_INTERRUPTED = 4  # Ctrl-C: the loop stopped after a whole step (raised as KeyboardInterrupt)

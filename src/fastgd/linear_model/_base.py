@@ -132,11 +132,15 @@ class _LinearModel(GradientDescentEstimator):
     def _saga_epoch(self, problem, order):
         """One compiled SAGA epoch at the rate learning_rate_: (objective, t)."""
         table, avg_coef, avg_intercept = self._saga_state
-        loss_sum, weight_sum, steps, status = _saga.saga_epoch(
-            LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
-            problem.n_features, problem.y, problem.sample_weight, self._coef,
-            self._intercept, order, float(self.alpha), float(self.learning_rate_),
-            bool(self.fit_intercept), table, avg_coef, avg_intercept)
+        try:
+            loss_sum, weight_sum, steps, status = _saga.saga_epoch(
+                LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
+                problem.n_features, problem.y, problem.sample_weight, self._coef,
+                self._intercept, order, float(self.alpha), float(self.learning_rate_),
+                bool(self.fit_intercept), table, avg_coef, avg_intercept)
+        except KeyboardInterrupt:
+            del self._saga_state        # it met the steps the interrupt undoes
+            raise
         if status != STATUS_OK:
             # the fit loop restores the last epoch's parameters and reports;
             # the table met the failing steps, so the next fit starts anew

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from .._fit import lock_of
+from .._fit import keeps_model_on_error, lock_of
 from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
                                RegressorMixin, r2_score)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
@@ -159,8 +159,16 @@ def _round_robin(problems, threads):
                     queue.append(problem)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for future in [pool.submit(worker) for _ in range(threads)]:
-            future.result()
+        futures = [pool.submit(worker) for _ in range(threads)]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException as exc:
+            # Ctrl-C reaches the caller's thread only: the workers, which
+            # cannot see it, stop after the epoch each is running
+            with lock:
+                failed.append(exc)
+            raise
     if failed:
         raise failed[0]
 
@@ -469,6 +477,17 @@ _ATTRIBUTES_DOC = """
     feature_names_in_ : ndarray of str
         The feature names seen during fit, when X had string names."""
 
+_NOTES_DOC = """
+    Notes
+    -----
+    Calls on one estimator from several threads take turns (``fit``,
+    ``partial_fit``, ``predict`` and the rest hold its lock).  A ``fit`` or
+    ``partial_fit`` that raises, Ctrl-C included (``KeyboardInterrupt``
+    passes through, as from scikit-learn's), leaves the estimator as it was
+    before the call.  The compiled epochs look for Ctrl-C about every 0.1 s;
+    with ``n_jobs`` threads, each worker stops after the epoch it is running.
+"""
+
 
 class SGDClassifier(ClassifierMixin, _BaseSGD):
     __doc__ = """Linear classifiers (SVM, logistic regression, ...) trained by SGD:
@@ -497,7 +516,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     """ + _ATTRIBUTES_DOC + """
     classes_ : ndarray
         The class labels.
-
+    """ + _NOTES_DOC + """
     Examples
     --------
     >>> import numpy as np
@@ -555,6 +574,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             return max(1, available_cpus() + 1 + self.n_jobs)
         return max(1, self.n_jobs)
 
+    @keeps_model_on_error
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear model by stochastic gradient descent.
 
@@ -573,20 +593,20 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         -------
         self
         """
-        with lock_of(self):
-            self._check_params()
-            if hasattr(self, "classes_"):
-                del self.classes_
-            coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
-            if self.average > 0:
-                self._standard_coef, self._standard_intercept = self.coef_, self.intercept_
-                self._average_coef = self._average_intercept = None
-            self.t_ = 1.0
-            self._partial_fit(X, y, self.max_iter, None, sample_weight, coef_init,
-                              intercept_init, first=True)
-            self._warn_not_converged()
-            return self
+        self._check_params()
+        if hasattr(self, "classes_"):
+            del self.classes_
+        coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
+        if self.average > 0:
+            self._standard_coef, self._standard_intercept = self.coef_, self.intercept_
+            self._average_coef = self._average_intercept = None
+        self.t_ = 1.0
+        self._partial_fit(X, y, self.max_iter, None, sample_weight, coef_init,
+                          intercept_init, first=True)
+        self._warn_not_converged()
+        return self
 
+    @keeps_model_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of stochastic gradient descent on the given samples.
 
@@ -602,16 +622,15 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         -------
         self
         """
-        with lock_of(self):
-            first = not hasattr(self, "classes_")
-            if first:
-                self._check_params(for_partial_fit=True)
-                if self.class_weight == "balanced":
-                    raise ValueError(
-                        "class_weight 'balanced' is not supported for partial_fit. In order "
-                        "to use 'balanced' weights, compute the weights from a large enough "
-                        "sample of the targets and pass them as the class_weight parameter.")
-            return self._partial_fit(X, y, 1, classes, sample_weight, None, None, first=False)
+        first = not hasattr(self, "classes_")
+        if first:
+            self._check_params(for_partial_fit=True)
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight 'balanced' is not supported for partial_fit. In order "
+                    "to use 'balanced' weights, compute the weights from a large enough "
+                    "sample of the targets and pass them as the class_weight parameter.")
+        return self._partial_fit(X, y, 1, classes, sample_weight, None, None, first=False)
 
     def _partial_fit(self, X, y, max_iter, classes, sample_weight, coef_init, intercept_init,
                      first):
@@ -813,8 +832,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     loss : str, default='squared_error'
         'squared_error', 'huber', 'epsilon_insensitive' or
         'squared_epsilon_insensitive'.
-    """ + _PARAMETERS_DOC + _ATTRIBUTES_DOC + """
-
+    """ + _PARAMETERS_DOC + _ATTRIBUTES_DOC + "\n" + _NOTES_DOC + """
     Examples
     --------
     >>> import numpy as np
@@ -834,6 +852,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  n_iter_no_change=5, warm_start=False, average=False):
         self._store_parameters(locals())
 
+    @keeps_model_on_error
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear model by stochastic gradient descent.
 
@@ -850,14 +869,14 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         -------
         self
         """
-        with lock_of(self):
-            self._check_params()
-            coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
-            self.t_ = 1.0
-            self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
-            self._warn_not_converged()
-            return self
+        self._check_params()
+        coef_init, intercept_init = self._warm_start_init(coef_init, intercept_init)
+        self.t_ = 1.0
+        self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
+        self._warn_not_converged()
+        return self
 
+    @keeps_model_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of stochastic gradient descent on the given samples.
 
@@ -871,10 +890,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         -------
         self
         """
-        with lock_of(self):
-            if getattr(self, "coef_", None) is None:
-                self._check_params(for_partial_fit=True)
-            return self._partial_fit(X, y, 1, sample_weight, None, None)
+        if getattr(self, "coef_", None) is None:
+            self._check_params(for_partial_fit=True)
+        return self._partial_fit(X, y, 1, sample_weight, None, None)
 
     def _partial_fit(self, X, y, max_iter, sample_weight, coef_init, intercept_init):
         first = getattr(self, "coef_", None) is None
