@@ -177,8 +177,8 @@ def init_state(coef, intercept, rule=None):
     state_coef, state_intercept : ndarray
         float64 arrays of shapes (rows, coef.size) and (rows, intercept.size).
     """
-    rows = 2 if rule is None else state_shape(rule, 0)[0]
-    return np.zeros((rows, np.size(coef))), np.zeros((rows, np.size(intercept)))
+    return (np.zeros(state_shape(rule, np.size(coef))),
+            np.zeros(state_shape(rule, np.size(intercept))))
 
 
 def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,

@@ -265,17 +265,15 @@ def init_state(theta, rule=None):
     theta : array-like
         The parameters (only their size is read).
     rule : UpdateRule or None, default None
-        The rule the state is for: its ``state_rows`` rows (3 for amsgrad,
-        and for centered RMSprop with momentum); None gives 2, enough for
-        every other rule.
+        As in :func:`fastgd.kernels.init_state`: the rule whose
+        ``state_rows`` rows to make.
 
     Returns
     -------
     ndarray
         float64 of shape (rows, theta.size).
     """
-    rows = 2 if rule is None else state_shape(rule, 0)[0]
-    return np.zeros((rows, np.asarray(theta).size))
+    return np.zeros(state_shape(rule, np.asarray(theta).size))
 
 
 def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",

@@ -458,7 +458,9 @@ def state_shape(rule, n):
 
     Parameters
     ----------
-    rule : UpdateRule
+    rule : UpdateRule or None
+        None: no rule in particular, the two rows every rule without a
+        third slot needs.
     n : int
         The number of parameters.
 
@@ -467,6 +469,8 @@ def state_shape(rule, n):
     tuple
         ``(rule.state_rows, n)``.
     """
+    if rule is None:
+        return (2, n)
     rule_keeps_state(rule)
     return (UpdateRule.state_rows.__get__(rule), n)
 
