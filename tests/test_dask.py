@@ -155,6 +155,24 @@ def test_stochastic_solvers_reach_the_in_memory_held_out_loss(client, solver, op
     np.testing.assert_array_equal(again.coef_, got.coef_)
 
 
+@pytest.mark.parametrize("Est, hyper", [
+    (fastgd.LogisticRegression, dict(optimizer="adam", amsgrad=True)),
+    (fastgd.MLPClassifier, dict(hidden_layer_sizes=(4,), optimizer="rmsprop", centered=True,
+                                momentum=0.5))])
+def test_third_row_of_state_travels_to_the_workers_and_back(client, Est, hyper):
+    # one chunk in sequence: its averaged epoch is the in-memory epoch, with
+    # the rule's three rows of state carried from epoch to epoch
+    X, y = _logistic(n=400, d=4, seed=3)
+    kw = dict(solver="minibatch", batch_size=16, shuffle=False, learning_rate=0.01,
+              max_epochs=3, tol=None, random_state=0, **hyper)
+    ref = Est(**kw).fit(X, y)
+    got = Est(**kw).fit(_rows(X, 400), _rows(y, 400))
+    assert [seg.state.shape[0] for seg in got._segments] == [3, 3]
+    for a, b in zip(got._segments, ref._segments):
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(a.state, b.state, rtol=1e-12, atol=1e-15)
+
+
 def test_stochastic_divergence_is_reported_and_the_last_epoch_kept(client):
     X, y = _logistic()
     with pytest.raises(DivergenceError, match="diverged"):

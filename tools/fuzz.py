@@ -329,7 +329,12 @@ def _rule(c, fastgd):
     opt = c.pick(list(fastgd.optim.OPTIMIZERS))
     sched = c.pick(["constant", "invscaling", "step", "exponential"])
     c.suspects.add("rule")
-    return fastgd.optim.make_rule(opt, c.pick([1e-3, 0.01, 0.1, 1.0, 100.0]), sched)
+    # torch's options, two of them with a third row of state
+    options = {"adam": {"amsgrad": True}, "adamw": {"amsgrad": True},
+               "rmsprop": {"centered": True, "momentum": c.pick([0.0, 0.5])},
+               "adagrad": {"initial_accumulator_value": 0.1}}.get(opt, {})
+    return fastgd.optim.make_rule(opt, c.pick([1e-3, 0.01, 0.1, 1.0, 100.0]), sched,
+                                  **(options if c.chance(0.3) else {}))
 
 
 def case_linear_loss_gradient(c, fastgd):
@@ -385,7 +390,8 @@ def case_linear_epoch(c, fastgd):
             or c.chance(0.1):
             # state buffers, when the rule needs them (and sometimes when not)
         sc, si = k.init_state(coef if isinstance(coef, np.ndarray) else np.zeros((K, d)),
-                              np.zeros(K))
+                              np.zeros(K), rule if isinstance(rule, fastgd.optim.UpdateRule)
+                              else None)
         kw["state_coef"] = c.array_arg("state_coef", sc)
         kw["state_intercept"] = c.array_arg("state_intercept", si)
         c.written.update(state_coef=kw["state_coef"], state_intercept=kw["state_intercept"])
@@ -465,6 +471,11 @@ def case_rules(c, fastgd):
                  "lr_decay", "power_t", "gamma", "step_size", "optimal_alpha", "optimal_t0"]
         kw = {name: c.number(name, [0.5], p_bad=0.15) for name in names if c.chance(0.3)}
         kw["nesterov"] = c.number("nesterov", [False], bad=[True, 1, "yes"])
+        for flag in ("amsgrad", "centered"):
+            if c.chance(0.3):
+                kw[flag] = c.number(flag, [False, True], bad=[1, "yes", None])
+        if c.chance(0.3):
+            kw["initial_accumulator_value"] = c.number("initial_accumulator_value", [0.0, 0.5])
         kw["schedule"] = c.number("schedule", [0, 1, 2, 3, 4], bad=[5, -1, "x", 1.5])
         kind = c.number("kind", [0, 1, 2, 3, 4], bad=[5, -1, None, 2.0])
         lr = c.number("lr", [0.1])
@@ -477,7 +488,8 @@ def case_rules(c, fastgd):
                        ("betas", [(0.9, 0.999), (0.5, 0.5)]), ("eps", [1e-8]),
                        ("weight_decay", [0.0, 0.01]), ("rho", [0.9]), ("power_t", [0.5]),
                        ("gamma", [0.5]), ("step_size", [10]), ("lr_decay", [0.0]),
-                       ("dampening", [0.0])):
+                       ("dampening", [0.0]), ("amsgrad", [False, True]),
+                       ("centered", [False, True]), ("initial_accumulator_value", [0.0, 0.1])):
         if c.chance(0.15):
             hyper[name] = c.number(name, good, p_bad=0.3,
                                    bad=BAD_NUMBERS + [(2.0, 0.5), (0.5,), "ab"])
@@ -496,7 +508,11 @@ def case_rules(c, fastgd):
     dtype = c.pick([np.float64, np.float32])
     params = c.array_arg("params", c.values(n, special=0.05, name="params").astype(dtype))
     grad = c.array_arg("grad", c.values(n, special=0.05, name="grad"))
-    state = c.array_arg("state", np.zeros((2, n)))
+    # mostly the rule's rows of state, sometimes the two that suit most rules
+    rows = rule.state_rows if c.chance(0.8) else 2
+    if rows != rule.state_rows:
+        c.suspects.add("state")
+    state = c.array_arg("state", np.zeros((rows, n)))
     kw = dict(params=params, grad=grad, state=state)
     c.maybe_alias(kw, ["params", "grad", "state"])
     c.inputs["grad"] = kw["grad"]
@@ -583,7 +599,8 @@ def case_mlp(c, fastgd):
     rule = _rule(c, fastgd)
     state = None
     if isinstance(rule, fastgd.optim.UpdateRule) and rule.keeps_state or c.chance(0.05):
-        state = c.array_arg("state", np.zeros((2, n_params)))
+        rows = rule.state_rows if isinstance(rule, fastgd.optim.UpdateRule) else 2
+        state = c.array_arg("state", np.zeros((rows, n_params)))
         c.written["state"] = state
     c.written["theta"] = theta
     order = _order(c, n)
@@ -618,6 +635,9 @@ _COMMON = dict(
     gamma=[None, 0.5],
     step_size=[None, 3],
     power_t=[None, 0.5],
+    amsgrad=[None, True],
+    centered=[None, True],
+    initial_accumulator_value=[None, 0.1],
     callback=[None],
 )
 _LINEAR = dict(_COMMON, solver=["gd", "sgd", "minibatch", "saga"], fit_intercept=[True, False],
@@ -626,7 +646,7 @@ _MLP = dict(_COMMON, solver=["gd", "sgd", "minibatch"],
             hidden_layer_sizes=[(3,), (2, 2), ()],
             activation=["relu", "tanh", "sigmoid", "logistic", "identity"])
 _MLP.pop("optimizer")
-_MLP["optimizer"] = ["sgd", "momentum", "adam"]
+_MLP["optimizer"] = ["sgd", "momentum", "adam", "rmsprop"]
 
 _FITTED = {}
 

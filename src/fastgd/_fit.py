@@ -59,7 +59,8 @@ _TOO_LARGE = ("X or y is too large in magnitude to train on ({what}); standardiz
 # The settings of the update rule and of the schedule that every estimator
 # takes, under torch.optim's names; None leaves the rule's own default.
 RULE_HYPERPARAMETERS = ("momentum", "dampening", "nesterov", "betas", "eps", "rho",
-                        "weight_decay", "lr_decay", "power_t", "gamma", "step_size")
+                        "weight_decay", "lr_decay", "amsgrad", "centered",
+                        "initial_accumulator_value", "power_t", "gamma", "step_size")
 # The stopping rule, in every estimator's docstring (with the estimator's
 # defaults of tol and n_iter_no_change).
 STOPPING_DOCS = """\
@@ -90,6 +91,17 @@ RULE_HYPERPARAMETER_DOCS = """\
         Hyperparameters of the update rule, torch.optim's names and defaults
         (``rho`` is RMSProp's smoothing constant, torch's ``alpha``).
         ``weight_decay`` applies to the weights, never to the intercepts.
+    amsgrad : bool or None, default None
+        'adam' and 'adamw' only: torch's AMSGrad variant, which divides each
+        step by the largest second-moment estimate so far instead of the
+        current one (None: False).
+    centered : bool or None, default None
+        'rmsprop' only: divide by the root of the gradient's variance
+        estimate (the mean square less the squared mean gradient) instead
+        of the root mean square (None: False).
+    initial_accumulator_value : float or None, default None
+        'adagrad' only: where its sum of squared gradients starts, >= 0
+        (None: 0).
     power_t, gamma, step_size : optional
         Parameters of the schedule.
     verbose : int, default 0
@@ -246,7 +258,7 @@ def _fit_keeping_model_on_error(fit_method, self, args, kwargs):
         if hasattr(self, "_segments"):
             self._relink_segments()
             for seg, state in zip(self._segments, segment_states):
-                seg.state[...] = state
+                seg.state = state           # its rows may have changed with the rule
         raise
     finally:
         self.__dict__.pop("_training", None)
@@ -288,13 +300,24 @@ def block_geometry(problem):
 
 
 class Segment:
-    """A flat block of parameters with its optimizer state (float64, (2, n))."""
+    """A flat block of parameters with its optimizer state (float64, of the
+    rule's rows: (UpdateRule.state_rows, n))."""
 
     def __init__(self, values, decay):
         self.values = values                # a flat view into the model's arrays
         self.decay = decay                  # penalized / decayed (weights) or not (biases)
         self.state = np.zeros((2, values.size))
         self.grad = np.zeros(values.size)   # full-batch gradient buffer
+
+    def fit_state_rows(self, rows):
+        """Give the state the rows a rule keeps (3 with amsgrad, say): the
+        rows both rules have are kept, a new one starts at zero.  A warm
+        start or an unpickled model may bring a state made for another rule."""
+        if self.state.shape[0] != rows:
+            state = np.zeros((rows, self.values.size))
+            kept = min(rows, self.state.shape[0])
+            state[:kept] = self.state[:kept]
+            self.state = state
 
 
 # Names users bring from torch.optim and scikit-learn, and fastgd's for them.
@@ -546,6 +569,8 @@ class GradientDescentEstimator(BaseEstimator):
                          {name: value for name, value in vars(problem).items()
                           if isinstance(value, np.ndarray)})
         rule = self._make_rule(self.learning_rate_)
+        for seg in self._segments:
+            seg.fit_state_rows(rule.state_rows)
         batch_size = self._batch_size(problem.n_samples)
         n_steps = -(-problem.n_samples // batch_size)
         blocks = (block_geometry(problem) if check_shuffle(self.shuffle) == "blocks"

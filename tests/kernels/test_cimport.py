@@ -20,7 +20,7 @@ pytest.importorskip("Cython")
 CONSUMER = textwrap.dedent("""
     # cython: language_level=3
     from fastgd.kernels.loss cimport loss_and_dz, LOGISTIC, SOFTMAX
-    from fastgd.kernels.rules cimport UpdateRule, rule_step
+    from fastgd.kernels.rules cimport UpdateRule, rule_step, rule_step3, rule_state_rows
 
     def logistic(double z, double y):
         cdef double dz
@@ -34,6 +34,14 @@ CONSUMER = textwrap.dedent("""
 
     def adam_step(UpdateRule rule, double[::1] p, double[::1] g, double[:, ::1] state, double t):
         rule_step(&rule.c, rule.c.lr, t, &p[0], &g[0], &state[0, 0], &state[1, 0], p.shape[0], True)
+
+    def state_rows(UpdateRule rule):
+        return rule_state_rows(&rule.c)
+
+    def step3(UpdateRule rule, double[::1] p, double[::1] g, double[:, ::1] state, double t):
+        cdef double* s2 = &state[2, 0] if state.shape[0] > 2 else NULL
+        return rule_step3(&rule.c, rule.c.lr, t, &p[0], &g[0], &state[0, 0], &state[1, 0], s2,
+                          p.shape[0], True)
 """)
 
 # What the README's "From Cython" section tells a consumer to write.
@@ -110,6 +118,31 @@ def test_consumer_update_rule_matches_reference(consumer):
         p_ref, state_ref = reference.rule_step(rule.params, p_ref, g, state_ref, t, 0.1)
     np.testing.assert_allclose(p, p_ref, rtol=1e-12)
     np.testing.assert_allclose(state, state_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("hyper", [{"amsgrad": True}, {"amsgrad": False}])
+def test_consumer_three_slot_step_matches_reference(consumer, hyper):
+    rule = make_rule("adam", 0.1, betas=(0.8, 0.99), **hyper)
+    assert consumer.state_rows(rule) == rule.state_rows
+    rng = np.random.default_rng(1)
+    p, state = rng.normal(size=5), np.zeros((rule.state_rows, 5))
+    p_ref, state_ref = p.copy(), state.copy()
+    for t in range(1, 6):
+        g = rng.normal(size=5) * (10.0 if t == 1 else 1.0)
+        assert consumer.step3(rule, p, g, state, float(t)) == 0
+        p_ref, state_ref = reference.rule_step(rule.params, p_ref, g, state_ref, t, 0.1)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-12)
+    np.testing.assert_allclose(state, state_ref, rtol=1e-12)
+
+
+def test_consumer_without_the_third_slot_changes_nothing(consumer):
+    # a rule that needs s2 is never run through a NULL one: rule_step3
+    # says so, and rule_step (two slots) leaves everything as it was
+    rule = make_rule("adam", 0.1, amsgrad=True)
+    p, state = np.ones(4), np.zeros((2, 4))
+    assert consumer.step3(rule, p, np.ones(4), state, 1.0) == -1
+    consumer.adam_step(rule, p, np.ones(4), state, 1.0)
+    assert np.all(p == 1.0) and np.all(state == 0.0)
 
 
 # -- a consumer built the way pip builds it: build isolation, fastgd a wheel --

@@ -98,7 +98,8 @@ def run_epoch(p, X=None, state=True, **kwargs):
     reference.epoch returns: (objective, coef, intercept, state_coef,
     state_intercept, t)."""
     coef, intercept = p.coef.copy(), p.intercept.copy()
-    s_coef, s_int = kernels.init_state(coef, intercept) if state else (None, None)
+    s_coef, s_int = (kernels.init_state(coef, intercept, kwargs.get("rule")) if state
+                     else (None, None))
     res = kernels.epoch(p.X if X is None else X, p.y, coef, intercept, loss=p.loss,
                         sample_weight=p.sample_weight, state_coef=s_coef,
                         state_intercept=s_int, **kwargs)
@@ -426,6 +427,60 @@ def test_epochs_resume_from_state_and_t(optimizer, batch_size, rng):
         assert_epochs_match((res.objective, coef, intercept, s_coef, s_int, res.t), ref, RTOL64)
 
 
+# torch.optim's options that change a rule's formula, two of them with a
+# third row of state (amsgrad; centered with momentum)
+OPTION_RULES = {
+    "adam-amsgrad": ("adam", {"amsgrad": True, "weight_decay": 0.05}),
+    "adamw-amsgrad": ("adamw", {"amsgrad": True}),
+    "rmsprop-centered": ("rmsprop", {"centered": True, "weight_decay": 0.05}),
+    "rmsprop-centered-momentum": ("rmsprop", {"centered": True, "momentum": 0.5}),
+    "adagrad-initial": ("adagrad", {"initial_accumulator_value": 0.3, "weight_decay": 0.05}),
+}
+
+
+@pytest.mark.parametrize("case", OPTION_RULES)
+@pytest.mark.parametrize("loss", ["logistic", "softmax"])
+@pytest.mark.parametrize("batch_size", [1, 3, 25])
+def test_epoch_rule_options_match_reference(case, loss, batch_size, rng):
+    optimizer, hyper = OPTION_RULES[case]
+    rule = make_rule(optimizer, 0.02, **hyper)
+    p = make_problem(loss, 20, 4, rng=rng, weighted=True, x_scale=0.5)
+    coef, intercept = p.coef.copy(), p.intercept.copy()
+    s_coef, s_int = kernels.init_state(coef, intercept, rule)
+    assert s_coef.shape[0] == s_int.shape[0] == rule.state_rows
+    ref = (None, p.coef, p.intercept, None, None, 0)
+    t = 0
+    for _ in range(2):      # the second epoch continues from the first's state
+        order = rng.permutation(20)
+        kw = dict(loss=loss, alpha=0.1, batch_size=batch_size, order=order,
+                  sample_weight=p.sample_weight)
+        res = kernels.epoch(p.X, p.y, coef, intercept, rule=rule, state_coef=s_coef,
+                            state_intercept=s_int, t=t, **kw)
+        t = res.t
+        ref = reference.epoch(p.X, p.y, ref[1], ref[2], rule, state_coef=ref[3],
+                              state_intercept=ref[4], t=ref[5], **kw)
+        assert_epochs_match((res.objective, coef, intercept, s_coef, s_int, res.t), ref, RTOL64)
+
+
+@pytest.mark.parametrize("case", OPTION_RULES)
+def test_epoch_rule_options_float32_match_reference(case, rng):
+    optimizer, hyper = OPTION_RULES[case]
+    rule = make_rule(optimizer, 0.02, **hyper)
+    p = make_problem("logistic", 16, 4, rng=rng, dtype=np.float32, x_scale=0.5)
+    kw = dict(alpha=0.1, batch_size=3, order=rng.permutation(16))
+    assert_epochs_match(run_epoch(p, rule=rule, **kw), run_reference_epoch(p, rule, **kw),
+                        RTOL32)
+
+
+def test_init_state_has_the_rule_rows():
+    coef, intercept = np.zeros((2, 3)), np.zeros(2)
+    assert [a.shape for a in kernels.init_state(coef, intercept)] == [(2, 6), (2, 2)]
+    rule = make_rule("adam", 0.1, amsgrad=True)
+    assert [a.shape for a in kernels.init_state(coef, intercept, rule)] == [(3, 6), (3, 2)]
+    with pytest.raises(TypeError, match="rule"):
+        kernels.init_state(coef, intercept, "adam")
+
+
 def test_sgd_and_minibatch_epoch_are_epoch(rng):
     p = make_problem("softmax", 10, 3, rng=rng, weighted=True)
     rule = rule_for("momentum")
@@ -697,6 +752,19 @@ EPOCH_CASES = [
     ("state_coef-read-only", lambda c: c.update(rule=make_rule("adam", 0.1),
                                                 state_coef=_read_only(np.zeros((2, 3))),
                                                 state_intercept=np.zeros((2, 1))), ValueError, "state_coef"),
+    # amsgrad, and centered with momentum, keep a third row of state
+    ("amsgrad-two-row-state", lambda c: c.update(rule=make_rule("adam", 0.1, amsgrad=True),
+                                                 state_coef=np.zeros((2, 3)),
+                                                 state_intercept=np.zeros((3, 1))),
+     ValueError, "state_coef must have 3 rows"),
+    ("centered-two-row-state", lambda c: c.update(
+        rule=make_rule("rmsprop", 0.1, centered=True, momentum=0.5),
+        state_coef=np.zeros((3, 3)), state_intercept=np.zeros((2, 1))),
+     ValueError, "state_intercept must have 3 rows"),
+    ("adam-three-row-state", lambda c: c.update(rule=make_rule("adam", 0.1),
+                                                state_coef=np.zeros((3, 3)),
+                                                state_intercept=np.zeros((3, 1))),
+     ValueError, "state_coef must have 2 rows"),
     ("lr_table-short", lambda c: c.update(lr_table=np.full(5, 0.1)), ValueError, "lr_table"),
     ("lr_table-short-batches", lambda c: c.update(batch_size=4, lr_table=np.full(1, 0.1)), ValueError, "lr_table"),
     ("lr_table-2d", lambda c: c.update(lr_table=np.full((6, 1), 0.1)), ValueError, "lr_table"),

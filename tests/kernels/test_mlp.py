@@ -217,6 +217,40 @@ def test_epoch_matches_reference(output, optimizer, batch_size):
         np.testing.assert_array_equal(state, state0)  # plain SGD keeps no state
 
 
+# torch.optim's options that change a rule's formula; amsgrad and centered
+# with momentum keep a third row of state
+OPTION_RULES = [("adam", {"amsgrad": True, "weight_decay": 0.05}),
+                ("adamw", {"amsgrad": True}),
+                ("rmsprop", {"centered": True}),
+                ("rmsprop", {"centered": True, "momentum": 0.5, "weight_decay": 0.05}),
+                ("adagrad", {"initial_accumulator_value": 0.3})]
+
+
+@pytest.mark.parametrize("batch_size", [1, 7])
+@pytest.mark.parametrize("optimizer, hyper", OPTION_RULES,
+                         ids=[f"{o}-{'-'.join(h)}" for o, h in OPTION_RULES])
+def test_epoch_rule_options_match_reference(optimizer, hyper, batch_size):
+    sizes = (4, 5, 3)
+    X, Y = problem(23, sizes, "softmax")
+    theta = mk.init_params(sizes, random_state=9)
+    rule = make_rule(optimizer, 0.02, **hyper)
+    state = mk.init_state(theta, rule)
+    assert state.shape == (rule.state_rows, theta.size)
+    theta_ref, state_ref, t, t_ref = theta.copy(), state.copy(), 0, 0
+    order = np.random.default_rng(10).permutation(23)
+    for _ in range(2):      # the second epoch continues from the first's state
+        result = mk.epoch(X, Y, theta, sizes, activation="tanh", output="softmax", alpha=0.01,
+                          batch_size=batch_size, rule=rule, order=order, state=state, t=t)
+        objective, theta_ref, state_ref, t_ref = ref.epoch(
+            X, Y, theta_ref, sizes, rule, "tanh", "softmax", 0.01, batch_size, order, None,
+            state_ref, t_ref)
+        t = result.t
+        assert t == t_ref
+        np.testing.assert_allclose(result.objective, objective, rtol=1e-10)
+        np.testing.assert_allclose(theta, theta_ref, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(state, state_ref, rtol=1e-10, atol=1e-16)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_epoch_batch_larger_than_a_block(dtype):
     """One 300-row batch runs through two work blocks; sequential rows."""
@@ -413,6 +447,14 @@ def _bad_calls():
         (ep(rule="adam"), TypeError, "rule"),
         (ep(rule=make_rule("adam", 0.01)), ValueError, "state"),
         (ep(rule=make_rule("adam", 0.01), state=np.zeros((2, 3))), ValueError, "state"),
+        # amsgrad keeps a third row: a (2, n) state is refused before any step
+        (ep(rule=make_rule("adam", 0.01, amsgrad=True), state=mk.init_state(theta)),
+         ValueError, "state must have 3 rows"),
+        (ep(rule=make_rule("rmsprop", 0.01, centered=True, momentum=0.5),
+            state=mk.init_state(theta)), ValueError, "state must have 3 rows"),
+        (ep(rule=make_rule("adam", 0.01), state=np.zeros((3, theta.size))), ValueError,
+         "state must have 2 rows"),
+        (lambda: mk.init_state(theta, rule="adam"), TypeError, "rule"),
         (ep(lr_table=np.ones(2)), ValueError, "lr_table"),
         (ep(lr_table=-np.ones(6)), ValueError, "lr_table"),
         (ep(t=-1), ValueError, "t"),

@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import fastgd
 from fastgd import kernels
+from fastgd.optim import make_rule
 from fastgd import (ConvergenceWarning, DivergenceError, LinearRegression,
                     LogisticRegression, NotFittedError, SoftmaxRegression)
 
@@ -1065,3 +1066,114 @@ def test_default_fit_ends_at_the_optimum_of_an_independent_solver(Est, alpha):
 
 def objective_of(Est, X, y, coef, intercept, alpha):
     return objective_and_gradient(Est, X, y, coef, intercept, alpha)[0]
+
+
+# -- torch.optim's rule options: amsgrad, centered, initial_accumulator_value --
+RULE_OPTIONS = [("adam", {"amsgrad": True}), ("adamw", {"amsgrad": True}),
+                ("rmsprop", {"centered": True}),
+                ("rmsprop", {"centered": True, "momentum": 0.5}),
+                ("adagrad", {"initial_accumulator_value": 0.5})]
+RULE_OPTION_IDS = [f"{o}-{'-'.join(h)}" for o, h in RULE_OPTIONS]
+
+
+@pytest.mark.parametrize("optimizer, hyper", RULE_OPTIONS, ids=RULE_OPTION_IDS)
+def test_rule_options_minibatch_epochs_equal_reference(optimizer, hyper):
+    X, y = make_data("regression", n=40, d=3)
+    model = LinearRegression(solver="minibatch", batch_size=8, shuffle=False,
+                             optimizer=optimizer, learning_rate=0.05, alpha=0.01,
+                             max_epochs=4, tol=None, weight_decay=0.05, **hyper).fit(X, y)
+    rule = make_rule(optimizer, 0.05, weight_decay=0.05, **hyper)
+    coef, intercept, s_coef, s_int, t = np.zeros((1, 3)), np.zeros(1), None, None, 0
+    for epoch in range(4):
+        objective, coef, intercept, s_coef, s_int, t = fastgd.reference.epoch(
+            X, y, coef, intercept, rule, loss="squared", alpha=0.01, batch_size=8,
+            state_coef=s_coef, state_intercept=s_int, t=t)
+        assert_allclose(model.loss_history_[epoch], objective, rtol=1e-10)
+    assert_allclose(model.coef_, coef[0], rtol=1e-10)
+    assert_allclose(model.intercept_, intercept[0], rtol=1e-10)
+    assert model.t_ == t
+    assert [seg.state.shape[0] for seg in model._segments] == [rule.state_rows] * 2
+
+
+@pytest.mark.parametrize("optimizer, hyper", RULE_OPTIONS, ids=RULE_OPTION_IDS)
+def test_rule_options_full_batch_equals_a_torch_loop(optimizer, hyper):
+    torch = pytest.importorskip("torch")
+    X, y = make_data("regression", n=50, d=4)
+    alpha, lr, epochs = 0.01, 0.05, 12
+    model = LinearRegression(solver="gd", optimizer=optimizer, learning_rate=lr, alpha=alpha,
+                             max_epochs=epochs, tol=None, **hyper).fit(X, y)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    w = torch.zeros(4, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+           "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}[optimizer]
+    # weight decay (AdamW's default 0.01) applies to the weights, never the intercept
+    opt = cls([{"params": [w]}, {"params": [b], "weight_decay": 0.0}], lr=lr, **hyper)
+    for _ in range(epochs):
+        opt.zero_grad()
+        J = 0.5 * torch.mean((Xt @ w + b - yt) ** 2) + 0.5 * alpha * (w @ w)
+        J.backward()
+        opt.step()
+    assert_allclose(model.coef_, w.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert_allclose(model.intercept_, b.detach().numpy()[0], rtol=1e-9, atol=1e-12)
+
+
+def test_rule_options_survive_pickling_and_warm_starts():
+    import pickle
+    X, y = make_data("regression", n=60, d=3)
+    model = LinearRegression(solver="minibatch", optimizer="adam", amsgrad=True,
+                             learning_rate=0.05, max_epochs=3, tol=None, random_state=0)
+    model.fit(X, y)
+    clone = pickle.loads(pickle.dumps(model))
+    model.set_params(warm_start=True).fit(X, y)
+    clone.set_params(warm_start=True).fit(X, y)
+    assert_same_model(clone, model, rtol=0)
+    # a warm start with another rule gets that rule's rows
+    model.set_params(amsgrad=False, max_epochs=1)
+    model.fit(X, y)
+    assert model._segments[0].state.shape == (2, 3)
+    model.set_params(amsgrad=True)
+    model.fit(X, y)
+    assert model._segments[0].state.shape == (3, 3)
+
+
+def test_segment_keeps_the_state_rows_both_rules_share():
+    from fastgd._fit import Segment
+    seg = Segment(np.zeros(4), True)
+    seg.state[...] = [[1.0] * 4, [2.0] * 4]
+    seg.fit_state_rows(3)
+    assert_array_equal(seg.state, [[1.0] * 4, [2.0] * 4, [0.0] * 4])
+    seg.fit_state_rows(2)
+    assert_array_equal(seg.state, [[1.0] * 4, [2.0] * 4])
+
+
+def test_failed_fit_puts_back_the_state_rows():
+    X, y = make_data("regression", n=40, d=3)
+    model = LinearRegression(solver="minibatch", optimizer="adam", learning_rate=0.05,
+                             max_epochs=2, tol=None, random_state=0).fit(X, y)
+    before = model._segments[0].state.copy()
+
+    def explode(record):
+        raise RuntimeError("stop")
+    model.set_params(warm_start=True, amsgrad=True, callback=explode)
+    with pytest.raises(RuntimeError):
+        model.fit(X, y)
+    assert_array_equal(model._segments[0].state, before)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(optimizer="sgd", amsgrad=True), TypeError, "amsgrad"),
+    (dict(optimizer="adam", centered=True), TypeError, "centered"),
+    (dict(optimizer="rmsprop", initial_accumulator_value=0.1), TypeError,
+     "initial_accumulator_value"),
+    (dict(optimizer="adam", amsgrad="yes"), TypeError, "amsgrad"),
+    (dict(optimizer="rmsprop", centered=1), TypeError, "centered"),
+    (dict(optimizer="adagrad", initial_accumulator_value=-1.0), ValueError,
+     "initial_accumulator_value"),
+    (dict(solver="saga", amsgrad=True), ValueError, "amsgrad"),
+])
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_rule_options_are_checked_before_any_epoch(Est, kwargs, error, match):
+    X, y = data_for(Est, n=30)
+    with pytest.raises(error, match=match):
+        Est(**kwargs).fit(X, y)

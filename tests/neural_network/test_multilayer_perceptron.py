@@ -17,6 +17,7 @@ from fastgd.reference import mlp as ref
 from fastgd.exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from fastgd.neural_network import MLPClassifier, MLPRegressor
 from fastgd.neural_network._multilayer_perceptron import AUTO_PLAIN_RATE
+from fastgd.optim import make_rule
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.base import clone  # noqa: E402
@@ -359,6 +360,59 @@ def test_regressor_fits_a_nonlinear_multi_output_target():
     # what a linear model cannot do
     from sklearn.linear_model import LinearRegression
     assert LinearRegression().fit(X, Y).score(X, Y) < 0.5
+
+
+# torch.optim's rule options; amsgrad and centered with momentum keep a third
+# row of state
+RULE_OPTIONS = [("rmsprop", {"centered": True}), ("rmsprop", {"centered": True, "momentum": 0.5}),
+                ("adam", {"amsgrad": True}), ("adamw", {"amsgrad": True}),
+                ("adagrad", {"initial_accumulator_value": 0.2})]
+RULE_OPTION_IDS = [f"{o}-{'-'.join(h)}" for o, h in RULE_OPTIONS]
+
+
+@pytest.mark.parametrize("optimizer, hyper", RULE_OPTIONS, ids=RULE_OPTION_IDS)
+def test_rule_options_train(optimizer, hyper):
+    X, y = blobs()
+    clf = MLPClassifier((10,), solver="minibatch", optimizer=optimizer, learning_rate=0.01,
+                        batch_size=32, max_epochs=40, tol=None, random_state=0,
+                        **hyper).fit(X, y)
+    assert clf.loss_history_[-1] < 0.8 * clf.loss_history_[0]
+    assert clf.score(X, y) > 0.9
+    rows = make_rule(optimizer, 0.01, **hyper).state_rows
+    assert [seg.state.shape[0] for seg in clf._segments] == [rows, rows]
+
+
+@pytest.mark.parametrize("optimizer, hyper", RULE_OPTIONS, ids=RULE_OPTION_IDS)
+def test_rule_options_epoch_equals_reference(optimizer, hyper):
+    X, y = blobs(n=60)
+    clf = MLPClassifier((5,), activation="tanh", solver="minibatch", optimizer=optimizer,
+                        learning_rate=0.01, batch_size=16, shuffle=False, alpha=1e-3,
+                        max_epochs=1, tol=None, warm_start=True, random_state=0, **hyper)
+    clf.fit(X, y)
+    theta0, t0 = flat_theta(clf), clf.t_
+    state0 = np.concatenate([seg.state for seg in clf._segments], axis=1)
+    clf.fit(X, y)           # a second epoch, from the first one's state
+    objective, theta, state, t = ref.epoch(
+        X, np.eye(3)[y], theta0, layer_sizes(clf), make_rule(optimizer, 0.01, **hyper),
+        "tanh", "softmax", 1e-3, 16, None, None, state0, t0)
+    assert clf.t_ == t
+    np.testing.assert_allclose(clf.loss_history_[-1], objective, rtol=1e-10)
+    np.testing.assert_allclose(flat_theta(clf), theta, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(np.concatenate([seg.state for seg in clf._segments], axis=1),
+                               state, rtol=1e-10, atol=1e-16)
+
+
+def test_rule_options_survive_pickle_and_partial_fit():
+    import pickle
+    X, y = blobs()
+    clf = MLPRegressor((5,), optimizer="rmsprop", centered=True, momentum=0.5,
+                       learning_rate=0.01, batch_size=32, random_state=0)
+    clf.partial_fit(X, y.astype(float))
+    twin = pickle.loads(pickle.dumps(clf))
+    clf.partial_fit(X, y.astype(float))
+    twin.partial_fit(X, y.astype(float))
+    np.testing.assert_array_equal(flat_theta(twin), flat_theta(clf))
+    assert clf._state.shape[0] == 3
 
 
 def test_warm_start_continues_and_fit_restarts():

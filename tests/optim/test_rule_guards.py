@@ -61,6 +61,12 @@ def _short_lived_bowl():
     ((0, 0.1), {"schedule": 2, "step_size": 0.0}, ValueError, "step_size"),
     ((0, 0.1), {"schedule": 4, "optimal_alpha": 0.0}, ValueError, "optimal_alpha"),
     ((0, 0.1), {"schedule": 4, "optimal_t0": -1.0}, ValueError, "optimal_t0"),
+    ((3, 0.1), {"amsgrad": 1}, TypeError, "amsgrad"),              # the third slot's switch
+    ((4, 0.1), {"amsgrad": "True"}, TypeError, "amsgrad"),
+    ((2, 0.1), {"centered": None}, TypeError, "centered"),
+    ((1, 0.1), {"initial_accumulator_value": -1.0}, ValueError, "initial_accumulator_value"),
+    ((1, 0.1), {"initial_accumulator_value": float("nan")}, ValueError,
+     "initial_accumulator_value"),
 ])
 def test_hand_built_rule_is_checked(args, kwargs, error, name):
     with pytest.raises(error, match=name):
@@ -73,6 +79,14 @@ def test_every_rule_make_rule_builds_can_be_built_by_hand(optimizer, schedule):
     rule = make_rule(optimizer, 0.05, schedule, alpha=0.01)
     assert UpdateRule(**rule.params).params == rule.params
     assert pickle.loads(pickle.dumps(rule)).params == rule.params
+
+
+def test_hand_built_rule_reports_its_state_rows():
+    assert UpdateRule(3, 0.1, amsgrad=np.bool_(True)).state_rows == 3
+    assert UpdateRule(2, 0.1, centered=True, momentum=0.5).state_rows == 3
+    assert UpdateRule(2, 0.1, centered=True).state_rows == 2
+    # an option of another rule changes nothing there
+    assert UpdateRule(0, 0.1, amsgrad=True, centered=True).state_rows == 2
 
 
 def test_hand_built_rule_takes_numpy_scalars():

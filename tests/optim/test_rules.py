@@ -27,10 +27,20 @@ RULE_CASES = [
     ("momentum", {"momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05}),
     ("nesterov", {"momentum": 0.7, "weight_decay": 0.02}),
     ("adagrad", {"lr_decay": 0.01, "eps": 1e-6, "weight_decay": 0.1}),
+    ("adagrad", {"initial_accumulator_value": 0.5, "lr_decay": 0.01, "weight_decay": 0.1}),
+    ("adagrad", {"initial_accumulator_value": 0.1}),
     ("rmsprop", {"rho": 0.9, "eps": 1e-6, "weight_decay": 0.05}),
     ("rmsprop", {"rho": 0.95, "eps": 1e-7, "momentum": 0.5}),
+    ("rmsprop", {"centered": True, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.05}),
+    ("rmsprop", {"centered": True, "rho": 0.95}),
+    ("rmsprop", {"centered": True, "rho": 0.95, "momentum": 0.5, "weight_decay": 0.02}),
+    ("rmsprop", {"centered": True, "momentum": 0.7}),
     ("adam", {"betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05}),
+    ("adam", {"amsgrad": True, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.05}),
+    ("adam", {"amsgrad": True}),
     ("adamw", {"betas": (0.85, 0.995), "eps": 1e-7, "weight_decay": 0.1}),
+    ("adamw", {"amsgrad": True, "betas": (0.85, 0.995), "eps": 1e-7, "weight_decay": 0.1}),
+    ("adamw", {"amsgrad": True, "weight_decay": 0.0}),
 ]
 RULE_IDS = [f"{name}-{'-'.join(sorted(h)) or 'plain'}" for name, h in RULE_CASES]
 
@@ -45,6 +55,10 @@ SCHEDULE_IDS = [name for name, _ in SCHEDULE_CASES]
 
 def test_cases_cover_every_optimizer():
     assert {name for name, _ in RULE_CASES} == set(OPTIMIZERS)
+    # ... and each of torch's options that changes a formula
+    given = {option for _, hyper in RULE_CASES for option, value in hyper.items() if value}
+    assert {"amsgrad", "centered", "initial_accumulator_value"} <= given
+    assert len(set(RULE_IDS)) == len(RULE_IDS)
 
 
 def _sequence(seed, n=N_PARAMS, steps=N_STEPS):
@@ -68,8 +82,8 @@ def _compare_with_reference(rule, dtype, p0, grads, decay=True, rtol=1e-10):
     params = rule.params
     n = p0.shape[0]
     p = p0.astype(dtype)
-    state = np.zeros((2, n))
-    p_ref, state_ref = p.astype(np.float64), np.zeros((2, n))
+    state = np.zeros((rule.state_rows, n))
+    p_ref, state_ref = p.astype(np.float64), state.copy()
     for t, g in enumerate(grads, start=1):
         lr = reference.scheduled_lr(params, t)
         assert rule.learning_rate(t) == pytest.approx(lr, rel=1e-12)
@@ -156,13 +170,16 @@ def _rules(draw):
     elif optimizer == "adagrad":
         hyper["lr_decay"] = draw(st.floats(0.0, 1.0))
         hyper["eps"] = draw(st.floats(1e-10, 1e-3))
+        hyper["initial_accumulator_value"] = draw(st.sampled_from([0.0, 1e-3, 0.5, 3.0]))
     elif optimizer == "rmsprop":
         hyper["rho"] = draw(_unit)
         hyper["momentum"] = draw(_unit)
         hyper["eps"] = draw(st.floats(1e-10, 1e-3))
+        hyper["centered"] = draw(st.booleans())
     else:
         hyper["betas"] = (draw(_unit), draw(st.floats(0.0, 0.9999)))
         hyper["eps"] = draw(st.floats(1e-10, 1e-3))
+        hyper["amsgrad"] = draw(st.booleans())
     lr = draw(st.floats(1e-4, 0.5))
     return make_rule(optimizer, lr, **hyper)
 
@@ -183,10 +200,76 @@ def test_step_rejects_mismatched_shapes():
         rule.step(p, np.zeros(3), np.zeros((2, 4)), 1)
 
 
+@pytest.mark.parametrize("optimizer, hyper, rows", [
+    ("adam", {"amsgrad": True}, 3),
+    ("adamw", {"amsgrad": True}, 3),
+    ("rmsprop", {"centered": True, "momentum": 0.5}, 3),
+    ("rmsprop", {"centered": True}, 2),        # the gradient average takes the free s1
+    ("rmsprop", {"momentum": 0.5}, 2),
+    ("adam", {}, 2),
+    ("adagrad", {"initial_accumulator_value": 1.0}, 2),
+    ("sgd", {}, 2),
+])
+def test_state_rows_is_what_the_rule_keeps(optimizer, hyper, rows):
+    rule = make_rule(optimizer, 0.1, **hyper)
+    assert rule.state_rows == rows == reference.state_rows(rule.params)
+    p = np.ones(3)
+    for wrong in {2, 3} - {rows}:
+        # a state of the other number of rows is refused, naming it, before any step
+        with pytest.raises(ValueError, match=f"state must have {rows} rows"):
+            rule.step(p, np.ones(3), np.zeros((wrong, 3)), 1)
+        assert np.all(p == 1.0)
+    rule.step(p, np.ones(3), np.zeros((rows, 3)), 1)
+    assert np.all(p < 1.0)
+
+
+def test_rows_a_rule_does_not_use_are_untouched():
+    # centered RMSprop without momentum writes s0 and s1 only; Adam without
+    # amsgrad never reads a third row given to a kernel that has one
+    rule = make_rule("rmsprop", 0.1, centered=True)
+    state = np.zeros((2, 3))
+    rule.step(np.ones(3), np.ones(3), state, 1)
+    assert np.all(state[1] != 0)                 # the gradient average
+    p_ref, s_ref = reference.rule_step(rule.params, np.ones(3), np.ones(3), np.zeros((2, 3)),
+                                       1, 0.1)
+    assert_allclose(state, s_ref, rtol=1e-15)
+
+
+def test_amsgrad_divides_by_the_largest_second_moment():
+    # a large gradient then small ones: plain Adam's second moment decays,
+    # AMSGrad's maximum keeps the steps small
+    grads = [np.array([10.0])] + [np.array([0.01])] * 30
+    steps = {}
+    for amsgrad in (False, True):
+        rule = make_rule("adam", 0.1, amsgrad=amsgrad, betas=(0.5, 0.9))
+        p, state = np.zeros(1), np.zeros((rule.state_rows, 1))
+        for t, g in enumerate(grads, start=1):
+            before = p.copy()
+            rule.step(p, g, state, t)
+        steps[amsgrad] = abs(p - before)[0]
+        if amsgrad:
+            assert state[2, 0] >= state[1, 0] > 0
+    assert steps[True] < steps[False] / 3
+
+
+def test_initial_accumulator_value_starts_adagrad_sum():
+    rule = make_rule("adagrad", 0.1, initial_accumulator_value=4.0)
+    p, state = np.zeros(2), np.zeros((2, 2))
+    rule.step(p, np.array([1.0, 2.0]), state, 1)
+    assert_allclose(state[0], [5.0, 8.0])
+    assert_allclose(p, -0.1 * np.array([1.0, 2.0]) / (np.sqrt([5.0, 8.0]) + 1e-10))
+    rule.step(p, np.array([1.0, 1.0]), state, 2)     # added once, at the first update
+    assert_allclose(state[0], [6.0, 9.0])
+
 def test_rule_pickles_with_its_fields():
-    rule = make_rule("rmsprop", 0.02, "step", rho=0.9, momentum=0.3, gamma=0.5, step_size=3)
+    rule = make_rule("rmsprop", 0.02, "step", rho=0.9, momentum=0.3, gamma=0.5, step_size=3,
+                     centered=True)
     clone = pickle.loads(pickle.dumps(rule))
-    assert clone.params == rule.params
+    assert clone.params == rule.params and clone.state_rows == 3
+    for rule in (make_rule("adam", 0.1, amsgrad=True),
+                 make_rule("adagrad", 0.1, initial_accumulator_value=0.25)):
+        clone = pickle.loads(pickle.dumps(rule))
+        assert clone.params == rule.params and clone.state_rows == rule.state_rows
 
 
 # --- make_rule validation ---------------------------------------------------
@@ -214,6 +297,23 @@ def test_rule_pickles_with_its_fields():
     ({"schedule": "exponential", "gamma": 1.5}, ValueError, "gamma"),
     ({"schedule": "step", "step_size": 0}, ValueError, "step_size"),
     ({"schedule": "optimal", "alpha": 0.0}, ValueError, "alpha"),
+    ({"optimizer": "adam", "amsgrad": 1}, TypeError, "amsgrad"),
+    ({"optimizer": "adamw", "amsgrad": "yes"}, TypeError, "amsgrad"),
+    ({"optimizer": "rmsprop", "centered": "False"}, TypeError, "centered"),
+    ({"optimizer": "rmsprop", "centered": 0}, TypeError, "centered"),
+    ({"optimizer": "adagrad", "initial_accumulator_value": -0.1}, ValueError,
+     "initial_accumulator_value"),
+    ({"optimizer": "adagrad", "initial_accumulator_value": float("inf")}, ValueError,
+     "initial_accumulator_value"),
+    ({"optimizer": "adagrad", "initial_accumulator_value": "1"}, TypeError,
+     "initial_accumulator_value"),
+    # each option belongs to its optimizer, as torch's do
+    ({"optimizer": "sgd", "amsgrad": True}, TypeError, "amsgrad"),
+    ({"optimizer": "rmsprop", "amsgrad": True}, TypeError, "amsgrad"),
+    ({"optimizer": "adam", "centered": True}, TypeError, "centered"),
+    ({"optimizer": "momentum", "centered": False}, TypeError, "centered"),
+    ({"optimizer": "adam", "initial_accumulator_value": 0.1}, TypeError,
+     "initial_accumulator_value"),
 ])
 def test_make_rule_rejects_bad_values(kwargs, error, name):
     kwargs = {"optimizer": "sgd", "learning_rate": 0.1, **kwargs}
@@ -272,8 +372,15 @@ def _torch_state(opt, param, optimizer):
     if optimizer == "adagrad":
         return np.stack([get("sum"), np.zeros(n)])
     if optimizer == "rmsprop":
-        return np.stack([get("square_avg"), get("momentum_buffer")])
-    return np.stack([get("exp_avg"), get("exp_avg_sq")])
+        if not opt.param_groups[0]["centered"]:
+            return np.stack([get("square_avg"), get("momentum_buffer")])
+        if opt.param_groups[0]["momentum"] > 0:
+            return np.stack([get("square_avg"), get("momentum_buffer"), get("grad_avg")])
+        return np.stack([get("square_avg"), get("grad_avg")])
+    rows = [get("exp_avg"), get("exp_avg_sq")]
+    if opt.param_groups[0]["amsgrad"]:
+        rows.append(get("max_exp_avg_sq"))
+    return np.stack(rows)
 
 
 def _compare_with_torch(torch, optimizer, hyper, schedule, schedule_hyper, dtype, rtol, atol):
@@ -285,7 +392,7 @@ def _compare_with_torch(torch, optimizer, hyper, schedule, schedule_hyper, dtype
     opt = _torch_optimizer(torch, optimizer, param, lr, hyper)
     scheduler = _torch_scheduler(torch, opt, schedule, schedule_hyper)
     p = p0.astype(dtype)
-    state = np.zeros((2, N_PARAMS))
+    state = np.zeros((rule.state_rows, N_PARAMS))
     for t, g in enumerate(grads, start=1):
         rule.step(p, g, state, t)
         param.grad = torch.tensor(g.astype(dtype), dtype=torch_dtype)

@@ -456,7 +456,7 @@ class DaskProblem:
         if self.network:
             model._theta[...] = mean[0]
             if len(mean) > 1:
-                state = mean[1].reshape(2, -1)
+                state = mean[1].reshape(model._segments[0].state.shape[0], -1)
                 nw = model._n_weights
                 model._segments[0].state[...] = state[:, :nw]
                 model._segments[1].state[...] = state[:, nw:]

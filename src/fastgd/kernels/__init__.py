@@ -41,7 +41,7 @@ from .._validation import (check_array, check_bool, check_consistent_length, che
                           check_lr_table, check_no_overlap, check_order, check_output,
                           check_loss_targets, check_random_state, check_sample_weight,
                           check_scalar, check_visited_weight)
-from .rules import make_rule, rule_keeps_state
+from .rules import check_state, make_rule, rule_keeps_state, state_shape
 from .plain_sgd import PlainSGDState, plain_sgd_epoch
 
 LOSSES = _linear.LOSSES
@@ -160,10 +160,25 @@ def loss_gradient(X, y, coef, intercept, grad_coef, grad_intercept, *,
     return objective
 
 
-def init_state(coef, intercept):
-    """Zeroed optimizer state for these parameters: (state_coef, state_intercept),
-    float64 arrays of shapes (2, coef.size) and (2, intercept.size)."""
-    return np.zeros((2, np.size(coef))), np.zeros((2, np.size(intercept)))
+def init_state(coef, intercept, rule=None):
+    """Zeroed optimizer state for these parameters.
+
+    Parameters
+    ----------
+    coef, intercept : array-like
+        The parameters (only their sizes are read).
+    rule : UpdateRule or None, default None
+        The rule the state is for: its ``state_rows`` rows (3 for amsgrad,
+        and for centered RMSprop with momentum); None gives 2, enough for
+        every other rule.
+
+    Returns
+    -------
+    state_coef, state_intercept : ndarray
+        float64 arrays of shapes (rows, coef.size) and (rows, intercept.size).
+    """
+    return (np.zeros(state_shape(rule, np.size(coef))),
+            np.zeros(state_shape(rule, np.size(intercept))))
 
 
 def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
@@ -198,9 +213,11 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         Row indices to visit, each in [0, n_samples).
     fit_intercept : bool
         Update the intercept (else it stays as it is).
-    state_coef, state_intercept : float64 arrays of shapes (2, coef.size), (2, K)
+    state_coef, state_intercept : float64 arrays of shapes (rows, coef.size), (rows, K)
         The rule's state (momentum, moments), updated in place; required by
-        every rule but plain SGD.  :func:`init_state` makes zeroed ones.
+        every rule but plain SGD.  ``rows`` is the rule's ``state_rows``: 2,
+        or 3 for amsgrad and for centered RMSprop with momentum.
+        ``init_state(coef, intercept, rule)`` makes zeroed ones.
     t : int
         Updates made before this epoch (for bias corrections and schedules).
     lr_table : array-like of float or None
@@ -250,10 +267,10 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         state_coef, state_intercept = _NO_STATE, _NO_STATE
     elif stateful and (state_coef is None or state_intercept is None):
         raise ValueError("this update rule keeps state: pass state_coef and state_intercept "
-                         "(fastgd.kernels.init_state makes zeroed ones)")
+                         "(fastgd.kernels.init_state(coef, intercept, rule) makes zeroed ones)")
     else:
-        check_output(state_coef, "state_coef", (2, coef.size), np.float64)
-        check_output(state_intercept, "state_intercept", (2, intercept.size), np.float64)
+        check_state(state_coef, "state_coef", rule, coef.size)
+        check_state(state_intercept, "state_intercept", rule, intercept.size)
     # parameters are O(K d): cheap to check, unlike X (see _check_problem)
     check_finite(coef, "coef")
     check_finite(intercept, "intercept")

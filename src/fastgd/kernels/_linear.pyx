@@ -32,7 +32,7 @@ from fastgd.kernels.loss cimport SQUARED, LOGISTIC, SOFTMAX
 from fastgd.kernels._numeric cimport all_finite, half_sq_norm
 from fastgd.kernels cimport _status
 from fastgd.kernels._signals cimport SignalWatch, interrupted, signal_pending, start_watch
-from fastgd.kernels.rules cimport (Rule, UpdateRule, rule_step, scheduled_lr,
+from fastgd.kernels.rules cimport (Rule, UpdateRule, rule_state_rows, rule_step3, scheduled_lr,
                             is_plain_sgd, SCHEDULE_CONSTANT)
 
 cdef extern from "csrc/prefetch.h":
@@ -605,6 +605,9 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* bp = &b[0]
     cdef const Rule* r = &rule.c
     cdef bint lazy = batch_size == 1 and is_plain_sgd(r)
+    # the third row of state, for the rules that keep one (rule_state_rows)
+    cdef double* sW2 = &state_W[2, 0] if state_W.shape[0] > 2 else NULL
+    cdef double* sb2 = &state_b[2, 0] if state_b.shape[0] > 2 else NULL
     cdef fastgd_sgd_epoch lazy_epoch
     # per-sample plain SGD: a rate for each step unless the rate is constant;
     # for float32 parameters float64 working weights and intercepts; for K
@@ -634,6 +637,10 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef const int* b_ptr = ptr_p
     cdef const floating* b_sw = sw_p
     cdef const Py_ssize_t* b_order = order_p
+    if not lazy and (state_W.shape[0] < rule_state_rows(r)
+                     or state_b.shape[0] < rule_state_rows(r)):
+        raise ValueError(f"state_W and state_b must have the rule's {rule_state_rows(r)} rows, "
+                         f"got {state_W.shape[0]} and {state_b.shape[0]}")
     owner = None
     if blocked:
         # per-sample plain SGD copies the next buffer while it runs on this one
@@ -804,11 +811,12 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
                 m = hi - p
                 for k in range(KD):
                     G[k] = G[k] / m + alpha * Wp[k]
-                rule_step(r, eta, t, Wp, G, &state_W[0, 0], &state_W[1, 0], KD, True)
+                rule_step3(r, eta, t, Wp, G, &state_W[0, 0], &state_W[1, 0], sW2, KD, True)
                 if fit_intercept:
                     for k in range(K):
                         Gb[k] /= m
-                    rule_step(r, eta, t, bp, Gb, &state_b[0, 0], &state_b[1, 0], K, False)
+                    rule_step3(r, eta, t, bp, Gb, &state_b[0, 0], &state_b[1, 0], sb2, K,
+                               False)
                 p = hi
         # an update can overflow the parameters at a step whose loss was
         # finite (the last one, say): no later loss would reveal it

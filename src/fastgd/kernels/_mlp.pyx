@@ -36,7 +36,8 @@ from fastgd.kernels.loss cimport sigmoid, log1pexp, softmax
 from fastgd.kernels._numeric cimport all_finite
 from fastgd.kernels cimport _status
 from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
-from fastgd.kernels.rules cimport Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr
+from fastgd.kernels.rules cimport (Rule, UpdateRule, is_plain_sgd, rule_state_rows,
+                                   rule_step3, scheduled_lr)
 
 cdef extern from "csrc/sigmoid_layer.h":
     void fastgd_sigmoid_bias_d(double* z, const double* b, Py_ssize_t rows,
@@ -419,8 +420,12 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
     cdef const floating* sw = &sample_weight[0] if sample_weight is not None else NULL
     cdef double* s0 = &state[0, 0] if state is not None else NULL
     cdef double* s1 = &state[1, 0] if state is not None else NULL
+    cdef double* s2 = &state[2, 0] if state is not None and state.shape[0] > 2 else NULL
     cdef floating* th = &theta[0]
     cdef const Rule* rp = &rule.c
+    if state is not None and state.shape[0] < rule_state_rows(rp):
+        raise ValueError(f"state must have the rule's {rule_state_rows(rp)} rows, "
+                         f"got {state.shape[0]}")
     cdef floating* A = <floating*> malloc(
         (2 * block_rows * net.units + net.max_fan + (block_rows * d if order_p != NULL else 0)) * sizeof(floating))
     cdef floating* D = A + block_rows * net.units
@@ -496,10 +501,11 @@ def epoch(const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] thet
             t += 1
             eta = table[step_no] if table != NULL else scheduled_lr(rp, t)
             step_no += 1
-            rule_step(rp, eta, t, th, grad, s0, s1, nw, True)
-            rule_step(rp, eta, t, th + nw, grad + nw,
-                      s0 + nw if s0 != NULL else NULL,
-                      s1 + nw if s1 != NULL else NULL, nb, False)
+            rule_step3(rp, eta, t, th, grad, s0, s1, s2, nw, True)
+            rule_step3(rp, eta, t, th + nw, grad + nw,
+                       s0 + nw if s0 != NULL else NULL,
+                       s1 + nw if s1 != NULL else NULL,
+                       s2 + nw if s2 != NULL else NULL, nb, False)
             p = hi
         # a direct step is not checked before it is taken: an update that
         # overflowed shows here (or in a later batch's loss)

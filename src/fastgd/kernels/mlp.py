@@ -46,7 +46,7 @@ from . import EpochResult
 from ._blocks import check_blocks
 from ._exclusive import writing
 from ._interface import STATUS_OK, EpochBackup, epoch_divergence, epoch_objective
-from .rules import make_rule, rule_keeps_state
+from .rules import check_state, make_rule, rule_keeps_state, state_shape
 
 ACTIVATIONS = tuple(_mlp.ACTIVATIONS)
 OUTPUTS = tuple(_mlp.OUTPUTS)
@@ -257,9 +257,23 @@ def unpack(theta, layer_sizes):
     return coefs, intercepts
 
 
-def init_state(theta):
-    """Zeroed optimizer state for theta: float64 of shape (2, theta.size)."""
-    return np.zeros((2, np.asarray(theta).size))
+def init_state(theta, rule=None):
+    """Zeroed optimizer state for theta.
+
+    Parameters
+    ----------
+    theta : array-like
+        The parameters (only their size is read).
+    rule : UpdateRule or None, default None
+        As in :func:`fastgd.kernels.init_state`: the rule whose
+        ``state_rows`` rows to make.
+
+    Returns
+    -------
+    ndarray
+        float64 of shape (rows, theta.size).
+    """
+    return np.zeros(state_shape(rule, np.asarray(theta).size))
 
 
 def loss_gradient(X, Y, theta, grad, layer_sizes, *, activation="relu",
@@ -347,9 +361,11 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
         Used only when ``rule`` is None.
     order : array-like of int or None
         Row indices to visit, each in [0, n_samples).
-    state : ndarray of shape (2, n_params), float64, or None
+    state : ndarray of shape (rows, n_params), float64, or None
         The rule's state (momentum, moments), updated in place; required by
-        every rule but plain SGD.  :func:`init_state` makes a zeroed one.
+        every rule but plain SGD.  ``rows`` is the rule's ``state_rows``: 2,
+        or 3 for amsgrad and for centered RMSprop with momentum.
+        ``init_state(theta, rule)`` makes a zeroed one.
         theta and state must not share memory with each other or with any
         other array of the call.
     t : int
@@ -400,9 +416,9 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
     batch_size = int(min(batch_size, n_rows))
     if state is None and stateful:
         raise ValueError("this update rule keeps state: pass state "
-                         "(fastgd.kernels.mlp.init_state makes a zeroed one)")
+                         "(fastgd.kernels.mlp.init_state(theta, rule) makes a zeroed one)")
     if state is not None:
-        check_output(state, "state", (2, theta.size), np.float64)
+        check_state(state, "state", rule, theta.size)
     check_visited_weight(sample_weight, order)
     check_no_overlap(dict(theta=theta, state=state),
                      dict(X=X, Y=Y, sample_weight=sample_weight, order=order, lr_table=lr_table),

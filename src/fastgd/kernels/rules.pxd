@@ -2,19 +2,31 @@
 """Update rules and learning-rate schedules: the one place each is written.
 
 Layers: part of the kernels' public cimport API (with loss.pxd).  The
-compiled loops (_linear.pyx, _mlp.pyx) take their steps with ``rule_step``;
+compiled loops (_linear.pyx, _mlp.pyx) take their steps with ``rule_step3``;
 rules.pyx builds the ``Rule`` struct from the names users write; the NumPy
 reference (fastgd.reference) specifies each formula.
 
 A rule updates ``n`` parameters ``p`` (float32 or float64) from a gradient
-``g`` and up to two state slots ``s0`` and ``s1`` (float64, owned by the
-caller so that training can resume).  The formulas are torch.optim's:
+``g`` and up to three state slots ``s0``, ``s1`` and ``s2`` (float64, owned
+by the caller so that training can resume).  The formulas are torch.optim's:
 
-* SGD       (momentum mu, dampening, nesterov)  -- s0 is the momentum buffer
-* Adagrad   (lr_decay, eps)                      -- s0 is the sum of squares
-* RMSprop   (rho, eps, momentum)                 -- s0 the square average, s1 the buffer
-* Adam      (beta1, beta2, eps)                  -- s0, s1 the moment estimates
-* AdamW     as Adam, with decoupled weight decay
+* SGD (momentum mu, dampening, nesterov): s0 the momentum buffer
+* Adagrad (lr_decay, eps, initial_accumulator_value): s0 the sum of squares
+* RMSprop (rho, eps, momentum, centered): s0 the square average, s1 the
+  momentum buffer; centered keeps the gradient average in the next free
+  slot, s1 without momentum and s2 with it
+* Adam (beta1, beta2, eps, amsgrad): s0 and s1 the moment estimates, s2
+  amsgrad's running maximum of s1
+* AdamW as Adam, with decoupled weight decay
+
+A caller's state is an array of ``rule_state_rows(r)`` rows of n values:
+2 for every rule but the two that need the third slot (amsgrad; centered
+with momentum), so that a (2, n) buffer serves every rule without those
+options.  ``rule_step`` passes no third slot and so needs
+``rule_state_rows(r) == 2``; ``rule_step3`` takes all three.  Rows a rule
+does not use are neither read nor written, and a rule's slots start at zero:
+Adagrad adds ``initial_accumulator_value`` to its sum at the first update,
+as torch fills the sum with it when the optimizer is made.
 
 ``t`` is the 1-based number of the update being made (torch's ``step``).
 ``decay`` says whether ``weight_decay`` applies to these parameters: it never
@@ -56,6 +68,11 @@ cdef struct Rule:
     double step_size
     double optimal_alpha
     double optimal_t0
+    # torch.optim's variants, after the fields above so that their offsets
+    # stay as they were for code compiled against them
+    bint amsgrad                        # Adam, AdamW
+    bint centered                       # RMSprop
+    double initial_accumulator_value    # Adagrad, >= 0
 
 
 cdef class UpdateRule:
@@ -81,18 +98,37 @@ cdef inline bint is_plain_sgd(const Rule* r) noexcept nogil:
     return r.kind == RULE_SGD and r.momentum == 0.0 and r.weight_decay == 0.0
 
 
-cdef inline void rule_step(const Rule* r, double lr, double t, floating* p,
-                           const double* g, double* s0, double* s1,
+cdef inline int rule_state_rows(const Rule* r) noexcept nogil:
+    """The rows of state the rule reads and writes: 3 for Adam and AdamW
+    with amsgrad and for centered RMSprop with momentum, else 2."""
+    if r.kind == RULE_ADAM or r.kind == RULE_ADAMW:
+        return 3 if r.amsgrad else 2
+    if r.kind == RULE_RMSPROP and r.centered and r.momentum > 0.0:
+        return 3
+    return 2
+
+
+cdef inline int rule_step3(const Rule* r, double lr, double t, floating* p,
+                           const double* g, double* s0, double* s1, double* s2,
                            Py_ssize_t n, bint decay) noexcept nogil:
-    """One update of p[0:n] by rule r with learning rate lr at update t."""
+    """One update of p[0:n] by rule r with learning rate lr at update t,
+    with up to three state slots (s2 may be NULL when
+    ``rule_state_rows(r) == 2``).
+
+    Returns 0, or -1 without touching p or the state when the rule needs
+    the third slot and s2 is NULL.
+    """
     cdef Py_ssize_t i
     cdef double gi, wd = r.weight_decay if decay else 0.0
-    cdef double denom, step, bias2
+    cdef double denom, step, bias2, v
+    cdef double* grad_avg
+    if s2 == NULL and rule_state_rows(r) > 2:
+        return -1
     if r.kind == RULE_SGD:
         if r.momentum == 0.0:
             for i in range(n):
                 p[i] = p[i] - lr * (g[i] + wd * p[i])
-            return
+            return 0
         for i in range(n):
             gi = g[i] + wd * p[i]
             if t <= 1.0:
@@ -108,13 +144,23 @@ cdef inline void rule_step(const Rule* r, double lr, double t, floating* p,
         step = lr / (1.0 + (t - 1.0) * r.lr_decay)
         for i in range(n):
             gi = g[i] + wd * p[i]
+            if t <= 1.0:
+                s0[i] += r.initial_accumulator_value
             s0[i] += gi * gi
             p[i] = p[i] - step * gi / (sqrt(s0[i]) + r.eps)
     elif r.kind == RULE_RMSPROP:
+        grad_avg = s2 if r.momentum > 0.0 else s1
         for i in range(n):
             gi = g[i] + wd * p[i]
             s0[i] = r.rho * s0[i] + (1.0 - r.rho) * gi * gi
-            denom = sqrt(s0[i]) + r.eps
+            if r.centered:
+                grad_avg[i] = r.rho * grad_avg[i] + (1.0 - r.rho) * gi
+                # the variance estimate; rounding can leave it just below 0,
+                # where torch's root is NaN
+                v = s0[i] - grad_avg[i] * grad_avg[i]
+                denom = sqrt(v if v > 0.0 else 0.0) + r.eps
+            else:
+                denom = sqrt(s0[i]) + r.eps
             if r.momentum > 0.0:
                 s1[i] = r.momentum * s1[i] + gi / denom
                 p[i] = p[i] - lr * s1[i]
@@ -132,4 +178,20 @@ cdef inline void rule_step(const Rule* r, double lr, double t, floating* p,
             gi = g[i] + wd * p[i]
             s0[i] = r.beta1 * s0[i] + (1.0 - r.beta1) * gi
             s1[i] = r.beta2 * s1[i] + (1.0 - r.beta2) * gi * gi
-            p[i] = p[i] - step * s0[i] / (sqrt(s1[i]) / bias2 + r.eps)
+            v = s1[i]
+            if r.amsgrad:
+                # the largest second moment so far divides the step
+                if s2[i] > v:
+                    v = s2[i]
+                s2[i] = v
+            p[i] = p[i] - step * s0[i] / (sqrt(v) / bias2 + r.eps)
+    return 0
+
+
+cdef inline void rule_step(const Rule* r, double lr, double t, floating* p,
+                           const double* g, double* s0, double* s1,
+                           Py_ssize_t n, bint decay) noexcept nogil:
+    """One update of p[0:n] by rule r with learning rate lr at update t,
+    for a rule with ``rule_state_rows(r) == 2``; with a rule that needs a
+    third slot it changes nothing (call rule_step3)."""
+    rule_step3(r, lr, t, p, g, s0, s1, NULL, n, decay)

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from fastgd.kernels.rules cimport (Rule, UpdateRule, is_plain_sgd, rule_step, scheduled_lr,
+from fastgd.kernels.rules cimport (Rule, UpdateRule, is_plain_sgd, rule_state_rows, rule_step3,
+                                   scheduled_lr,
                                    RULE_SGD, RULE_ADAGRAD, RULE_RMSPROP, RULE_ADAM, RULE_ADAMW,
                                    SCHEDULE_CONSTANT, SCHEDULE_INVSCALING, SCHEDULE_STEP,
                                    SCHEDULE_EXPONENTIAL, SCHEDULE_OPTIMAL)
@@ -35,10 +36,14 @@ _RULES = {
     "sgd": (RULE_SGD, {"momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}),
     "momentum": (RULE_SGD, {"momentum": 0.9, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}),
     "nesterov": (RULE_SGD, {"momentum": 0.9, "dampening": 0.0, "nesterov": True, "weight_decay": 0.0}),
-    "adagrad": (RULE_ADAGRAD, {"lr_decay": 0.0, "eps": 1e-10, "weight_decay": 0.0}),
-    "rmsprop": (RULE_RMSPROP, {"rho": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0}),
-    "adam": (RULE_ADAM, {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}),
-    "adamw": (RULE_ADAMW, {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01}),
+    "adagrad": (RULE_ADAGRAD, {"lr_decay": 0.0, "eps": 1e-10, "weight_decay": 0.0,
+                               "initial_accumulator_value": 0.0}),
+    "rmsprop": (RULE_RMSPROP, {"rho": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0,
+                               "centered": False}),
+    "adam": (RULE_ADAM, {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+                         "amsgrad": False}),
+    "adamw": (RULE_ADAMW, {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01,
+                           "amsgrad": False}),
 }
 OPTIMIZERS = tuple(_RULES)
 
@@ -79,7 +84,10 @@ _FIELD_RANGES = {
     "step_size": _POSITIVE,
     "optimal_alpha": _POSITIVE,
     "optimal_t0": _POSITIVE,
+    "initial_accumulator_value": _NON_NEGATIVE,
 }
+# the fields that are flags: bools (numpy's too), never 0 / 1 or a string
+_FLAGS = ("nesterov", "amsgrad", "centered")
 # the codes the kernels know (anything else would run as the last branch)
 _KIND_CODES = {"kind": sorted(RULE_KINDS.values()),
                "schedule": sorted(SCHEDULE_KINDS.values())}
@@ -92,8 +100,8 @@ def _check_fields(fields, names=None):
     ----------
     fields : dict
         Some or all of UpdateRule's fields: ``kind`` and ``schedule`` (the
-        integer codes of ``rules.pxd``), ``nesterov`` (a bool) and the real
-        hyperparameters of ``_FIELD_RANGES``.
+        integer codes of ``rules.pxd``), the flags of ``_FLAGS`` (bools) and
+        the real hyperparameters of ``_FIELD_RANGES``.
     names : dict, optional
         The name to give a field in an error message, when the caller knows
         it by another (make_rule's ``learning_rate`` is the field ``lr``).
@@ -117,7 +125,7 @@ def _check_fields(fields, names=None):
             if value not in _KIND_CODES[field]:
                 raise ValueError(f"{name} must be one of the codes {_KIND_CODES[field]}, "
                                  f"got {value!r}")
-        elif field == "nesterov":
+        elif field in _FLAGS:
             value = check_bool(value, name)
         else:
             value = float(check_scalar(value, name, **_FIELD_RANGES[field]))
@@ -192,9 +200,16 @@ def make_rule(optimizer="sgd", learning_rate=0.01, schedule="constant", *,
         The L2 penalty; only the 'optimal' schedule reads it.
     **hyperparameters
         Those of the rule and the schedule: ``momentum``, ``dampening``,
-        ``nesterov``, ``lr_decay``, ``rho`` (RMSProp's smoothing constant,
-        torch's ``alpha``), ``eps``, ``betas``, ``weight_decay``,
-        ``power_t``, ``gamma``, ``step_size``.
+        ``nesterov``, ``lr_decay``, ``initial_accumulator_value``, ``rho``
+        (RMSProp's smoothing constant, torch's ``alpha``), ``centered``,
+        ``eps``, ``betas``, ``amsgrad``, ``weight_decay``, ``power_t``,
+        ``gamma``, ``step_size``.  ``amsgrad`` (Adam and AdamW) divides by
+        the largest second moment seen so far; ``centered`` (RMSprop)
+        divides by the root of the gradient's estimated variance instead of
+        its mean square; ``initial_accumulator_value`` (Adagrad, >= 0) is
+        where its sum of squared gradients starts.  These three are
+        torch.optim's options of the same names; amsgrad, and centered with
+        momentum, keep a third row of state (:attr:`UpdateRule.state_rows`).
 
     Returns
     -------
@@ -277,6 +292,14 @@ cdef class UpdateRule:
         3 exponential, 4 optimal.
     gamma : float
         In (0, 1].
+    amsgrad : bool
+        Adam's and AdamW's AMSGrad variant: the step divides by the largest
+        second moment estimate so far (a third row of state).
+    centered : bool
+        RMSprop divides by the root of the gradient's variance estimate
+        (the square average less the squared gradient average).
+    initial_accumulator_value : float
+        >= 0: where Adagrad's sum of squared gradients starts.
 
     Raises
     ------
@@ -287,12 +310,15 @@ cdef class UpdateRule:
     def __init__(self, kind, lr, *, momentum=0.0, dampening=0.0, nesterov=False,
                  beta1=0.9, beta2=0.999, eps=1e-8, rho=0.99, weight_decay=0.0,
                  lr_decay=0.0, schedule=0, power_t=0.5, gamma=1.0, step_size=1.0,
-                 optimal_alpha=1.0, optimal_t0=1.0):
+                 optimal_alpha=1.0, optimal_t0=1.0, amsgrad=False, centered=False,
+                 initial_accumulator_value=0.0):
         self.c = _check_fields(dict(
             kind=kind, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
             beta1=beta1, beta2=beta2, eps=eps, rho=rho, weight_decay=weight_decay,
             lr_decay=lr_decay, schedule=schedule, power_t=power_t, gamma=gamma,
-            step_size=step_size, optimal_alpha=optimal_alpha, optimal_t0=optimal_t0))
+            step_size=step_size, optimal_alpha=optimal_alpha, optimal_t0=optimal_t0,
+            amsgrad=amsgrad, centered=centered,
+            initial_accumulator_value=initial_accumulator_value))
 
     @property
     def params(self):
@@ -305,6 +331,13 @@ cdef class UpdateRule:
         """Whether the rule reads and writes state (momentum, moments): every
         rule but a plain step without weight decay."""
         return not is_plain_sgd(&self.c)
+
+    @property
+    def state_rows(self):
+        """The rows of the state arrays the rule reads and writes, each of
+        one value per parameter: 3 for Adam and AdamW with ``amsgrad`` and
+        for RMSprop ``centered`` with momentum, 2 for every other rule."""
+        return rule_state_rows(&self.c)
 
     def __reduce__(self):
         c = dict(self.c)
@@ -324,9 +357,10 @@ cdef class UpdateRule:
             C-contiguous and writeable: updated in place.
         grad : ndarray of shape (n,), float64
             C-contiguous; only read.
-        state : ndarray of shape (2, n), float64
+        state : ndarray of shape (state_rows, n), float64
             The rule's state (momentum buffer, moment estimates), C-contiguous
-            and writeable: updated in place.
+            and writeable: updated in place.  ``state_rows`` is 2, or 3 for
+            the rules that keep a third row (:attr:`state_rows`).
         t : float
             The 1-based number of this update (torch's ``step``), >= 1.
         decay : bool, default=True
@@ -348,24 +382,25 @@ cdef class UpdateRule:
         cdef double[:, ::1] s
         cdef double eta, step_t = _check_t(t)
         cdef bint apply_decay = check_bool(decay, "decay")
-        cdef Py_ssize_t n = _check_step_arrays(params, grad, state)
+        cdef Py_ssize_t n = _check_step_arrays(params, grad, state, rule_state_rows(&self.c))
         eta = (scheduled_lr(&self.c, step_t) if lr is None
                else check_scalar(lr, "lr", low=0.0, low_open=True))
         if n == 0:
             return
         g = grad
         s = state
+        cdef double* s2 = &s[2, 0] if s.shape[0] > 2 else NULL
         with writing(params, state):
             if params.dtype == np.float32:
                 p32 = params
                 with nogil:
-                    rule_step(&self.c, eta, step_t, &p32[0], &g[0], &s[0, 0], &s[1, 0], n,
-                              apply_decay)
+                    rule_step3(&self.c, eta, step_t, &p32[0], &g[0], &s[0, 0], &s[1, 0], s2, n,
+                               apply_decay)
             else:
                 p64 = params
                 with nogil:
-                    rule_step(&self.c, eta, step_t, &p64[0], &g[0], &s[0, 0], &s[1, 0], n,
-                              apply_decay)
+                    rule_step3(&self.c, eta, step_t, &p64[0], &g[0], &s[0, 0], &s[1, 0], s2, n,
+                               apply_decay)
 
 
 def _check_t(t):
@@ -382,11 +417,12 @@ def _check_array(array, name, dtypes):
                         f"{' or '.join(np.dtype(d).name for d in dtypes)}, got {array.dtype}")
 
 
-def _check_step_arrays(params, grad, state):
+def _check_step_arrays(params, grad, state, rows):
     """Check the arrays of :meth:`UpdateRule.step` and return n, their length.
 
-    Each must have the dtype, shape and layout the typed loop reads, and
-    the arrays it writes (params, state) must not share memory with another.
+    Each must have the dtype, shape and layout the typed loop reads (state
+    ``rows`` rows, the rule's), and the arrays it writes (params, state)
+    must not share memory with another.
     """
     _check_array(params, "params", (np.float64, np.float32))
     _check_array(grad, "grad", (np.float64,))
@@ -394,15 +430,64 @@ def _check_step_arrays(params, grad, state):
     if params.ndim != 1:
         raise ValueError(f"params must be 1-dimensional, got shape {params.shape}")
     n = params.shape[0]
-    if grad.shape != (n,) or state.shape != (2, n):
+    if grad.shape != (n,) or state.shape[1:] != (n,):
         raise ValueError(f"grad and state must match params: got params {n}, "
                          f"grad {grad.shape}, state {state.shape}")
     check_output(params, "params", (n,), params.dtype)
-    check_output(state, "state", (2, n), np.float64)
+    _check_state_rows(state, "state", rows)
+    check_output(state, "state", (rows, n), np.float64)
     if not grad.flags.c_contiguous:
         raise ValueError("grad must be C-contiguous")
     check_no_overlap([("params", params), ("state", state)], [("grad", grad)])
     return n
+
+
+def _check_state_rows(state, name, rows):
+    """Say why a state array of the wrong number of rows is refused: the
+    compiled step indexes the rows the rule keeps without bounds checks."""
+    if isinstance(state, np.ndarray) and state.ndim == 2 and state.shape[0] != rows:
+        raise ValueError(f"{name} must have {rows} rows for this update rule (its "
+                         f"state_rows), got shape {state.shape}: amsgrad, and centered "
+                         "with momentum, keep a third row")
+
+
+def state_shape(rule, n):
+    """The shape of the state ``rule`` reads and writes for ``n`` parameters.
+
+    Asked of the rule's compiled fields, as :func:`rule_keeps_state` does.
+
+    Parameters
+    ----------
+    rule : UpdateRule or None
+        None: no rule in particular, the two rows every rule without a
+        third slot needs.
+    n : int
+        The number of parameters.
+
+    Returns
+    -------
+    tuple
+        ``(rule.state_rows, n)``.
+    """
+    if rule is None:
+        return (2, n)
+    rule_keeps_state(rule)
+    return (UpdateRule.state_rows.__get__(rule), n)
+
+
+def check_state(state, name, rule, n):
+    """Check a caller's state array for ``rule`` and ``n`` parameters, before
+    any kernel runs: float64, C-contiguous and writeable, of
+    :func:`state_shape`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument ``name``.
+    """
+    shape = state_shape(rule, n)
+    _check_state_rows(state, name, shape[0])
+    return check_output(state, name, shape, np.float64)
 
 
 def _rebuild_rule(kind, lr, fields):

@@ -59,6 +59,7 @@ class _LinearModel(GradientDescentEstimator):
                  validation_fraction=0.1, warm_start=False, n_jobs=1,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
+                 amsgrad=None, centered=None, initial_accumulator_value=None,
                  power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 

@@ -14,8 +14,8 @@ _CLASSIFIER_PARAMETERS = """\
     solver, optimizer, learning_rate, schedule, alpha, max_epochs, tol, \
 n_iter_no_change, batch_size, shuffle, random_state, fit_intercept, \
 early_stopping, validation_fraction, warm_start, n_jobs, momentum, \
-dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, power_t, \
-gamma, step_size, verbose, callback
+dampening, nesterov, betas, eps, rho, weight_decay, lr_decay, amsgrad, \
+centered, initial_accumulator_value, power_t, gamma, step_size, verbose, callback
         As in :class:`LinearRegression` (without the 'normal' solver;
         'saga' included).
 

@@ -111,6 +111,7 @@ class _BaseMLP(GradientDescentEstimator):
                  early_stopping=False, validation_fraction=0.1, warm_start=False,
                  momentum=None, dampening=None, nesterov=None, betas=None,
                  eps=None, rho=None, weight_decay=None, lr_decay=None,
+                 amsgrad=None, centered=None, initial_accumulator_value=None,
                  power_t=None, gamma=None, step_size=None, verbose=0, callback=None):
         self._store_parameters(locals())
 
@@ -176,8 +177,9 @@ class _BaseMLP(GradientDescentEstimator):
         # one gradient buffer; the segments' gradients are views of it, so the
         # compiled full-batch gradient fills both at once
         self._grad = np.zeros(n_params)
-        # the compiled epoch reads the optimizer state as one (2, n_params)
-        # block; the segments keep theirs as (2, n) blocks of their own
+        # the compiled epoch reads the optimizer state as one (rows, n_params)
+        # block; the segments keep theirs as (rows, n) blocks of their own
+        # (rows: the rule's state_rows, given to the block in _epoch)
         self._state = np.zeros((2, n_params))
         weights = Segment(self._theta[:n_weights], True)
         biases = Segment(self._theta[n_weights:], False)
@@ -202,9 +204,12 @@ class _BaseMLP(GradientDescentEstimator):
         stateful = rule_keeps_state(rule)
         state = None
         if stateful:
-            # the state goes into the compiled loop's (2, n_params) layout and
-            # back: O(n_params) copies, against an epoch's O(n_samples n_params)
-            state, nw = self._state, self._n_weights
+            # the state goes into the compiled loop's (rows, n_params) layout
+            # and back: O(n_params) copies, against an epoch's O(n_samples n_params)
+            rows, nw = self._segments[0].state.shape[0], self._n_weights
+            if self._state.shape[0] != rows:
+                self._state = np.zeros((rows, self._theta.size))
+            state = self._state
             state[:, :nw] = self._segments[0].state
             state[:, nw:] = self._segments[1].state
         loss_sum, weight_sum, t, status = _mlp.epoch(

@@ -212,8 +212,10 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
     **hyperparameters
         Those of the rule and schedule, named as in torch.optim:
         ``momentum``, ``dampening``, ``nesterov``, ``weight_decay``,
-        ``betas``, ``eps``, ``rho`` (torch RMSprop's ``alpha``),
-        ``lr_decay``, ``power_t``, ``gamma``, ``step_size``.
+        ``betas``, ``eps``, ``amsgrad`` (Adam, AdamW), ``rho`` (torch
+        RMSprop's ``alpha``), ``centered`` (RMSprop), ``lr_decay``,
+        ``initial_accumulator_value`` (Adagrad), ``power_t``, ``gamma``,
+        ``step_size``.
 
     Returns
     -------
@@ -276,7 +278,7 @@ def minimize(fun, x0, jac=None, method="adam", learning_rate=None, schedule="con
         raise ValueError(f"the gradient at x0 must be finite, got {g!r}{how}")
     f = f0
     path, losses = [x.copy()], [f0]
-    state = np.zeros((2, n))
+    state = np.zeros((rule.state_rows, n))
     ceiling = f0 + _DIVERGENCE_GROWTH * (abs(f0) + 1.0)
     gnorm = _norm(g)
     status, nit = (STATUS_CONVERGED if gnorm <= tol else STATUS_MAX_ITER), 0

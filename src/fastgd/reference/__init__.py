@@ -11,8 +11,9 @@ the plain-SGD epoch of SGDClassifier and SGDRegressor.
 """
 from . import linear, mlp, rules, sgd
 from .linear import epoch, loss_gradient, normal_equation, saga_epoch, sample_losses
-from .rules import rule_step, scheduled_lr
+from .rules import rule_step, scheduled_lr, state_rows
 from .sgd import plain_sgd_epoch
 
 __all__ = ["epoch", "linear", "loss_gradient", "mlp", "normal_equation", "plain_sgd_epoch",
-           "rule_step", "rules", "saga_epoch", "sample_losses", "scheduled_lr", "sgd"]
+           "rule_step", "rules", "saga_epoch", "sample_losses", "scheduled_lr", "sgd",
+           "state_rows"]

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from .._validation import (check_loss_targets, check_order, check_sample_weight, check_scalar,
                           check_visited_weight)
 
-from .rules import rule_step, scheduled_lr
+from .rules import rule_step, scheduled_lr, state_rows
 
 
 def _dense(X):
@@ -106,8 +106,9 @@ def epoch(X, y, coef, intercept, rule, loss="squared", alpha=0.0, batch_size=1,
     W = np.array(coef, dtype=np.float64)
     b = np.array(intercept, dtype=np.float64)
     K, d = W.shape
-    sW = np.zeros((2, K * d)) if state_coef is None else np.array(state_coef, np.float64)
-    sb = np.zeros((2, K)) if state_intercept is None else np.array(state_intercept, np.float64)
+    rows = state_rows(params)
+    sW = np.zeros((rows, K * d)) if state_coef is None else np.array(state_coef, np.float64)
+    sb = np.zeros((rows, K)) if state_intercept is None else np.array(state_intercept, np.float64)
     s, order = _visits(sample_weight, order, X.shape[0])
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):

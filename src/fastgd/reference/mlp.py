@@ -16,7 +16,7 @@ objective is J = sum_i s_i L_i / sum_i s_i + alpha / 2 sum_l ||W_l||^2.
 import numpy as np
 
 from .linear import _visits, _weights, sigmoid
-from .rules import rule_step, scheduled_lr
+from .rules import rule_step, scheduled_lr, state_rows
 
 
 def _unpack(theta, layer_sizes):
@@ -157,7 +157,8 @@ def epoch(X, Y, theta, layer_sizes, rule, activation="relu", output="identity",
 
     Returns (objective, theta, state, t): the objective is the weighted mean
     of the losses met before each step plus the penalty at the end, as
-    :func:`fastgd.kernels.mlp.epoch` reports it; ``state`` is (2, n_params).
+    :func:`fastgd.kernels.mlp.epoch` reports it; ``state`` is (state_rows, n_params)
+    (:func:`fastgd.reference.rules.state_rows`).
     ``rule`` is an :class:`~fastgd.optim.UpdateRule` (only its fields are read).
     """
     X = np.asarray(X, dtype=np.float64)
@@ -165,7 +166,8 @@ def epoch(X, Y, theta, layer_sizes, rule, activation="relu", output="identity",
     params = rule.params
     theta = np.array(theta, dtype=np.float64)
     n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
-    state = np.zeros((2, theta.size)) if state is None else np.array(state, np.float64)
+    state = (np.zeros((state_rows(params), theta.size)) if state is None
+             else np.array(state, np.float64))
     s, order = _visits(sample_weight, order, X.shape[0])
     loss_sum = weight_sum = 0.0
     for step, lo in enumerate(range(0, len(order), batch_size)):
