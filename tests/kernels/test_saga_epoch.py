@@ -196,6 +196,42 @@ def test_absurd_learning_rate_raises_divergence_error_with_finite_parameters(spa
         for _ in range(20):
             kernels.saga_epoch(p.X, p.y, coef, intercept, table, g, gb, learning_rate=1e3)
     assert np.isfinite(coef).all() and np.isfinite(intercept).all()
+    assert np.isfinite(table).all() and np.isfinite(g).all() and np.isfinite(gb).all()
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_a_weighted_gradient_that_overflows_is_not_stepped(sparse):
+    """A finite loss times a huge sample weight overflows: that step is not
+    taken, the steps before it are kept, and the table and its averages
+    stay finite, each other's averages."""
+    X = np.array([[1.0, 0.0, 2.0], [0.5, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    X = sp.csr_matrix(X) if sparse else X
+    y = np.array([1.0, -2.0, 2.0])
+    weight = np.array([1.0, 1.0, 1.5e308])
+    coef, intercept = np.zeros((1, 3)), np.zeros(1)
+    table, g, gb = np.zeros((3, 1)), np.zeros((1, 3)), np.zeros(1)
+    with pytest.raises(DivergenceError, match="non-finite at update 3"):
+        kernels.saga_epoch(X, y, coef, intercept, table, g, gb, learning_rate=0.1,
+                           sample_weight=weight)
+    for array in (coef, intercept, table, g, gb):
+        assert np.isfinite(array).all()
+    assert table[2, 0] == 0.0 and table[0, 0] != 0.0 and table[1, 0] != 0.0
+    np.testing.assert_allclose(g, (X.T @ table).T / 3, rtol=1e-12)
+    np.testing.assert_allclose(gb, table.mean(axis=0), rtol=1e-12)
+
+
+def test_averages_that_overflow_start_the_table_anew():
+    """Finite gradients whose averages overflow: the table and averages are
+    reset to zeros, a consistent fresh start, and the error says so."""
+    X = np.array([[1e300, 1.0], [1.0, 1.0]])
+    y = np.array([1e10, 0.0])
+    coef, intercept = np.zeros((1, 2)), np.zeros(1)
+    table, g, gb = np.zeros((2, 1)), np.zeros((1, 2)), np.zeros(1)
+    with pytest.raises(DivergenceError):
+        kernels.saga_epoch(X, y, coef, intercept, table, g, gb, learning_rate=1e-300)
+    for array in (coef, intercept, table, g, gb):
+        assert np.isfinite(array).all()
+    assert not table.any() and not g.any() and not gb.any()
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])

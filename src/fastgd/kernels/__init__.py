@@ -378,7 +378,10 @@ def saga_epoch(X, y, coef, intercept, table, avg_grad_coef, avg_grad_intercept, 
     DivergenceError
         When a loss becomes non-finite for finite X (the epoch stops there;
         coef and intercept are left finite, as at that step), or the
-        parameters overflow (they are then left as before the epoch).
+        parameters overflow (they are then left as before the epoch).  The
+        table and its averages stay finite too: a step whose weighted
+        gradient would overflow is not taken, and averages that overflow
+        are reset with the table to zeros (a fresh start).
 
     Examples
     --------

@@ -31,8 +31,10 @@ estimators validate it.
 from cython cimport floating
 from libc.math cimport isfinite, fabs
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 from fastgd.kernels.loss cimport loss_and_dz
+from fastgd.kernels._numeric cimport all_finite
 
 from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
 from fastgd.kernels._status cimport (STATUS_OK, STATUS_NONFINITE, STATUS_OVERFLOW,
@@ -146,6 +148,7 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
     cdef double* c
     cdef int status = STATUS_OK
     cdef bint sparse = indptr != NULL
+    cdef bint finite
     cdef SignalWatch watch
     start_watch(&watch)
     if sparse:
@@ -189,11 +192,19 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
             status = STATUS_NONFINITE
             break
         s = sw[i] if sw != NULL else 1.0
-        total += s * l
-        weights += s
+        # a huge sample weight can overflow what the loss did not: the step
+        # is then not taken, and the table keeps finite entries
+        finite = isfinite(s * l)
         for k in range(K):
             dz[k] *= s
             delta[k] = dz[k] - table[i * K + k]
+            finite = finite and isfinite(delta[k])
+        if not finite:
+            status = STATUS_NONFINITE
+            break
+        total += s * l
+        weights += s
+        for k in range(K):
             table[i * K + k] = dz[k]
         if sparse:
             # W = wscale V: the shrink goes into wscale, the step into V,
@@ -281,6 +292,14 @@ def saga_epoch(int loss, const floating[::1] data, const int[::1] indices,
                 bp[j] = <floating>Vb[j]
         elif status == STATUS_OK:
             status = STATUS_OVERFLOW
+        # averages that overflowed cannot be taken back step by step: the
+        # table and its averages start anew (zeros are each other's average)
+        if not (all_finite(&avg_W[0, 0], KD) and all_finite(&avg_b[0], K)):
+            memset(&table[0, 0], 0, n * K * sizeof(double))
+            memset(&avg_W[0, 0], 0, KD * sizeof(double))
+            memset(&avg_b[0], 0, K * sizeof(double))
+            if status == STATUS_OK:
+                status = STATUS_OVERFLOW
     free(buf)
     if status == STATUS_INTERRUPTED:
         raise KeyboardInterrupt
