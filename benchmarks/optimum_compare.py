@@ -17,7 +17,8 @@ Usage::
 Targets (printed beside the figures): every default fit ends within gap
 1e-6 and coefficient error 1e-3; on the synthetic logistic and softmax
 problems it does so in less time than scikit-learn's default lbfgs takes
-to reach its own, looser, gap.
+to reach its own, looser, gap.  The stochastic solvers at their defaults
+(``solver='sgd'`` and ``'minibatch'``) end within gap 1e-3.
 """
 import argparse
 import statistics
@@ -113,7 +114,8 @@ def compare(name, kind, alpha, X, y, time_target, repeats):
     if kind == "squared":
         exact = Ridge(alpha=n * alpha, solver="cholesky").fit(X, y)
         peer_name, peer = "scikit-learn Ridge (default)", lambda: Ridge(alpha=n * alpha).fit(X, y)
-        ours = lambda: fastgd.LinearRegression(alpha=alpha).fit(X, y)
+        Est = fastgd.LinearRegression
+        ours = lambda: Est(alpha=alpha).fit(X, y)
     else:
         exact = LogisticRegression(C=1.0 / (n * alpha), tol=1e-12, max_iter=100_000).fit(X, y)
         peer_name = "scikit-learn lbfgs (default)"
@@ -129,6 +131,15 @@ def compare(name, kind, alpha, X, y, time_target, repeats):
         error = float(np.abs(centred(model.coef_) - want).max() / np.abs(want).max())
         rows.append((who, seconds, gap, error))
     (_, t_peer, gap_peer, _), (_, t_ours, gap_ours, err_ours) = rows
+    stochastic_met = True
+    for solver in ("sgd", "minibatch"):
+        seconds, model = median_time(lambda: Est(alpha=alpha, solver=solver,
+                                                 random_state=0).fit(X, y), repeats)
+        gap = (objective(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
+        error = float(np.abs(centred(model.coef_) - want).max() / np.abs(want).max())
+        rows.append((f"fastgd solver='{solver}' (default; target gap ≤ 1e-3: "
+                     f"{'met' if gap <= 1e-3 else '**not met**'})", seconds, gap, error))
+        stochastic_met = stochastic_met and gap <= 1e-3
     precise = gap_ours <= 1e-6 and err_ours <= 1e-3
     print(f"\n**{name}**\n\n| fit | seconds | objective gap | coefficient error |\n|---|---|---|---|")
     for who, seconds, gap, error in rows:
@@ -141,7 +152,7 @@ def compare(name, kind, alpha, X, y, time_target, repeats):
         met = precise
         print(f"\nfastgd / peer time {t_ours / t_peer:.2f}× (for information); target gap ≤ 1e-6 "
               f"and coefficient error ≤ 1e-3: {'met' if met else '**not met**'}", flush=True)
-    return met
+    return met and stochastic_met
 
 
 def main(argv=None):

@@ -50,6 +50,13 @@ START_OBJECTIVE_ROWS = 1000
 # gives up below MIN_ADAPTIVE_RATE (as scikit-learn's SGD does).
 ADAPTIVE_DIVISOR = 5.0
 MIN_ADAPTIVE_RATE = 1e-6
+# The linear models' per-sample and mini-batch fits have converged when,
+# the objective having stalled, the full gradient has shrunk by this (or by
+# tol when that is larger): a stochastic fit reaches tol=1e-6 only at a rate
+# so small that it takes hundreds of epochs, while a shrink of 1e-2 puts the
+# objective within 1e-4 (relative) of the optimum on well-conditioned data.
+STOCHASTIC_GRADIENT_TOL = 1e-2
+STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # torch.optim's default rates of the adaptive rules, used by learning_rate='auto'.
 _ADAPTIVE_DEFAULT_RATE = {"adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}
 # Data whose arithmetic overflows float64 before training starts: not a
@@ -76,9 +83,16 @@ STOPPING_DOCS = """\
         of per-sample gradients plus alpha W), free, and when that has
         fallen to tol times the gradient at the start it confirms with one
         exact full-batch gradient, stopping when that passes too.  The
-        other stochastic solvers stop when the epoch objective has not
-        improved by tol for n_iter_no_change epochs, and so does every
-        solver with early stopping, on the validation score.  None runs
+        other stochastic solvers watch the epoch objective: when it has not
+        improved by tol for n_iter_no_change epochs, the linear models
+        measure the full gradient (one pass) and stop, converged, if it has
+        fallen to max(tol, 1e-2) times its value at the start; otherwise
+        schedule='adaptive' (the linear models' default, through 'auto')
+        divides the rate by 5 and goes on, and the fit stops unconverged,
+        with a ConvergenceWarning, once the rate would fall below 1e-6, or
+        at once with any other schedule.  The network stops at the stall.
+        Every solver with early stopping stops when the validation score
+        has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
     n_iter_no_change : int, default {n_iter_no_change}
         Epochs without improvement that stop the stochastic solvers and
@@ -358,6 +372,9 @@ class GradientDescentEstimator(BaseEstimator):
     """Base class: the fit loop.  Not for direct use."""
 
     _optimizers = OPTIMIZERS
+    # whether a stall of the stochastic solvers is judged by the full
+    # gradient (convex models) or ends the fit (the network)
+    _stochastic_stops_on_gradient = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -418,7 +435,7 @@ class GradientDescentEstimator(BaseEstimator):
         return (self.optimizer == "auto" and self.solver == "gd"
                 and not getattr(self, "_partial", False)
                 and isinstance(self.learning_rate, str)
-                and isinstance(self.schedule, str) and self.schedule == "constant"
+                and self._schedule() == "constant"
                 and all(getattr(self, name, None) is None
                         for name in ("momentum", "dampening", "nesterov")))
 
@@ -431,8 +448,9 @@ class GradientDescentEstimator(BaseEstimator):
         if not (isinstance(self.optimizer, str) and self.optimizer in self._optimizers):
             raise ValueError(f"optimizer must be one of {self._optimizers}, "
                              f"got {self.optimizer!r}")
-        if not (callable(self.schedule) or self.schedule in SCHEDULES):
-            raise ValueError(f"schedule must be one of {SCHEDULES} or a callable, got {self.schedule!r}")
+        if not (callable(self.schedule) or self.schedule in SCHEDULES + ("auto",)):
+            raise ValueError(f"schedule must be one of {SCHEDULES + ('auto',)} or a callable, "
+                             f"got {self.schedule!r}")
         check_scalar(self.alpha, "alpha", low=0.0)
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
             check_scalar(self.learning_rate, "learning_rate", low=0.0, low_open=True)
@@ -466,9 +484,9 @@ class GradientDescentEstimator(BaseEstimator):
         if self.optimizer != "auto":
             raise ValueError("solver='saga' makes its own variance-reduced steps: optimizer must "
                              f"be 'auto', got optimizer={self.optimizer!r}")
-        if not (isinstance(self.schedule, str) and self.schedule == "constant"):
+        if self._schedule() != "constant":
             raise ValueError("solver='saga' converges at a constant rate: schedule must be "
-                             f"'constant', got schedule={self.schedule!r}")
+                             f"'constant' or 'auto', got schedule={self.schedule!r}")
         given = [name for name in RULE_HYPERPARAMETERS if getattr(self, name, None) is not None]
         if given:
             raise ValueError(f"solver='saga' has no update rule to set: {', '.join(given)} "
@@ -538,7 +556,7 @@ class GradientDescentEstimator(BaseEstimator):
         return 1.0 - momentum
 
     def _make_rule(self, rate):
-        return make_rule(self._optimizer(), rate, self.schedule, alpha=self.alpha,
+        return make_rule(self._optimizer(), rate, self._schedule(), alpha=self.alpha,
                          **self._hyperparameters())
 
     def _lr_table(self, n_steps):
@@ -577,6 +595,7 @@ class GradientDescentEstimator(BaseEstimator):
                   and self.solver != "gd" else None)
         best = np.inf if not self.loss_history_ else min(self.loss_history_)
         best_score, no_improve, self.converged_ = -np.inf, 0, False
+        self._stalled = False
         self._gradient_fresh = False        # parameters may have changed since the last fit
         start = self._start = self._start_objective(problem)
         if not np.isfinite(start):
@@ -584,12 +603,16 @@ class GradientDescentEstimator(BaseEstimator):
             raise ValueError(_TOO_LARGE.format(what=f"the objective is {start} before any step")
                              + (f"; or alpha={self.alpha!r} is too large" if self.alpha else ""))
         self._bb_memory = None      # Barzilai-Borwein steps start afresh at 1 / L
-        if self.solver in ("gd", SAGA) and (reset or not hasattr(self, "_gradient_scale")):
+        gradient_stop = (self._stochastic_stops_on_gradient and self.solver in STOCHASTIC_SOLVERS
+                         and validation is None and self.tol is not None
+                         and max_epochs > self.n_iter_no_change)
+        if (self.solver in ("gd", SAGA) or gradient_stop) and (
+                reset or not hasattr(self, "_gradient_scale")):
             # the yardstick of the gradient stopping rule: the gradient where
             # the model started (zero weights for the linear models), kept
             # across warm starts so that a continued fit stops where a long
-            # one would; full batch has it already, SAGA pays one pass
-            if self.solver == SAGA:
+            # one would; full batch has it already, the others pay one pass
+            if self.solver != "gd":
                 self._full_gradient(problem)
             self._gradient_units = self._feature_units(problem)
             self._gradient_scale = self._gradient_norm()
@@ -653,11 +676,20 @@ class GradientDescentEstimator(BaseEstimator):
                     no_improve = 0
                 continue
             if no_improve >= self.n_iter_no_change:
+                if gradient_stop:
+                    # the stall may be the optimum or the rate's noise floor:
+                    # the gradient tells them apart
+                    self._full_gradient(problem)
+                    if self._gradient_norm() <= (max(self.tol, STOCHASTIC_GRADIENT_TOL)
+                                                 * self._gradient_scale):
+                        self.converged_ = True
+                        break
                 if self._adapt_rate():
                     rule = self._make_rule(self.learning_rate_)
                     no_improve = 0
                     continue
-                self.converged_ = True
+                self.converged_ = not gradient_stop
+                self._stalled = gradient_stop
                 break
         self.n_iter_ = len(self.loss_history_) - counted_from
         # Full-batch descent at a stable rate never ends above where it
@@ -884,11 +916,21 @@ class GradientDescentEstimator(BaseEstimator):
             objective = self._full_gradient(problem)
         return objective
 
+    def _schedule(self):
+        """The schedule in force (a name, or the user's callable): 'auto' is
+        'adaptive' for the stochastic solvers ('sgd', 'minibatch'), whose
+        constant rate leaves them at a noise floor above the optimum, and
+        'constant' for full batch and SAGA, which converge at a constant
+        rate."""
+        if isinstance(self.schedule, str) and self.schedule == "auto":
+            return "adaptive" if self.solver in STOCHASTIC_SOLVERS else "constant"
+        return self.schedule
+
     def _adapt_rate(self):
         """schedule='adaptive': divide the rate when the objective stalls;
         False once it would fall below MIN_ADAPTIVE_RATE (or for any other
         schedule)."""
-        if self.schedule != "adaptive" or self.learning_rate_ / ADAPTIVE_DIVISOR < MIN_ADAPTIVE_RATE:
+        if self._schedule() != "adaptive" or self.learning_rate_ / ADAPTIVE_DIVISOR < MIN_ADAPTIVE_RATE:
             return False
         self.learning_rate_ /= ADAPTIVE_DIVISOR
         return True
@@ -936,6 +978,15 @@ class GradientDescentEstimator(BaseEstimator):
         # tol=None asks for exactly max_epochs epochs (as scikit-learn's SGD):
         # reaching them is then what was asked, not a failure to converge
         if not self.converged_ and self.tol is not None and self._stop_reason is None:
+            if getattr(self, "_stalled", False):
+                warnings.warn(
+                    f"{type(self).__name__} stopped when the objective stalled, with the "
+                    f"gradient still above max(tol, {STOCHASTIC_GRADIENT_TOL}) times its value "
+                    f"at the start (learning_rate_={self.learning_rate_:.3g}, "
+                    f"schedule={self.schedule!r}): use schedule='auto' or 'adaptive', a "
+                    "smaller learning_rate, or solver='gd' or 'saga' for the exact optimum.",
+                    ConvergenceWarning, stacklevel=3)
+                return
             rule = ("the gradient shrank by tol"
                     if self.solver in ("gd", SAGA) and not self.early_stopping
                     else "the objective settled")

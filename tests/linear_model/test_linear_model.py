@@ -908,8 +908,8 @@ def test_adaptive_schedule_lowers_the_learning_rate():
     divisions = np.log(0.05 / model.learning_rate_) / np.log(5.0)
     assert model.learning_rate_ < 0.05
     assert divisions >= 1 and abs(divisions - round(divisions)) < 1e-9
-    constant = quiet(LinearRegression(solver="sgd", learning_rate=0.05, random_state=0,
-                                      max_epochs=500), X, y)
+    constant = quiet(LinearRegression(solver="sgd", schedule="constant", learning_rate=0.05,
+                                      random_state=0, max_epochs=500), X, y)
     assert constant.learning_rate_ == 0.05
 
 

@@ -302,7 +302,8 @@ def _parser():
                    help="the update rule (default: auto for the linear models, sgd for the networks)")
     p.add_argument("--learning-rate", type=_float_in(0.0, words=("auto",)), metavar="RATE",
                    help="the step size, or auto (the default)")
-    p.add_argument("--schedule", choices=SCHEDULES, help="the learning-rate schedule")
+    p.add_argument("--schedule", choices=SCHEDULES + ("auto",),
+                   help="the learning-rate schedule (default: the model's)")
     p.add_argument("--momentum", type=_float_in(0.0, 1.0), help="momentum of the update rule")
     p.add_argument("--alpha", type=_float_in(0.0), help="L2 penalty (default 0)")
     p.add_argument("--epochs", type=_int_at_least(1), metavar="N",

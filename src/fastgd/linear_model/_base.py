@@ -51,9 +51,10 @@ class _LinearModel(GradientDescentEstimator):
 
     _solvers = SOLVERS + (SAGA,)
     _optimizers = OPTIMIZERS + ("auto",)
+    _stochastic_stops_on_gradient = True
 
     def __init__(self, *, solver="gd", optimizer="auto", learning_rate="auto",
-                 schedule="constant", alpha=0.0, max_epochs=1000, tol=1e-6,
+                 schedule="auto", alpha=0.0, max_epochs=1000, tol=1e-6,
                  n_iter_no_change=5, batch_size=32, shuffle=True,
                  random_state=None, fit_intercept=True, early_stopping=False,
                  validation_fraction=0.1, warm_start=False, n_jobs=1,

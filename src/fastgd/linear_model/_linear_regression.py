@@ -38,7 +38,7 @@ class LinearRegression(RegressorMixin, _LinearModel):
         gradient, at a constant rate: it converges linearly to the exact
         optimum, a CSR step costs O(non-zeros of the row), and it stops on
         the gradient as 'gd' does (see ``tol``).  It takes
-        ``optimizer='auto'``, ``schedule='constant'`` and no rule settings;
+        ``optimizer='auto'``, a constant schedule and no rule settings;
         its table is fit state (``warm_start`` continues it), so it has no
         ``partial_fit``.
     optimizer : {'auto', 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'}, \
@@ -48,7 +48,7 @@ default 'auto'
         the curvature the last step met, alternating their two formulas;
         a step that rises above the highest of the last 10 objectives is
         taken again at 1 / L) when ``fit`` runs the 'gd' solver with
-        ``learning_rate='auto'``, the constant schedule and no momentum,
+        ``learning_rate='auto'``, a constant schedule and no momentum,
         dampening or nesterov given; 'sgd' (torch's SGD: plain steps unless
         you give momentum) otherwise: the stochastic solvers, ``partial_fit``,
         and gradient descent at a rate or schedule of the user's (the
@@ -61,7 +61,11 @@ default 'auto'
         SAGA step 1 / (2 L + min(2 n alpha, L)), L the largest per-sample
         curvature s_i (||x_i||^2 + fit_intercept) times the loss's bound,
         plus alpha.
-    schedule : str or callable, default 'constant'
+    schedule : str or callable, default 'auto'
+        'auto' is 'adaptive' for the 'sgd' and 'minibatch' solvers (a
+        constant rate leaves them at a noise floor above the optimum;
+        dividing it as the objective stalls lets them converge, see
+        ``tol``) and 'constant' for the others.
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
         gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
         'optimal' (Bottou's 1 / (alpha (t0 + t - 1)), t0 = 1 / (alpha eta), so

@@ -357,7 +357,8 @@ _MLP_PARAMETERS = """\
         regression targets), or lower the rate, if the fit diverges.
     schedule : str or callable, default 'constant'
         As in :class:`fastgd.LinearRegression`: 'constant', 'invscaling',
-        'step', 'exponential', 'optimal', 'adaptive', or a callable of the
+        'step', 'exponential', 'optimal', 'adaptive', 'auto' (adaptive for
+        'sgd' and 'minibatch', constant for 'gd'), or a callable of the
         update count t (1-based) returning the rate.
     alpha : float, default 0
         L2 penalty on the weights (never the biases): J = mean loss +

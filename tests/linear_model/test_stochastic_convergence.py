@@ -1,0 +1,108 @@
+"""The linear models' per-sample and mini-batch solvers at their defaults end
+near the exact optimum, and say they converged only when the full gradient
+agrees: the default schedule ('auto', adaptive for these solvers) divides
+the rate when the objective stalls, and a stall is judged by the gradient."""
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from fastgd import LinearRegression, LogisticRegression, SoftmaxRegression, reference
+from fastgd.exceptions import ConvergenceWarning
+
+sklearn_linear = pytest.importorskip("sklearn.linear_model")
+
+ALPHA = 1e-3
+
+
+def _data(kind, n=3000, d=8, seed=0):
+    """Correlated, standardized features (two groups sharing a factor)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) + rng.standard_normal((n, 2))[:, np.arange(d) % 2]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    W = rng.standard_normal((3, d)) * (2.0 / np.sqrt(d))
+    if kind == "squared":
+        return X, X @ W[0] + 0.5 + rng.standard_normal(n)
+    if kind == "logistic":
+        return X, (rng.random(n) < 1.0 / (1.0 + np.exp(-(X @ W[0] - 0.3)))).astype(int)
+    return X, (X @ W.T + rng.gumbel(size=(n, 3))).argmax(axis=1)
+
+
+def _objective(kind, X, y, coef, intercept):
+    coef = np.atleast_2d(coef)
+    Z = X @ coef.T + intercept
+    penalty = 0.5 * ALPHA * float(np.sum(coef ** 2))
+    if kind == "squared":
+        return 0.5 * float(np.mean((Z[:, 0] - y) ** 2)) + penalty
+    if kind == "logistic":
+        z = Z[:, 0]
+        return float(np.mean(np.logaddexp(0.0, z) - y * z)) + penalty
+    return float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])) + penalty
+
+
+def _optimum(kind, X, y):
+    if kind == "squared":
+        coef, intercept = reference.normal_equation(X, y, alpha=ALPHA)
+        return _objective(kind, X, y, coef, intercept)
+    exact = sklearn_linear.LogisticRegression(C=1.0 / (len(y) * ALPHA), tol=1e-12,
+                                              max_iter=10_000).fit(X, y)
+    return _objective(kind, X, y, exact.coef_, exact.intercept_)
+
+
+MODELS = {"squared": LinearRegression, "logistic": LogisticRegression,
+          "softmax": SoftmaxRegression}
+
+
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_the_default_stochastic_fit_ends_near_the_optimum(kind, solver):
+    X, y = _data(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MODELS[kind](solver=solver, alpha=ALPHA, random_state=0).fit(X, y)
+    best = _optimum(kind, X, y)
+    gap = (_objective(kind, X, y, model.coef_, model.intercept_) - best) / abs(best)
+    assert 0.0 <= gap <= 1e-3
+    assert model.converged_
+    # it got there by dividing its rate: at the rate it started with, the
+    # fit stalls at its noise floor, well above the optimum
+    constant = MODELS[kind](solver=solver, alpha=ALPHA, schedule="constant", random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stalled"):
+        constant.fit(X, y)
+    assert model.learning_rate_ < constant.learning_rate_
+    assert _objective(kind, X, y, constant.coef_, constant.intercept_) - best > 1e-3 * abs(best)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
+def test_a_stall_at_a_constant_rate_is_not_called_converged(solver):
+    """A constant rate stalls at its noise floor: the gradient is still
+    large there, so the fit warns and reports converged_ False."""
+    X, y = _data("logistic")
+    model = LogisticRegression(solver=solver, schedule="constant", alpha=ALPHA,
+                               learning_rate=2.0 if solver == "sgd" else 20.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stalled"):
+        model.fit(X, y)
+    assert not model.converged_
+    assert model.n_iter_ < model.max_epochs        # it stopped at the stall
+
+
+def test_the_schedule_auto_is_adaptive_only_for_the_stochastic_solvers():
+    X, y = _data("squared", n=500)
+    for solver in ("gd", "saga"):
+        auto = LinearRegression(solver=solver, alpha=ALPHA, random_state=0).fit(X, y)
+        constant = LinearRegression(solver=solver, alpha=ALPHA, schedule="constant",
+                                    random_state=0).fit(X, y)
+        np.testing.assert_array_equal(auto.coef_, constant.coef_)
+    auto = LinearRegression(solver="sgd", alpha=ALPHA, random_state=0, max_epochs=60).fit(X, y)
+    adaptive = LinearRegression(solver="sgd", alpha=ALPHA, schedule="adaptive",
+                                random_state=0, max_epochs=60).fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, adaptive.coef_)
+    assert auto.learning_rate_ == adaptive.learning_rate_
+
+
+def test_a_stochastic_fit_with_tol_none_runs_every_epoch():
+    X, y = _data("logistic", n=500)
+    model = LogisticRegression(solver="sgd", alpha=ALPHA, tol=None, max_epochs=7,
+                               random_state=0).fit(X, y)
+    assert model.n_iter_ == 7 and not model.converged_
