@@ -57,6 +57,8 @@ MIN_ADAPTIVE_RATE = 1e-6
 # objective within 1e-4 (relative) of the optimum on well-conditioned data.
 STOCHASTIC_GRADIENT_TOL = 1e-2
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
+# The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
+ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
 # torch.optim's default rates of the adaptive rules, used by learning_rate='auto'.
 _ADAPTIVE_DEFAULT_RATE = {"adagrad": 1e-2, "rmsprop": 1e-2, "adam": 1e-3, "adamw": 1e-3}
 # Data whose arithmetic overflows float64 before training starts: not a
@@ -448,8 +450,8 @@ class GradientDescentEstimator(BaseEstimator):
         if not (isinstance(self.optimizer, str) and self.optimizer in self._optimizers):
             raise ValueError(f"optimizer must be one of {self._optimizers}, "
                              f"got {self.optimizer!r}")
-        if not (callable(self.schedule) or self.schedule in SCHEDULES + ("auto",)):
-            raise ValueError(f"schedule must be one of {SCHEDULES + ('auto',)} or a callable, "
+        if not (callable(self.schedule) or self.schedule in ESTIMATOR_SCHEDULES):
+            raise ValueError(f"schedule must be one of {ESTIMATOR_SCHEDULES} or a callable, "
                              f"got {self.schedule!r}")
         check_scalar(self.alpha, "alpha", low=0.0)
         if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
@@ -595,7 +597,6 @@ class GradientDescentEstimator(BaseEstimator):
                   and self.solver != "gd" else None)
         best = np.inf if not self.loss_history_ else min(self.loss_history_)
         best_score, no_improve, self.converged_ = -np.inf, 0, False
-        self._stalled = False
         self._gradient_fresh = False        # parameters may have changed since the last fit
         start = self._start = self._start_objective(problem)
         if not np.isfinite(start):
@@ -689,7 +690,8 @@ class GradientDescentEstimator(BaseEstimator):
                     no_improve = 0
                     continue
                 self.converged_ = not gradient_stop
-                self._stalled = gradient_stop
+                if gradient_stop:
+                    self._stop_reason = "stalled"
                 break
         self.n_iter_ = len(self.loss_history_) - counted_from
         # Full-batch descent at a stable rate never ends above where it
@@ -977,16 +979,17 @@ class GradientDescentEstimator(BaseEstimator):
     def _warn_if_not_converged(self):
         # tol=None asks for exactly max_epochs epochs (as scikit-learn's SGD):
         # reaching them is then what was asked, not a failure to converge
-        if not self.converged_ and self.tol is not None and self._stop_reason is None:
-            if getattr(self, "_stalled", False):
-                warnings.warn(
-                    f"{type(self).__name__} stopped when the objective stalled, with the "
-                    f"gradient still above max(tol, {STOCHASTIC_GRADIENT_TOL}) times its value "
-                    f"at the start (learning_rate_={self.learning_rate_:.3g}, "
-                    f"schedule={self.schedule!r}): use schedule='auto' or 'adaptive', a "
-                    "smaller learning_rate, or solver='gd' or 'saga' for the exact optimum.",
-                    ConvergenceWarning, stacklevel=3)
-                return
+        if self.converged_ or self.tol is None:
+            return
+        if self._stop_reason == "stalled":
+            warnings.warn(
+                f"{type(self).__name__} stopped when the objective stalled, with the "
+                f"gradient still above max(tol, {STOCHASTIC_GRADIENT_TOL}) times its value "
+                f"at the start (learning_rate_={self.learning_rate_:.3g}, "
+                f"schedule={self.schedule!r}): use schedule='auto' or 'adaptive', a "
+                "smaller learning_rate, or solver='gd' or 'saga' for the exact optimum.",
+                ConvergenceWarning, stacklevel=3)
+        elif self._stop_reason is None:
             rule = ("the gradient shrank by tol"
                     if self.solver in ("gd", SAGA) and not self.early_stopping
                     else "the objective settled")

@@ -17,7 +17,8 @@ import numpy as np
 from .. import __version__
 from ..callbacks import ProgressBar
 from ..exceptions import ConvergenceWarning, FitInterruptedWarning
-from ..kernels.rules import OPTIMIZERS, SCHEDULES
+from .._fit import ESTIMATOR_SCHEDULES
+from ..kernels.rules import OPTIMIZERS
 from ..linear_model import LinearRegression, LogisticRegression, SoftmaxRegression
 from ..neural_network import MLPClassifier, MLPRegressor
 from ._data import CommandError, read_table, write_table
@@ -302,7 +303,7 @@ def _parser():
                    help="the update rule (default: auto for the linear models, sgd for the networks)")
     p.add_argument("--learning-rate", type=_float_in(0.0, words=("auto",)), metavar="RATE",
                    help="the step size, or auto (the default)")
-    p.add_argument("--schedule", choices=SCHEDULES + ("auto",),
+    p.add_argument("--schedule", choices=ESTIMATOR_SCHEDULES,
                    help="the learning-rate schedule (default: the model's)")
     p.add_argument("--momentum", type=_float_in(0.0, 1.0), help="momentum of the update rule")
     p.add_argument("--alpha", type=_float_in(0.0), help="L2 penalty (default 0)")
