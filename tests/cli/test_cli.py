@@ -166,6 +166,17 @@ def test_train_a_regressor_on_npy(files, tmp_path, model, extra):
         assert 1 - np.sum((pred - files["yr"]) ** 2) / np.sum((files["yr"] - files["yr"].mean()) ** 2) > 0.8
 
 
+def test_a_stalled_fit_is_reported_as_such(files, tmp_path):
+    """A constant rate stalls at its noise floor: the summary says so (with
+    the ConvergenceWarning as a note), not that max_epochs was reached."""
+    result = run("train", files["csv"], "--target", "species", "--model", "softmax",
+                 "--solver", "sgd", "--schedule", "constant", "--learning-rate", "0.5",
+                 "--seed", "0", "--validation", "0", "--quiet", "--out", tmp_path / "m.model")
+    assert result.returncode == 0, result.stderr
+    assert "(stalled before converging)" in result.stdout, result.stdout
+    assert "note:" in result.stderr and "stalled" in result.stderr
+
+
 def test_train_a_network_classifier_on_npz(files, tmp_path):
     out = tmp_path / "net.model"
     result = run("train", files["npz"], "--model", "mlp-classifier", "--hidden", "16",

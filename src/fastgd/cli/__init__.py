@@ -213,8 +213,10 @@ def train(args):
         print(f"fastgd train: note: {_one_line(warning.message)}", file=sys.stderr)
     model.set_params(callback=None)           # a model file holds no function of this run
     metric = "accuracy" if args.model in CLASSIFIERS else "R^2"
-    how = ("interrupted" if getattr(model, "_stop_reason", None) == "interrupt" else
-           "converged" if model.converged_ else "max epochs reached")
+    reason = getattr(model, "_stop_reason", None)
+    how = ("interrupted" if reason == "interrupt" else
+           "converged" if model.converged_ else
+           "stalled before converging" if reason == "stalled" else "max epochs reached")
     print(f"{type(model).__name__}: {model.n_iter_} epochs in {seconds:.2f} s ({how})")
     print(f"final objective: {model.loss_history_[-1]:.6g}" if model.loss_history_ else
           "final objective: (no epoch finished)")
