@@ -369,8 +369,10 @@ class DaskProblem:
     def _run(self, graph):
         return _wait(self.client, self.client.compute(graph))
 
-    def subset(self, index):
-        """The rows ``index`` (sorted), taken on the workers chunk by chunk."""
+    def subset(self, index, persist=None):
+        """The rows ``index`` (sorted), taken on the workers chunk by chunk;
+        kept in the workers' memory if ``persist`` (default: as this
+        problem's chunks are)."""
         index = np.asarray(index, dtype=np.intp)
         chunks, sizes = [], []
         for k, chunk in enumerate(self.chunks):
@@ -379,11 +381,12 @@ class DaskProblem:
             if local.size:
                 chunks.append(delayed(_chunks.take)(chunk, local))
                 sizes.append(local.size)
-        if self.persisted:
+        persist = self.persisted if persist is None else persist
+        if persist:
             chunks = self.client.persist(chunks)
         weights = self._run([delayed(_chunks.summary)(c) for c in chunks])
         return DaskProblem(self.client, chunks, sizes, self.n_features, self.dtype,
-                           self.persisted, self.network, sum(w[1] for w in weights))
+                           persist, self.network, sum(w[1] for w in weights))
 
     def draw_order(self, rng):
         """The shuffling of an epoch: one seed per chunk, from the fit's
@@ -478,8 +481,10 @@ class DaskProblem:
 
     def linear_gram(self, rows, fit_intercept):
         """A function v -> A^T S A v / sum(s) on the rows ``rows`` (the
-        in-memory estimate's subsample), evaluated on the workers."""
-        sub = self.subset(rows)
+        in-memory estimate's subsample), evaluated on the workers.  The
+        subsample is small and read by every iteration: it is kept in the
+        workers' memory even when X is streamed from its source."""
+        sub = self.subset(rows, persist=True)
         c = float(fit_intercept)
         total = sub.weight_total
 
