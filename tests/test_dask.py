@@ -155,6 +155,17 @@ def test_stochastic_solvers_reach_the_in_memory_held_out_loss(client, solver, op
     np.testing.assert_array_equal(again.coef_, got.coef_)
 
 
+def test_one_chunk_per_worker_and_one_chunk_in_all(client):
+    # the map runs a task per worker's group of chunks: groups of one chunk,
+    # and a single chunk, reduce as many do
+    X, y = _logistic(n=1000)
+    kw = dict(solver="sgd", max_epochs=3, tol=None, random_state=0)
+    for chunks in (1000, 500):
+        got = fastgd.LogisticRegression(**kw).fit(_rows(X, chunks), _rows(y, chunks))
+        assert np.isfinite(got.coef_).all() and got.n_iter_ == 3
+    ref = fastgd.LogisticRegression(**kw).fit(X, y)
+    assert got.learning_rate_ == pytest.approx(ref.learning_rate_, rel=1e-12)
+
 @pytest.mark.parametrize("Est, hyper", [
     (fastgd.LogisticRegression, dict(optimizer="adam", amsgrad=True)),
     (fastgd.MLPClassifier, dict(hidden_layer_sizes=(4,), optimizer="rmsprop", centered=True,

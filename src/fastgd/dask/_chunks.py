@@ -197,6 +197,13 @@ def mlp_sums(chunk, theta, layer_sizes, activation, output):
     return mean * w, w, grad
 
 
+def apply_group(fn, combine, owns, n_chunks, *chunks_then_args):
+    """combine(fn(chunk, *own, *args) for each chunk of one task): the
+    chunks one worker holds, reduced where they are."""
+    chunks, args = chunks_then_args[:n_chunks], chunks_then_args[n_chunks:]
+    return combine(*[fn(chunk, *own, *args) for chunk, own in zip(chunks, owns)])
+
+
 def add(*parts):
     """Sum of (loss, weight, vector) triples: one node of the reduction tree."""
     loss = sum(p[0] for p in parts)
@@ -279,6 +286,11 @@ def combine(*parts):
 
 
 # -- curvature of the automatic rate ------------------------------------------
+
+def largest(*parts):
+    """The largest of the parts (``max`` wants two of them, or an iterable)."""
+    return max(parts)
+
 
 def row_curvature(chunk, fit_intercept):
     """max_i s_i (||x_i||^2 + c) over the chunk (the per-sample smoothness)."""

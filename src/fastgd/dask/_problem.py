@@ -343,9 +343,9 @@ class DaskProblem:
 
     def _map_reduce(self, fn, args, combine, per_chunk=None):
         """combine(fn(chunk, *args) for every chunk), run where the chunks
-        are.  Persisted chunks: tasks submitted on their futures, the parts
-        summed in a tree of fan-in SPLIT_EVERY on the workers, the last
-        level on the client; streamed chunks: the same as one graph that
+        are.  Persisted chunks: one task per group of chunks (_groups) on
+        their futures, the parts summed in a tree of fan-in SPLIT_EVERY on
+        the workers, the last level on the client; streamed chunks: the same as one graph that
         reads each chunk first.  ``per_chunk``: an argument of each chunk's
         own (its shuffling seed), passed after the chunk."""
         own = [()] * len(self.chunks) if per_chunk is None else [(a,) for a in per_chunk]
@@ -355,7 +355,10 @@ class DaskProblem:
                 return combine(*self._run(parts))
             return self._run(_tree(parts, combine))
         futures = self._futures()
-        parts = [self.client.submit(fn, f, *o, *args, pure=False) for f, o in zip(futures, own)]
+        parts = [self.client.submit(_chunks.apply_group, fn, combine, [own[i] for i in group],
+                                    len(group), *[futures[i] for i in group], *args,
+                                    pure=False)
+                 for group in self._groups()]
         while len(parts) > SPLIT_EVERY:
             parts = [self.client.submit(combine, *parts[i:i + SPLIT_EVERY], pure=False)
                      for i in range(0, len(parts), SPLIT_EVERY)]
@@ -365,6 +368,27 @@ class DaskProblem:
         if getattr(self, "_chunk_futures", None) is None:
             self._chunk_futures = [distributed.futures_of(c)[0] for c in self.chunks]
         return self._chunk_futures
+
+    def _groups(self):
+        """The persisted chunks' indices grouped by the worker that holds
+        them, one group per worker thread.  A map runs one task a group:
+        a round trip through the scheduler costs by the task, and more than
+        the kernels on a few chunks.  A chunk whose worker is not known
+        (yet) is a group of its own; wherever a chunk moves later (a worker
+        lost), its group's task fetches it, so the groups are drawn once."""
+        if getattr(self, "_chunk_groups", None) is None:
+            futures = self._futures()
+            holders = self.client.who_has(futures)
+            threads = {address: info.get("nthreads", 1) for address, info in
+                       self.client.scheduler_info(n_workers=-1)["workers"].items()}
+            by_worker = {}
+            for i, future in enumerate(futures):
+                where = holders.get(future.key) or ()
+                by_worker.setdefault(where[0] if where else ("unknown", i), []).append(i)
+            self._chunk_groups = [chunks[j::k] for worker, chunks in by_worker.items()
+                                  for k in [max(1, min(len(chunks), threads.get(worker, 1)))]
+                                  for j in range(k)]
+        return self._chunk_groups
 
     def _run(self, graph):
         return _wait(self.client, self.client.compute(graph))
@@ -477,7 +501,7 @@ class DaskProblem:
 
     # -- the automatic rate's curvature -----------------------------------------
     def largest_row_curvature(self, fit_intercept):
-        return self._map_reduce(_chunks.row_curvature, (fit_intercept,), max)
+        return self._map_reduce(_chunks.row_curvature, (fit_intercept,), _chunks.largest)
 
     def linear_gram(self, rows, fit_intercept):
         """A function v -> A^T S A v / sum(s) on the rows ``rows`` (the
