@@ -1094,3 +1094,21 @@ def test_block_losses_report_an_overflowed_output(loss, n_samples):
     # (the kernel API reports the non-finite objective of finite inputs)
     with pytest.raises(ValueError, match="overflowed"):
         kernels.loss_gradient(X, y, coef, np.zeros(K), g_coef, g_int, loss=loss)
+
+
+# ------------------------------------------------- square sums of rows and columns
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, density", [((60, 40), 0.2), ((5, 3), 0.0), ((1, 7), 1.0)])
+def test_row_and_column_square_sums_equal_numpy(dtype, shape, density):
+    from fastgd.kernels._interface import column_square_sums, row_square_sums
+    X = sp.random(*shape, density=density, format="csr", random_state=3, dtype=dtype)
+    X.data -= 0.5                                    # negative values too
+    X_before = X.copy()
+    dense = X.toarray().astype(np.float64)
+    for A in (X, X.toarray()):
+        np.testing.assert_allclose(row_square_sums(A), (dense ** 2).sum(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(column_square_sums(A), (dense ** 2).sum(axis=0),
+                                   rtol=1e-12)
+        assert row_square_sums(A).dtype == column_square_sums(A).dtype == np.float64
+    assert (X != X_before).nnz == 0

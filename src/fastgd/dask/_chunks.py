@@ -15,7 +15,8 @@ import scipy.sparse as sp
 from .._validation import (check_array, check_target, column_or_1d,
                            encode_known_labels, _check_finite)
 from ..kernels import _linear, _mlp, shuffled_order
-from ..kernels._interface import STATUS_OK, available_cpus, column_square_sums, rows
+from ..kernels._interface import (STATUS_OK, available_cpus, column_square_sums, row_square_sums,
+                                  rows)
 
 # The target encodings a chunk may need (see _encode_chunk_target).
 TARGETS = ("regression", "regression-2d", "index", "column", "onehot", "multilabel")
@@ -298,9 +299,7 @@ def row_curvature(chunk, fit_intercept):
     if X.shape[0] == 0:
         return 0.0
     s = np.ones(X.shape[0]) if sw is None else sw.astype(np.float64)
-    sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X)
-          else np.einsum("ij,ij->i", X, X, dtype=np.float64))
-    return float(np.max(s * (sq + float(fit_intercept))))
+    return float(np.max(s * (row_square_sums(X) + float(fit_intercept))))
 
 
 def gram_apply(chunk, v, c):

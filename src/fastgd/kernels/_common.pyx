@@ -128,3 +128,28 @@ def penalty(const floating[::1] w, double alpha):
     if w.shape[0] == 0:
         return 0.0
     return alpha * half_sq_norm(&w[0], w.shape[0])
+
+
+def csr_square_sums(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+                    double[::1] row_sums, double[::1] column_sums):
+    """sum_j x_ij^2 of each row of a CSR matrix into ``row_sums`` and sum_i
+    x_ij^2 of each column added into ``column_sums`` (either may be None),
+    in double, in one pass over the stored values and without a copy of
+    them."""
+    cdef Py_ssize_t i, q, n = indptr.shape[0] - 1
+    cdef double v, total
+    cdef bint rows = row_sums is not None, columns = column_sums is not None
+    if data.shape[0] == 0 or n == 0:
+        if rows:
+            row_sums[:] = 0.0
+        return
+    with nogil:
+        for i in range(n):
+            total = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                v = <double>data[q] * data[q]
+                total += v
+                if columns:
+                    column_sums[indices[q]] += v
+            if rows:
+                row_sums[i] = total

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from ..exceptions import DivergenceError
 # what an epoch's status says: the codes of the compiled loops (_status.pxd)
 from ._linear import STATUS_NONFINITE, STATUS_OK, STATUS_OVERFLOW  # noqa: F401
+from ._common import csr_square_sums
 
 
 def rows(X):
@@ -26,14 +27,24 @@ def rows(X):
 def column_square_sums(X):
     """sum_i x_ij^2 for each column j of a validated X, in float64, without
     a float64 copy of X (dense rows are read a block at a time)."""
-    if sp.issparse(X):
-        return np.bincount(X.indices, weights=np.square(X.data, dtype=np.float64),
-                           minlength=X.shape[1])
     sums = np.zeros(X.shape[1])
+    if sp.issparse(X):
+        csr_square_sums(X.data, X.indices, X.indptr, None, sums)
+        return sums
     for start in range(0, X.shape[0], 4096):
         block = np.asarray(X[start:start + 4096], dtype=np.float64)
         sums += np.einsum("ij,ij->j", block, block)
     return sums
+
+
+def row_square_sums(X):
+    """||x_i||^2 for each row i of a validated X, in float64, without a
+    float64 copy of X."""
+    if sp.issparse(X):
+        sums = np.empty(X.shape[0])
+        csr_square_sums(X.data, X.indices, X.indptr, sums, None)
+        return sums
+    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
 
 
 def available_cpus():

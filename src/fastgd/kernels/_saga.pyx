@@ -19,9 +19,8 @@ column remembers the running sum ``cum`` of eta / wscale at its last
 update, and is brought up to date (V_j -= G_j (cum - last_j)) when a row
 holds it, when wscale is folded back into V (below 1e-9), and at the end of
 the epoch.  A column's last update, V_j and G_j sit together in one record
-(24 bytes for K = 1): on 100,000 x 100,000 CSR, three arrays of d values
-each missed the cache three times per non-zero (an epoch took 0.082 s at
-best, 0.131 s median; with the records 0.070 s and 0.085 s).
+(32 bytes for K = 1, within one cache line): three arrays of d values
+would miss the cache three times per non-zero.
 
 Parameters are trained as a float64 copy and rounded to the data's dtype
 at the end of the epoch; everything is accumulated in double.  These
@@ -44,11 +43,14 @@ cdef extern from *:
     """
     #if defined(__GNUC__) || defined(__clang__)
     #define FASTGD_SAGA_PREFETCH(p) __builtin_prefetch((p), 1, 3)
+    #define FASTGD_SAGA_PREFETCH_READ(p) __builtin_prefetch((p), 0, 3)
     #else
     #define FASTGD_SAGA_PREFETCH(p) ((void)(p))
+    #define FASTGD_SAGA_PREFETCH_READ(p) ((void)(p))
     #endif
     """
     void prefetch_for_write "FASTGD_SAGA_PREFETCH"(const void* p) noexcept nogil
+    void prefetch_for_read "FASTGD_SAGA_PREFETCH_READ"(const void* p) noexcept nogil
 
 # wscale is folded back into V below this (as the plain SGD loop does)
 cdef double MIN_WSCALE = 1e-9
@@ -91,6 +93,13 @@ cdef inline void dense_step(const floating* x, Py_ssize_t d, double* w, double* 
         g[j] += u * inv_n
 
 
+cdef inline Py_ssize_t record_size(Py_ssize_t K) noexcept nogil:
+    """Doubles in one column record: 2 K + 1, padded to a multiple of four
+    (32 bytes), so that with the records 64-byte aligned the record of
+    K = 1 never straddles two cache lines."""
+    return (2 * K + 4) & ~3
+
+
 cdef inline void catch_up(double* c, Py_ssize_t K, double cum) noexcept nogil:
     """Bring one column record up to date: the steps since its last update
     moved each V_k by -G_k times the sum of their eta / wscale."""
@@ -105,7 +114,7 @@ cdef inline void catch_up(double* c, Py_ssize_t K, double cum) noexcept nogil:
 cdef inline void fold(double* cols, Py_ssize_t K, Py_ssize_t d, double cum,
                       double wscale) noexcept nogil:
     """Every column up to date and wscale multiplied into V: W = V again."""
-    cdef Py_ssize_t j, k, S = 2 * K + 1
+    cdef Py_ssize_t j, k, S = record_size(K)
     cdef double* c
     for j in range(d):
         c = cols + j * S
@@ -132,17 +141,17 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
                    double* table, double* G, double* Gb, double* scratch, double* cols,
                    double* loss_sum, double* weight_sum, Py_ssize_t* done) noexcept nogil:
     """The epoch; V (K, d) and b are the float64 parameters.  ``scratch``
-    holds 3 K doubles; ``cols`` (CSR only) d records of 2 K + 1 doubles, one
-    per column j: the running sum at its last update, V[:, j], G[:, j].  A
-    CSR step then finds all it needs of a column in one place (24 bytes
-    for K = 1), not in three arrays of d values each.  Returns the
+    holds 3 K doubles; ``cols`` (CSR only) d records of record_size(K)
+    doubles, one per column j: the running sum at its last update,
+    V[:, j], G[:, j].  A CSR step then finds all it needs of a column in
+    one place, not in three arrays of d values each.  Returns the
     status; ``done`` is the number of steps taken."""
     cdef double* z = scratch
     cdef double* dz = scratch + K
     cdef double* delta = scratch + 2 * K
     cdef double shrink = 1.0 - eta * alpha, inv_n = 1.0 / n
     cdef double wscale = 1.0, cum = 0.0, step, s, l, u, xq, total = 0.0, weights = 0.0
-    cdef Py_ssize_t p, i, k, q, j, start, m, S = 2 * K + 1
+    cdef Py_ssize_t p, i, k, q, j, start, m, S = record_size(K)
     cdef const int* idx
     cdef const floating* x
     cdef double* c
@@ -164,6 +173,13 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
             break
         i = order[p] if order != NULL else p
         if sparse:
+            if p + 2 < steps:
+                # the row after next: its indices and values, two steps
+                # ahead, so that the next step can read where its records are
+                j = order[p + 2] if order != NULL else p + 2
+                for q in range(indptr[j], indptr[j + 1], 8):
+                    prefetch_for_read(indices + q)
+                    prefetch_for_read(data + q)
             if p + 1 < steps:
                 # the next row's column records: random places in d of them,
                 # requested a step ahead
@@ -174,15 +190,26 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
             m = indptr[i + 1] - start
             idx = indices + start
             x = data + start
-            for k in range(K):
-                z[k] = 0.0
-            for q in range(m):
-                c = cols + idx[q] * S
-                catch_up(c, K, cum)
+            if K == 1:
+                # one output (squared, logistic): the loops over k unrolled
+                u = 0.0
+                for q in range(m):
+                    c = cols + idx[q] * S
+                    if c[0] != cum:
+                        c[1] -= c[2] * (cum - c[0])
+                        c[0] = cum
+                    u += x[q] * c[1]
+                z[0] = wscale * u + b[0]
+            else:
                 for k in range(K):
-                    z[k] += x[q] * c[1 + k]
-            for k in range(K):
-                z[k] = wscale * z[k] + b[k]
+                    z[k] = 0.0
+                for q in range(m):
+                    c = cols + idx[q] * S
+                    catch_up(c, K, cum)
+                    for k in range(K):
+                        z[k] += x[q] * c[1 + k]
+                for k in range(K):
+                    z[k] = wscale * z[k] + b[k]
         else:
             x = data + i * d
             for k in range(K):
@@ -212,14 +239,22 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
             wscale *= shrink
             step = eta / wscale
             cum += step
-            for q in range(m):
-                c = cols + idx[q] * S
-                xq = x[q]
-                for k in range(K):
-                    u = delta[k] * xq
-                    c[1 + k] -= step * (u + c[1 + K + k])
-                    c[1 + K + k] += u * inv_n
-                c[0] = cum
+            if K == 1:
+                for q in range(m):
+                    c = cols + idx[q] * S
+                    u = delta[0] * x[q]
+                    c[1] -= step * (u + c[2])
+                    c[2] += u * inv_n
+                    c[0] = cum
+            else:
+                for q in range(m):
+                    c = cols + idx[q] * S
+                    xq = x[q]
+                    for k in range(K):
+                        u = delta[k] * xq
+                        c[1 + k] -= step * (u + c[1 + K + k])
+                        c[1 + K + k] += u * inv_n
+                    c[0] = cum
             if fabs(wscale) < MIN_WSCALE:
                 fold(cols, K, d, cum, wscale)
                 wscale, cum = 1.0, 0.0
@@ -263,9 +298,11 @@ def saga_epoch(int loss, const floating[::1] data, const int[::1] indices,
     cdef floating* Wp = &W[0, 0]
     cdef floating* bp = &b[0]
     # the float64 parameters (K d + K), the scratch (3 K), the column
-    # records (CSR only: d (2 K + 1))
-    cdef double* buf = <double*> malloc((KD + 4 * K + (d * (2 * K + 1) if ptr_p != NULL else 0))
-                                        * sizeof(double))
+    # records (CSR only: d of record_size(K), and 8 doubles to align them
+    # to a cache line)
+    cdef double* buf = <double*> malloc((KD + 4 * K + (d * record_size(K) + 8 if ptr_p != NULL
+                                                      else 0)) * sizeof(double))
+    cdef double* records
     cdef double* V
     cdef double* Vb
     cdef double loss_sum = 0.0, weight_sum = 0.0
@@ -273,6 +310,7 @@ def saga_epoch(int loss, const floating[::1] data, const int[::1] indices,
     if buf == NULL:
         raise MemoryError()
     V, Vb = buf, buf + KD
+    records = <double*> ((<size_t> (buf + KD + 4 * K) + 63) & ~(<size_t> 63))
     with nogil:
         for j in range(KD):
             V[j] = Wp[j]
@@ -280,7 +318,7 @@ def saga_epoch(int loss, const floating[::1] data, const int[::1] indices,
             Vb[j] = bp[j]
         status = saga_loop(loss, &data[0], idx_p, ptr_p, n, d, &y[0], sw_p, V, Vb, K,
                            order_p, steps, alpha, eta, fit_intercept, &table[0, 0],
-                           &avg_W[0, 0], &avg_b[0], buf + KD + K, buf + KD + 4 * K,
+                           &avg_W[0, 0], &avg_b[0], buf + KD + K, records,
                            &loss_sum, &weight_sum, &done)
         # parameters that are not finite in their dtype (float32 rounding can
         # overflow what float64 held) are not written: coef and intercept

@@ -18,7 +18,8 @@ from .._sklearn_compat import r2_score
 from .._validation import check_array, check_feature_names, check_is_fitted, check_n_features
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
-from ..kernels._interface import STATUS_OK, available_cpus, column_square_sums, rows
+from ..kernels._interface import (STATUS_OK, available_cpus, column_square_sums, row_square_sums,
+                                  rows)
 from ..dask import is_dask_collection
 
 # Bound on the second derivative of each loss in z: the curvature constant
@@ -174,9 +175,7 @@ class _LinearModel(GradientDescentEstimator):
 
         def largest_row_curvature():
             s = np.ones(n) if problem.sample_weight is None else problem.sample_weight
-            sq = (np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X)
-                  else np.einsum("ij,ij->i", X, X, dtype=np.float64))
-            return float(np.max(s * (sq + float(self.fit_intercept))))
+            return float(np.max(s * (row_square_sums(X) + float(self.fit_intercept))))
 
         L_B = minibatch_smoothness(n, batch_size, largest_row_curvature,
                                    lambda: self._largest_eigenvalue(problem))
