@@ -320,20 +320,20 @@ def _peak_memory():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_a_file_twice_the_workers_memory_streams_within_their_limit(tmp_path):
     from fastgd.dask import from_npy
-    n, d, chunk, limit = 3_000_000, 100, 25_000, 600 * 2**20
+    n, d, chunk, limit = 3_600_000, 100, 25_000, 700 * 2**20
     path = tmp_path / "X.npy"
     X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
     rng = np.random.default_rng(0)
     w = rng.normal(size=d)
     y = np.empty(n)
-    for lo in range(0, n, 250_000):
-        rows = rng.standard_normal((250_000, d), dtype=np.float32)
-        X[lo:lo + 250_000] = rows
-        y[lo:lo + 250_000] = rows @ w + rng.normal(size=250_000) > 0
+    for lo in range(0, n, 400_000):
+        rows = rng.standard_normal((400_000, d), dtype=np.float32)
+        X[lo:lo + 400_000] = rows
+        y[lo:lo + 400_000] = rows @ w + rng.normal(size=400_000) > 0
     X.flush()
     del X
     np.save(tmp_path / "y.npy", y)
-    assert os.path.getsize(path) > 1.9 * limit
+    assert os.path.getsize(path) > 1.9 * limit          # 1.44 GB against 700 MiB
     kw = dict(max_epochs=2, tol=None)
     # one worker: its memory limit is the cluster's
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
@@ -348,10 +348,11 @@ def test_a_file_twice_the_workers_memory_streams_within_their_limit(tmp_path):
         assert list(c.run(os.getpid).values()) == pid        # never restarted
     # under the level at which Dask pauses a worker (80%), let alone kills it
     assert peak < 0.8 * limit, (peak, limit)
-    # each chunk read a bounded number of times: a few passes to set up, one an epoch
+    # each chunk read a bounded number of times: three passes to set up, one
+    # an epoch, and room for a few chunks Dask computes twice
     reads = sum("from-npy" in str(t["key"]) and "y.npy" not in str(t["key"])
                 for t in tasks.data)
-    assert reads <= (n // chunk) * (kw["max_epochs"] + 5), reads
+    assert reads <= (n // chunk) * (kw["max_epochs"] + 4), reads
     ref = fastgd.LogisticRegression(**kw).fit(np.load(path, mmap_mode="r"), y)
     np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-6)
     np.testing.assert_allclose(got.loss_history_, ref.loss_history_, rtol=1e-6)

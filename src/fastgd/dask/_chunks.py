@@ -139,17 +139,12 @@ def prepare(x, y, sample_weight, index, row0, n_features, dtype, target, classes
 
 
 def summary(chunk):
-    """(rows, weight sum, stored values) of a prepared chunk."""
+    """(rows, weight sum, sum_i x_ij^2 of each column) of a prepared chunk:
+    what a fit needs of it before any epoch, in the pass that prepares it."""
     X, _, sw = chunk
     n = X.shape[0]
     w = float(n) if sw is None else float(np.sum(sw, dtype=np.float64))
-    nnz = X.nnz if sp.issparse(X) else X.size
-    return n, w, nnz
-
-
-def square_sums(chunk):
-    """(0, 0, sum_i x_ij^2 of each column) of a prepared chunk, for add."""
-    return 0.0, 0.0, column_square_sums(chunk[0])
+    return n, w, column_square_sums(X)
 
 
 def take(chunk, local):

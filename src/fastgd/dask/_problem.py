@@ -266,8 +266,7 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
     if persist:
         prepared = client.persist(prepared)
     summaries = _wait(client, client.compute([delayed(_chunks.summary)(p) for p in prepared]))
-    return DaskProblem(client, prepared, [s[0] for s in summaries], d, dtype, persist,
-                       network, sum(s[1] for s in summaries))
+    return DaskProblem(client, prepared, summaries, d, dtype, persist, network)
 
 
 def _bind_classes(model, labels, reset, network):
@@ -322,12 +321,16 @@ class DaskProblem:
     distributed = True
     sample_weight = None        # the fit loop's in-memory split check; see weight_total
 
-    def __init__(self, client, chunks, sizes, n_features, dtype, persisted, network,
-                 weight_total):
-        self.client, self.chunks, self.sizes = client, chunks, list(sizes)
-        self.n_samples, self.n_features = int(sum(sizes)), n_features
+    def __init__(self, client, chunks, summaries, n_features, dtype, persisted, network):
+        """``summaries``: _chunks.summary of each chunk, in order."""
+        self.client, self.chunks = client, chunks
+        self.sizes = [int(rows) for rows, _, _ in summaries]
+        self.n_samples, self.n_features = int(sum(self.sizes)), n_features
         self.dtype, self.persisted, self.network = dtype, persisted, network
-        self.weight_total = weight_total
+        self.weight_total = sum(weight for _, weight, _ in summaries)
+        self._column_square_sums = np.zeros(n_features)
+        for _, _, sums in summaries:
+            self._column_square_sums += sums
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.intp)
 
     # -- plumbing -------------------------------------------------------------
@@ -398,19 +401,18 @@ class DaskProblem:
         kept in the workers' memory if ``persist`` (default: as this
         problem's chunks are)."""
         index = np.asarray(index, dtype=np.intp)
-        chunks, sizes = [], []
+        chunks = []
         for k, chunk in enumerate(self.chunks):
             lo, hi = self.offsets[k], self.offsets[k + 1]
             local = index[(index >= lo) & (index < hi)] - lo
             if local.size:
                 chunks.append(delayed(_chunks.take)(chunk, local))
-                sizes.append(local.size)
         persist = self.persisted if persist is None else persist
         if persist:
             chunks = self.client.persist(chunks)
-        weights = self._run([delayed(_chunks.summary)(c) for c in chunks])
-        return DaskProblem(self.client, chunks, sizes, self.n_features, self.dtype,
-                           persist, self.network, sum(w[1] for w in weights))
+        summaries = self._run([delayed(_chunks.summary)(c) for c in chunks])
+        return DaskProblem(self.client, chunks, summaries, self.n_features, self.dtype,
+                           persist, self.network)
 
     def draw_order(self, rng):
         """The shuffling of an epoch: one seed per chunk, from the fit's
@@ -423,8 +425,8 @@ class DaskProblem:
         return self._map_reduce(fn, args, _chunks.add)
 
     def column_square_sums(self):
-        """sum_i x_ij^2 of each column, summed chunk by chunk on the workers."""
-        return self._sums(_chunks.square_sums)[2]
+        """sum_i x_ij^2 of each column (summed by the chunks' summaries)."""
+        return self._column_square_sums.copy()
 
     def objective_gradient(self, model):
         """The objective at the model's parameters; its gradient into the
