@@ -30,6 +30,8 @@ def test_a_readme_block_runs_as_a_script_and_prints(index, tmp_path):
     code = python_blocks()[index]
     if "sklearn" in code:
         pytest.importorskip("sklearn")
+    if "distributed" in code:
+        pytest.importorskip("distributed")
     env = dict(os.environ, PYTHONPATH=SRC, MPLBACKEND="Agg")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=300)
