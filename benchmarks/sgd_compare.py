@@ -23,6 +23,7 @@ nothing else busy (the machine's cores are shared)::
 
     PYTHONPATH=src python benchmarks/sgd_compare.py
     PYTHONPATH=src python benchmarks/sgd_compare.py --scale 0.1 --repeats 1   # a quick look
+    PYTHONPATH=src python benchmarks/sgd_compare.py --fastgd-shuffle blocks     # block order
 """
 import argparse
 import os
@@ -80,8 +81,9 @@ def configurations():
         yield loss, "l2", True
 
 
-def per_epoch_table(sets, epochs, repeats):
-    print(f"## Per shuffled epoch (fit with max_iter={epochs}, tol=None; best of {repeats})\n")
+def per_epoch_table(sets, epochs, repeats, shuffle=True):
+    print(f"## Per shuffled epoch (fit with max_iter={epochs}, tol=None; best of {repeats}; "
+          f"fastgd shuffle={shuffle!r})\n")
     print("| data | loss | penalty | average | fastgd ms | scikit-learn ms | ratio | target "
           "| met |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -96,7 +98,8 @@ def per_epoch_table(sets, epochs, repeats):
             if loss in ("squared_hinge", "squared_error", "squared_epsilon_insensitive",
                         "huber") and not regression:
                 params.update(learning_rate="invscaling", eta0=0.01)
-            ours, _ = best_time(lambda: getattr(fastgd, cls)(**params), X, y, repeats)
+            ours, _ = best_time(lambda: getattr(fastgd, cls)(shuffle=shuffle, **params), X, y,
+                                repeats)
             theirs, _ = best_time(lambda: getattr(sklearn_lm, cls)(**params), X, y, repeats)
             ratio = theirs / ours
             worst = min(worst, ratio)
@@ -126,14 +129,16 @@ def threads_table(scale, epochs, repeats):
     print()
 
 
-def default_fit_table(sets, repeats):
-    print(f"## Default fit: SGDClassifier() and SGDRegressor() (best of {repeats})\n")
+def default_fit_table(sets, repeats, shuffle=True):
+    print(f"## Default fit: SGDClassifier() and SGDRegressor() (best of {repeats}; fastgd "
+          f"shuffle={shuffle!r})\n")
     print("| data | estimator | fastgd s (epochs) | scikit-learn s (epochs) | fastgd score | "
           "scikit-learn score | ratio | target | met |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, (X, y_cls, y_reg) in sets.items():
         for cls, y in (("SGDClassifier", y_cls), ("SGDRegressor", y_reg)):
-            ours, a = best_time(lambda: getattr(fastgd, cls)(random_state=0), X, y, repeats)
+            ours, a = best_time(lambda: getattr(fastgd, cls)(random_state=0, shuffle=shuffle),
+                                X, y, repeats)
             theirs, b = best_time(lambda: getattr(sklearn_lm, cls)(random_state=0), X, y,
                                   repeats)
             ratio = theirs / ours
@@ -156,7 +161,11 @@ def main(argv=None):
     parser.add_argument("--sections", default="epoch,threads,fit",
                         help="comma-separated: epoch, threads, fit")
     parser.add_argument("--data", default="dense,csr", help="comma-separated: dense, csr")
+    parser.add_argument("--fastgd-shuffle", choices=("true", "blocks"), default="true",
+                        help="fastgd's shuffle: a full permutation (scikit-learn's own "
+                             "choice) or 'blocks' (fastgd only)")
     args = parser.parse_args(argv)
+    shuffle = True if args.fastgd_shuffle == "true" else "blocks"
     sections = set(args.sections.split(","))
     sets = {name: value for name, value in data(args.scale).items()
             if ("csr" if name.startswith("CSR") else "dense") in args.data.split(",")}
@@ -165,11 +174,11 @@ def main(argv=None):
           f"numpy {np.__version__}; load average at the start "
           f"{os.getloadavg()[0]:.2f} (other processes on the machine slow both sides)\n")
     if "epoch" in sections:
-        per_epoch_table(sets, args.epochs, args.repeats)
+        per_epoch_table(sets, args.epochs, args.repeats, shuffle)
     if "threads" in sections:
         threads_table(args.scale, args.thread_epochs, args.repeats)
     if "fit" in sections:
-        default_fit_table(sets, args.repeats)
+        default_fit_table(sets, args.repeats, shuffle)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -645,3 +645,18 @@ def test_an_mlp_gradient_that_overflows_raises():
     with pytest.raises(ValueError, match="gradient overflowed"):
         mlp_kernels.loss_gradient(X, Y, theta, np.empty(4), (1, 1, 1), activation="relu",
                                   output="identity")
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([1, 0, 1, 1]), np.array([-128, 127, -128], dtype=np.int8),
+    np.array([7, 3, 3, 250], dtype=np.uint8), np.array([2**64 - 1, 2**64 - 2], dtype=np.uint64),
+    np.array([-2**63, -2**63 + 5, 0]), np.array([0, 1 << 20, 5]),        # a range too wide to count
+    np.array([True, False]), np.array([0.0, 2.0, 2.0]), np.array(["b", "a", "b"]),
+])
+def test_encode_labels_equals_numpys_unique(labels):
+    from fastgd._validation import encode_labels
+    classes, encoded = encode_labels(labels, len(labels))
+    want_classes, want_encoded = np.unique(labels, return_inverse=True)
+    assert classes.dtype == want_classes.dtype
+    np.testing.assert_array_equal(classes, want_classes)
+    np.testing.assert_array_equal(encoded, want_encoded.reshape(-1))

@@ -290,6 +290,26 @@ def _all_numbers(arr):
     return all(isinstance(v, numbers.Number) for v in arr)
 
 
+# Integer labels spanning at most this many values are counted, not sorted.
+_COUNTED_LABEL_RANGE = 1 << 16
+
+
+def _unique_inverse(arr):
+    """np.unique(arr, return_inverse=True), the inverse 1-D: by counting
+    for integer labels of a small range (a sort of the labels costs ten
+    times as much, a share of a short fit's time)."""
+    if arr.dtype.kind in "iu" and arr.size:
+        low, high = int(arr.min()), int(arr.max())
+        if high - low < _COUNTED_LABEL_RANGE and high < 2**63:
+            offset = arr.astype(np.int64) - low        # no wrap-around in small dtypes
+            present = np.bincount(offset, minlength=high - low + 1) > 0
+            index = np.cumsum(present, dtype=np.intp) - 1
+            classes = (np.flatnonzero(present) + low).astype(arr.dtype)
+            return classes, index[offset]
+    classes, encoded = np.unique(arr, return_inverse=True)
+    return classes, encoded.reshape(-1)
+
+
 def encode_labels(y, n_samples, name="y"):
     """Classes (sorted) and each sample's class index, for a classifier."""
     arr = column_or_1d(y, name)
@@ -303,7 +323,7 @@ def encode_labels(y, n_samples, name="y"):
     elif arr.dtype.kind == "c":
         raise ValueError(f"Complex data not supported in {name}")
     try:
-        classes, encoded = np.unique(arr, return_inverse=True)
+        classes, encoded = _unique_inverse(arr)
     except TypeError as exc:
         raise ValueError(f"Unknown label type: {name} mixes types that cannot be "
                          f"sorted ({exc})") from None

@@ -173,6 +173,75 @@ def test_shuffled_held_out_r2_within_noise():
     assert abs(ours - theirs) < 0.01
 
 
+def _recorded_orders(monkeypatch):
+    """The visiting orders the estimators pass to the compiled epoch."""
+    from fastgd.kernels.plain_sgd import PlainSGDState
+    orders, epoch = [], PlainSGDState.epoch
+
+    def recording(self, X, y, sample_weight, order, skip, **config):
+        orders.append(None if order is None else order.copy())
+        return epoch(self, X, y, sample_weight, order, skip, **config)
+    monkeypatch.setattr(PlainSGDState, "epoch", recording)
+    return orders
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_shuffle_blocks_visits_a_fresh_block_order_each_epoch(monkeypatch, sparse):
+    from fastgd.kernels import _common, block_geometry
+    rng = np.random.default_rng(3)
+    Xs = rng.standard_normal((3000, 12))
+    y = (Xs[:, 0] + 0.5 * rng.standard_normal(3000) > 0).astype(int)
+    Xs = sp.csr_matrix(Xs) if sparse else Xs
+    orders = _recorded_orders(monkeypatch)
+    kw = dict(shuffle="blocks", max_iter=3, tol=None, random_state=0)
+    first = SGDClassifier(**kw).fit(Xs, y)
+    block_size, buffer_blocks = block_geometry(Xs)
+    assert len(orders) == 3 and not np.array_equal(orders[0], orders[1])
+    for order in orders:
+        assert np.array_equal(np.sort(order), np.arange(3000))
+        assert _common.is_block_order(order, block_size, buffer_blocks)
+        assert not np.array_equal(order, np.arange(3000))
+    again = SGDClassifier(**kw).fit(Xs, y)              # reproducible from random_state
+    np.testing.assert_array_equal(again.coef_, first.coef_)
+    assert all(np.array_equal(a, b) for a, b in zip(orders[:3], orders[3:]))
+
+
+def test_shuffle_blocks_scores_as_a_full_shuffle_on_data_sorted_by_label(tmp_path):
+    rng = np.random.default_rng(9)
+    n, d = 6000, 20
+    Xs = rng.standard_normal((n, d))
+    y = (Xs @ rng.standard_normal(d) + rng.standard_normal(n) > 0).astype(int)
+    test = slice(4000, None)
+    train = np.argsort(y[:4000], kind="stable")         # stored sorted: the worst case
+    X_train, y_train = Xs[train], y[train]
+    path = tmp_path / "X.npy"
+    np.save(path, X_train)
+    mapped = np.load(path, mmap_mode="r")               # read in place, not copied
+    scores = {}
+    for shuffle, data in ((True, X_train), ("blocks", X_train), ("blocks", mapped)):
+        fits = [SGDClassifier(loss="log_loss", shuffle=shuffle, random_state=seed)
+                .fit(data, y_train).score(Xs[test], y[test]) for seed in range(3)]
+        scores.setdefault(shuffle, []).append(np.mean(fits))
+    for score in scores["blocks"]:                      # in memory, and from the file
+        assert abs(score - scores[True][0]) < 0.02, scores
+    reg = [SGDRegressor(shuffle=shuffle, random_state=0).fit(Xs[:4000], Xs[:4000, 0])
+           .score(Xs[test], Xs[test, 0]) for shuffle in (True, "blocks")]
+    assert abs(reg[0] - reg[1]) < 0.01
+
+
+def test_shuffle_blocks_with_partial_fit_and_threads():
+    rng = np.random.default_rng(4)
+    Xs = rng.standard_normal((2000, 10))
+    y = np.digitize(Xs[:, 0] + Xs[:, 1], [-1.0, 0.0, 1.0])
+    one = SGDClassifier(shuffle="blocks", random_state=0, n_jobs=1).fit(Xs, y)
+    two = SGDClassifier(shuffle="blocks", random_state=0, n_jobs=2).fit(Xs, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    model = SGDClassifier(shuffle="blocks", random_state=0)
+    for _ in range(3):
+        model.partial_fit(Xs, y, classes=np.arange(4))
+    assert model.score(Xs, y) > 0.6
+
+
 # -- the estimators' own contract ---------------------------------------------
 
 def test_threads_give_the_same_model_as_one():
@@ -240,6 +309,7 @@ def test_inputs_are_never_modified():
     (dict(alpha=0.0), ValueError, "alpha"),     # the 'optimal' rate divides by it
     (dict(penalty="elasticnet", l1_ratio=None), ValueError, "l1_ratio"),
     (dict(shuffle="yes"), TypeError, "shuffle"),
+    (dict(shuffle="block"), ValueError, "shuffle"),
     (dict(class_weight="auto"), ValueError, "class_weight"),
 ])
 def test_bad_parameters_name_the_argument(params, error, word):

@@ -29,6 +29,7 @@ from .._validation import (check_array, check_feature_names, check_is_fitted, ch
                            check_target, encode_known_labels, encode_labels)
 from ..exceptions import ConvergenceWarning, InvalidParameterError
 from ..kernels import _common
+from ..kernels._blocks import block_geometry
 from ..kernels._interface import STATUS_OK, available_cpus
 from ..kernels.plain_sgd import PENALTIES, SCHEDULES, PlainSGDState, plain_sgd_config
 
@@ -78,6 +79,9 @@ class _Problem:
         self.skip = mask if mask.any() else None
         self.train_count = X.shape[0] - int(mask.sum())
         self.order = np.empty(X.shape[0], dtype=np.intp) if est.shuffle else None
+        self.blocks = block_geometry(X) if isinstance(est.shuffle, str) else None
+        if self.blocks is not None:
+            self.block_work = np.empty(-(-X.shape[0] // self.blocks[0]), dtype=np.intp)
         self.rng = np.random.default_rng(seed)
         self.config = plain_sgd_config(
             loss=est.loss if est.loss != "perceptron" else "hinge", loss_param=param,
@@ -96,7 +100,11 @@ class _Problem:
         """One epoch (the compiled loop, without the GIL), then the stopping rule."""
         est, state = self.est, self.state
         if self.order is not None:
-            _common.shuffle_into(self.order, int(self.rng.integers(_MAX_SEED, dtype=np.uint64)))
+            seed = int(self.rng.integers(_MAX_SEED, dtype=np.uint64))
+            if self.blocks is None:
+                _common.shuffle_into(self.order, seed)
+            else:
+                _common.block_order_into(self.order, self.block_work, *self.blocks, seed)
         _, total, status = state.epoch(self.X, self.y, self.sample_weight, self.order,
                                        self.skip, **self.config)
         self.epochs += 1
@@ -249,8 +257,12 @@ class _BaseSGD(BaseEstimator):
         integer("max_iter", 1)
         integer("n_iter_no_change", 1)
         integer("verbose", 0)
-        for name in ("fit_intercept", "shuffle", "early_stopping", "warm_start"):
+        for name in ("fit_intercept", "early_stopping", "warm_start"):
             flag(name)
+        if not (isinstance(self.shuffle, (bool, np.bool_)) or (isinstance(self.shuffle, str)
+                                                               and self.shuffle == "blocks")):
+            raise InvalidParameterError("The 'shuffle' parameter must be a bool or 'blocks', "
+                                        f"got {self.shuffle!r}")
         average = self.average
         if not isinstance(average, (bool, np.bool_)):
             if not isinstance(average, numbers.Integral) or average <= 0:
@@ -429,8 +441,15 @@ _PARAMETERS_DOC = """
         Training stops when the epoch's objective (the validation score
         with early_stopping) has not improved by tol for n_iter_no_change
         epochs in a row.  None never stops early.
-    shuffle : bool, default=True
-        Visit the samples in a new random order every epoch.
+    shuffle : bool or 'blocks', default=True
+        Visit the samples in a new random order every epoch.  'blocks'
+        (beyond scikit-learn): a block order, as the other estimators'
+        ``shuffle='blocks'`` (:func:`fastgd.kernels.block_order` with
+        :func:`fastgd.kernels.block_geometry`), its rows read where they
+        are: contiguous blocks of rows in a random order, 64 at a time with
+        their rows in a random order.  An epoch in memory is about 1.2-1.3x
+        faster than with a full permutation, and an X memory-mapped from a
+        file is read in sequential pieces.
     verbose : int, default=0
         Print each epoch's objective.
     epsilon : float, default=0.1
