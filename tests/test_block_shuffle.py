@@ -121,3 +121,24 @@ def test_blocks_trains_on_a_file_without_copying_it(tmp_path):
         tracemalloc.stop()
     assert peak < X_file.nbytes / 2.5, f"peak {peak / 1e6:.0f} MB for {X_file.nbytes / 1e6:.0f} MB"
     assert model.score(X_file[:5000], y[:5000]) > 0.9
+
+
+def test_in_memory_the_block_order_is_read_in_place_and_a_file_a_buffer_at_a_time(
+        tmp_path, monkeypatch):
+    from fastgd.linear_model import _base
+    calls, epoch = [], _base._linear.epoch
+
+    def recording(*args):
+        calls.append(args[-2:])                     # block_size, buffer_blocks
+        return epoch(*args)
+    monkeypatch.setattr(_base._linear, "epoch", recording)
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3000, 8))
+    y = (X[:, 0] > 0).astype(float)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    kw = dict(solver="sgd", shuffle="blocks", max_epochs=2, tol=None, random_state=0)
+    for A in (X, sp.csr_matrix(X), mapped):
+        LogisticRegression(**kw).fit(A, y)
+    assert calls[:4] == [(0, 0)] * 4                 # dense and CSR in memory: in place
+    assert calls[4:] == [kernels.block_geometry(mapped)] * 2

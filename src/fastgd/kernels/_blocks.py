@@ -1,8 +1,9 @@
 """Block-shuffled epochs: the visiting order, and the geometry of its buffers.
 
 Layers: the fit loop (``shuffle='blocks'``) and callers of the kernel API
-draw a block order here and pass it, with its geometry, to an epoch kernel,
-whose block mode copies each buffer into cache (_linear.pyx, csrc/blocks.h).
+draw a block order here and pass it to an epoch kernel; with its geometry,
+the kernel's block mode copies each buffer into cache first (_linear.pyx,
+csrc/blocks.h), which the linear models ask for when X is file-mapped only.
 
 A block order visits contiguous blocks of ``block_size`` rows in a random
 order, ``buffer_blocks`` blocks at a time, and the rows of each such buffer

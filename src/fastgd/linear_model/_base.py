@@ -18,6 +18,7 @@ from .._sklearn_compat import r2_score
 from .._validation import check_array, check_feature_names, check_is_fitted, check_n_features
 from ..kernels.rules import OPTIMIZERS
 from ..kernels import LOSSES
+from ..kernels._blocks import is_mapped
 from ..kernels._interface import (STATUS_OK, available_cpus, column_square_sums, row_square_sums,
                                   rows)
 from ..dask import is_dask_collection
@@ -106,6 +107,12 @@ class _LinearModel(GradientDescentEstimator):
     def _epoch(self, problem, rule, order, batch_size, lr_table, blocks=(0, 0)):
         if problem.distributed:
             return problem.averaged_epoch(self, rule, order, batch_size, lr_table)
+        if not is_mapped(problem.X):
+            # in memory a block order is read in place: copying its buffers
+            # into cache costs more than the misses it saves (dense or CSR);
+            # a file-mapped X is copied a buffer at a time, so that the
+            # file is read in sequential pieces
+            blocks = (0, 0)
         coef_seg, intercept_seg = self._segments
         loss_sum, weight_sum, t, status = _linear.epoch(
             LOSSES[self._loss], problem.data, problem.indices, problem.indptr,
