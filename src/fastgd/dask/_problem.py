@@ -349,8 +349,9 @@ class DaskProblem:
         are.  Persisted chunks: one task per group of chunks (_groups) on
         their futures, the parts summed in a tree of fan-in SPLIT_EVERY on
         the workers, the last level on the client; streamed chunks: the
-        same as one graph that reads each chunk first.  ``per_chunk``: an argument of each chunk's
-        own (its shuffling seed), passed after the chunk."""
+        same as one graph that reads each chunk first.  ``per_chunk``: an
+        argument of each chunk's own (its shuffling seed), passed after the
+        chunk."""
         own = [()] * len(self.chunks) if per_chunk is None else [(a,) for a in per_chunk]
         if not self.persisted:
             parts = [delayed(fn, pure=False)(c, *o, *args) for c, o in zip(self.chunks, own)]

@@ -195,9 +195,7 @@ cdef int saga_loop(int loss, const floating* data, const int* indices, const int
                 u = 0.0
                 for q in range(m):
                     c = cols + idx[q] * S
-                    if c[0] != cum:
-                        c[1] -= c[2] * (cum - c[0])
-                        c[0] = cum
+                    catch_up(c, 1, cum)
                     u += x[q] * c[1]
                 z[0] = wscale * u + b[0]
             else:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from .._fit import keeps_model_on_error, lock_of
+from .._fit import check_shuffle, keeps_model_on_error, lock_of
 from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
                                RegressorMixin, r2_score)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
@@ -259,10 +259,11 @@ class _BaseSGD(BaseEstimator):
         integer("verbose", 0)
         for name in ("fit_intercept", "early_stopping", "warm_start"):
             flag(name)
-        if not (isinstance(self.shuffle, (bool, np.bool_)) or (isinstance(self.shuffle, str)
-                                                               and self.shuffle == "blocks")):
+        try:
+            check_shuffle(self.shuffle)
+        except ValueError:
             raise InvalidParameterError("The 'shuffle' parameter must be a bool or 'blocks', "
-                                        f"got {self.shuffle!r}")
+                                        f"got {self.shuffle!r}") from None
         average = self.average
         if not isinstance(average, (bool, np.bool_)):
             if not isinstance(average, numbers.Integral) or average <= 0:
