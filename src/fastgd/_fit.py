@@ -51,11 +51,19 @@ START_OBJECTIVE_ROWS = 1000
 ADAPTIVE_DIVISOR = 5.0
 MIN_ADAPTIVE_RATE = 1e-6
 # The linear models' per-sample and mini-batch fits have converged when,
-# the objective having stalled, the full gradient has shrunk by this (or by
-# tol when that is larger): a stochastic fit reaches tol=1e-6 only at a rate
-# so small that it takes hundreds of epochs, while a shrink of 1e-2 puts the
-# objective within 1e-4 (relative) of the optimum on well-conditioned data.
+# the epoch objective having stalled, the full gradient has shrunk by this
+# (or by tol when that is larger): a stochastic fit reaches tol=1e-6 only at
+# a rate so small that it takes hundreds of epochs, while a shrink of 1e-2
+# puts the objective within 1e-4 (relative) of the optimum on
+# well-conditioned data ...
 STOCHASTIC_GRADIENT_TOL = 1e-2
+# ... and the exact objective (from the same pass) has come down by less
+# than this, relative, since the stall before, both at the current rate and
+# at the rate divided once more.  On ill-conditioned data the gradient has
+# shrunk by 1e-2 while the objective is still 1e-3 above the optimum and
+# falling at every epoch (the noisy epoch objective hides it): the rate is
+# kept while it falls.
+STOCHASTIC_PROGRESS_TOL = 1e-4
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
 ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
@@ -87,8 +95,12 @@ STOPPING_DOCS = """\
         exact full-batch gradient, stopping when that passes too.  The
         other stochastic solvers watch the epoch objective: when it has not
         improved by tol for n_iter_no_change epochs, the linear models
-        measure the full gradient (one pass) and stop, converged, if it has
-        fallen to max(tol, 1e-2) times its value at the start; otherwise
+        measure the full gradient and objective (one pass).  When the
+        gradient has fallen to max(tol, 1e-2) times its value at the start,
+        they go on at the same rate while the objective has come down by
+        more than 1e-4 (relative) since the stall before, and stop,
+        converged, once it has not, neither at this rate nor at the rate
+        divided once more.  Otherwise
         schedule='adaptive' (the linear models' default, through 'auto')
         divides the rate by 5 and goes on, and the fit stops unconverged,
         with a ConvergenceWarning, once the rate would fall below 1e-6, or
@@ -617,6 +629,8 @@ class GradientDescentEstimator(BaseEstimator):
                 self._full_gradient(problem)
             self._gradient_units = self._feature_units(problem)
             self._gradient_scale = self._gradient_norm()
+        checked = np.inf                    # the exact objective at the last stall
+        divided = False                     # whether the last stall divided the rate
         if self.solver == SAGA:
             self._saga_start(problem, reset)
         first = len(self.loss_history_)
@@ -678,16 +692,28 @@ class GradientDescentEstimator(BaseEstimator):
                 continue
             if no_improve >= self.n_iter_no_change:
                 if gradient_stop:
-                    # the stall may be the optimum or the rate's noise floor:
-                    # the gradient tells them apart
-                    self._full_gradient(problem)
+                    # the stall may be the optimum, the rate's noise floor,
+                    # or slow progress the epoch objective's noise hides:
+                    # the exact objective and gradient (one pass) tell them apart
+                    exact = self._full_gradient(problem)
+                    progressed = exact < checked - STOCHASTIC_PROGRESS_TOL * abs(exact)
+                    checked = min(checked, exact)
                     if self._gradient_norm() <= (max(self.tol, STOCHASTIC_GRADIENT_TOL)
                                                  * self._gradient_scale):
-                        self.converged_ = True
-                        break
+                        if progressed:
+                            # still coming down: the rate is not the limit
+                            no_improve, divided = 0, False
+                            continue
+                        # the optimum, once a smaller rate has not moved it either
+                        if divided or not self._adapt_rate():
+                            self.converged_ = True
+                            break
+                        rule = self._make_rule(self.learning_rate_)
+                        no_improve, divided = 0, True
+                        continue
                 if self._adapt_rate():
                     rule = self._make_rule(self.learning_rate_)
-                    no_improve = 0
+                    no_improve, divided = 0, True
                     continue
                 self.converged_ = not gradient_stop
                 if gradient_stop:
