@@ -13,7 +13,8 @@ import pytest
 import scipy.sparse as sp
 
 from fastgd import kernels, reference
-from fastgd.kernels.plain_sgd import optimal_init
+from fastgd.kernels import _sgd
+from fastgd.kernels.plain_sgd import optimal_init, plain_sgd_config
 
 RTOL = 1e-10
 LOSSES = [("hinge", 1.0), ("hinge", 0.0), ("squared_hinge", 1.0), ("modified_huber", 0.0),
@@ -155,3 +156,34 @@ def test_state_must_match_the_data(rng):
         kernels.plain_sgd_epoch(X, y, kernels.PlainSGDState(np.zeros(3)))
     with pytest.raises(TypeError, match="PlainSGDState"):
         kernels.plain_sgd_epoch(X, y, np.zeros(X.shape[1]))
+
+
+@pytest.mark.parametrize("penalty, average, alpha, l1_ratio", [
+    ("l1", 0, 1e-3, 1.0), ("l1", 1, 1e-3, 1.0), ("elasticnet", 1, 1e-3, 0.5),
+    # eta alpha near 1: the scale is folded into v and aw mid-epoch
+    ("elasticnet", 0, 0.9, 1e-3), ("elasticnet", 1, 0.9, 1e-3)])
+def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(penalty, average, alpha,
+                                                                l1_ratio, rng):
+    """CSR epochs with an L1 penalty run on v, q and aw interleaved in one
+    buffer: the same steps, to the bit, as on the three arrays apart."""
+    X, y = _problem("hinge", rng, n=200, d=40)
+    X = sp.csr_matrix(X)
+    state = kernels.PlainSGDState(rng.standard_normal(40) * 0.1, 0.2,
+                                  average_coef=np.zeros(40) if average else None, eta0=1.0)
+    v, q, scalars = state.v.copy(), state.q.copy(), state.scalars.copy()
+    aw = state.aw.copy() if average else None
+    config = plain_sgd_config(loss="hinge", penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+                              learning_rate="constant", eta0=1.0, average=average,
+                              ordered=False)
+    order = rng.permutation(X.shape[0])
+    for _ in range(3):
+        got = state.epoch(X, y, None, order, None, **config)
+        want = _sgd.sgd_epoch(X.data, X.indices, X.indptr, 40, y, None, order, None, v, aw, q,
+                              scalars, **config)
+        assert got == want
+    np.testing.assert_array_equal(state.v, v)
+    np.testing.assert_array_equal(state.q, q)
+    np.testing.assert_array_equal(state.scalars, scalars)
+    if average:
+        np.testing.assert_array_equal(state.aw, aw)
+    assert np.any(state.v != 0.0)

@@ -26,6 +26,11 @@ Tsuruoka, Tsujii and Ananiadou (2009): ``u`` is the total penalty any
 weight could have received, ``q[j]`` what weight j did receive, and a step
 applies the difference to x's features only.
 
+Weight j of v, q and aw is at index ``stride * j``: with CSR rows and an L1
+penalty the caller may interleave them in one buffer (v at offset 0, q at
+1, aw at 2), so that each of a step's scattered features costs one cache
+line, not two or three (dense rows: stride 1).
+
 The weights are float64 whatever the dtype of X: the products of float32
 rows are accumulated in double.  Dense rows are read directly (not through
 an index array, as scikit-learn's dataset does), with the next rows
@@ -55,10 +60,12 @@ cdef extern from "csrc/sgd_steps.h":
     double dot_d "fastgd_dot_d"(const double* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_fd "fastgd_dot_fd"(const float* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_f "fastgd_dot_f"(const float* x, const float* w, Py_ssize_t m) noexcept nogil
-    double sparse_dot_d "fastgd_sparse_dot_d"(const double* x, const int* idx, const double* w,
-                                             Py_ssize_t m) noexcept nogil
-    double sparse_dot_fd "fastgd_sparse_dot_fd"(const float* x, const int* idx, const double* w,
-                                               Py_ssize_t m) noexcept nogil
+    double sparse_dot_d "fastgd_sgd_sparse_dot_d"(const double* x, const int* idx,
+                                                 const double* w, Py_ssize_t m,
+                                                 Py_ssize_t stride) noexcept nogil
+    double sparse_dot_fd "fastgd_sgd_sparse_dot_fd"(const float* x, const int* idx,
+                                                   const double* w, Py_ssize_t m,
+                                                   Py_ssize_t stride) noexcept nogil
     void axpy_d "fastgd_axpy_d"(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
     void axpy_fd "fastgd_axpy_fd"(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
     void axpy_norms_d "fastgd_sgd_axpy_norms_d"(double c, const double* x, double* w,
@@ -69,7 +76,7 @@ cdef extern from "csrc/sgd_steps.h":
     void l1_dense "fastgd_sgd_l1_dense"(double* v, double* q, Py_ssize_t m, double s,
                                         double u) noexcept nogil
     void l1_sparse "fastgd_sgd_l1_sparse"(double* v, double* q, const int* idx, Py_ssize_t m,
-                                          double s, double u) noexcept nogil
+                                          Py_ssize_t stride, double s, double u) noexcept nogil
 
 
 # the kernel's numbers of the losses (loss.pxd); perceptron is the hinge at 0
@@ -139,7 +146,8 @@ cdef struct Config:
     bint ordered
 
 
-cdef inline void fold_scale(double* v, double* aw, Py_ssize_t d, double* st) noexcept nogil:
+cdef inline void fold_scale(double* v, double* aw, Py_ssize_t d, Py_ssize_t S,
+                            double* st) noexcept nogil:
     """Multiply wscale into v (and bring aw up to date): wscale = 1 again."""
     cdef Py_ssize_t j
     cdef double a, inv_b, s
@@ -147,17 +155,17 @@ cdef inline void fold_scale(double* v, double* aw, Py_ssize_t d, double* st) noe
         a = st[AVG_A]
         inv_b = 1.0 / st[AVG_B]
         for j in range(d):
-            aw[j] = (aw[j] + a * v[j]) * inv_b
+            aw[S * j] = (aw[S * j] + a * v[S * j]) * inv_b
         st[AVG_A] = 0.0
         st[AVG_B] = 1.0
     s = st[WSCALE]
     for j in range(d):
-        v[j] *= s
+        v[S * j] *= s
     st[WSCALE] = 1.0
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
-                           const double* v, bint ordered) noexcept nogil:
+                           const double* v, Py_ssize_t S, bint ordered) noexcept nogil:
     """x . v over the m stored values of a row (all features when idx is
     NULL).  ``ordered`` sums in sequence, as scikit-learn does, so that
     rounding is its own; else simd.h sums it (in sixteen chains for a dense
@@ -167,12 +175,12 @@ cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
     if idx != NULL and not ordered:
         # four chains: summed in sequence, a 50-value row waits ~65 ns
         if floating is double:
-            return sparse_dot_d(x, idx, v, m)
+            return sparse_dot_d(x, idx, v, m, S)
         else:
-            return sparse_dot_fd(x, idx, v, m)
+            return sparse_dot_fd(x, idx, v, m, S)
     if idx != NULL:
         for j in range(m):
-            a += x[j] * v[idx[j]]
+            a += x[j] * v[S * idx[j]]
         return a
     if not ordered:
         if floating is double:
@@ -193,8 +201,8 @@ cdef inline double row_sq_norm(const floating* x, Py_ssize_t m) noexcept nogil:
 
 
 cdef inline void row_add(const floating* x, const int* idx, Py_ssize_t m, double* v,
-                         double c, double wscale, int norms, bint ordered, double* sq,
-                         double* l1) noexcept nogil:
+                         Py_ssize_t S, double c, double wscale, int norms, bint ordered,
+                         double* sq, double* l1) noexcept nogil:
     """v += c x (c already divided by wscale).  ``norms``: NO_NORMS; or
     SEQUENTIAL_NORMS, sq and l1 become the squared and L1 norms of the
     touched weights times wscale^2 and wscale, as scikit-learn's objective
@@ -215,14 +223,14 @@ cdef inline void row_add(const floating* x, const int* idx, Py_ssize_t m, double
         j = 0
         while j + 4 <= m:
             for r in range(4):
-                k = idx[j + r]
+                k = S * idx[j + r]
                 wj = v[k] + x[j + r] * c
                 v[k] = wj
                 sq4[r] += wj * wj
                 ab4[r] += fabs(wj)
             j += 4
         while j < m:
-            k = idx[j]
+            k = S * idx[j]
             wj = v[k] + x[j] * c
             v[k] = wj
             sq4[0] += wj * wj
@@ -251,21 +259,21 @@ cdef inline void row_add(const floating* x, const int* idx, Py_ssize_t m, double
             axpy_fd(c, x, v, m)
     elif norms == SEQUENTIAL_NORMS:
         for j in range(m):
-            k = idx[j]
+            k = S * idx[j]
             wj = v[k] + x[j] * c
             v[k] = wj
             s0 += wj * wj
             s1 += fabs(wj)
     else:
         for j in range(m):
-            v[idx[j]] += x[j] * c
+            v[S * idx[j]] += x[j] * c
     if norms != NO_NORMS:
         sq[0] = s0 * (wscale * wscale)
         l1[0] = s1 * wscale
 
 
-cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, double s,
-                        double u, bint ordered) noexcept nogil:
+cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, Py_ssize_t S,
+                        double s, double u, bint ordered) noexcept nogil:
     """The cumulative truncated L1 penalty on the row's features: each weight
     of w = s v moves toward zero by what it is still owed (u minus what
     q[j] says it received), never across it.  ``ordered`` divides by s as
@@ -276,10 +284,10 @@ cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, doub
         if idx == NULL:
             l1_dense(v, q, m, s, u)
         else:
-            l1_sparse(v, q, idx, m, s, u)
+            l1_sparse(v, q, idx, m, S, s, u)
         return
     for j in range(m):
-        k = idx[j] if idx != NULL else j
+        k = S * idx[j] if idx != NULL else j
         z = v[k]
         nv = z
         if s * z > 0.0:
@@ -297,7 +305,7 @@ cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, doub
 cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                     Py_ssize_t n, Py_ssize_t d, const double* y, const double* sw,
                     const Py_ssize_t* order, const unsigned char* skip,
-                    double* v, double* aw, double* q, double* st, Config* c,
+                    double* v, double* aw, double* q, Py_ssize_t S, double* st, Config* c,
                     double* sums) noexcept nogil:
     cdef Py_ssize_t p, i, m, j
     cdef const floating* x
@@ -350,7 +358,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         else:
             x = data + i * d
             m = d
-        dot = row_dot(x, idx, m, v, c.ordered)
+        dot = row_dot(x, idx, m, v, S, c.ordered)
         z = dot * wscale + intercept
         if c.schedule == OPTIMAL:
             eta = 1.0 / (c.alpha * (c.optimal_init + t - 1.0))
@@ -380,13 +388,14 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             l1_norm *= shrink
             if wscale < MIN_WSCALE:
                 st[WSCALE] = wscale
-                fold_scale(v, aw, d, st)
+                fold_scale(v, aw, d, S, st)
                 wscale = 1.0
                 if incremental:
-                    dot = row_dot(x, idx, m, v, c.ordered)
+                    dot = row_dot(x, idx, m, v, S, c.ordered)
         st[WSCALE] = wscale
         if update != 0.0:
-            row_add(x, idx, m, v, update / wscale, wscale, how, c.ordered, &sq_norm, &l1_norm)
+            row_add(x, idx, m, v, S, update / wscale, wscale, how, c.ordered, &sq_norm,
+                    &l1_norm)
             if incremental:
                 # w' = w + update x, and w.x = wscale v.x
                 sq_norm += update * (2.0 * wscale * dot + update * row_sq_norm(x, m))
@@ -400,7 +409,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             b_avg = st[AVG_A]
             if sparse:
                 for j in range(m):
-                    aw[idx[j]] += b_avg * x[j] * scale_aw
+                    aw[S * idx[j]] += b_avg * x[j] * scale_aw
             else:
                 for j in range(m):
                     aw[j] += b_avg * x[j] * scale_aw
@@ -410,7 +419,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             avg_intercept += (intercept - avg_intercept) / k_avg
         if l1:
             st[U] += l1_ratio * eta * c.alpha
-            row_l1(idx, m, v, q, wscale, st[U], c.ordered)
+            row_l1(idx, m, v, q, S, wscale, st[U], c.ordered)
         t += 1.0
     st[SQ_NORM] = sq_norm
     st[L1_NORM] = l1_norm
@@ -425,7 +434,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     if not isfinite(intercept):
         return STATUS_OVERFLOW
     for p in range(d):
-        if not isfinite(v[p]):
+        if not isfinite(v[S * p]):
             return STATUS_OVERFLOW
     return STATUS_OK
 
@@ -437,9 +446,11 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
               int loss, double loss_param, int penalty, double alpha, double l1_ratio,
               int schedule, double eta0, double power_t, double optimal_init,
               bint fit_intercept, double intercept_decay, double average,
-              double weight_pos, double weight_neg, bint objective, bint ordered):
+              double weight_pos, double weight_neg, bint objective, bint ordered,
+              Py_ssize_t stride=1):
     """One epoch over the rows in ``order`` (all, in sequence, when None),
     skipping rows where ``skip`` is set; updates v, aw, q and state in place.
+    Weight j of v, aw and q is at ``stride * j`` (stride 1 for dense X).
     Returns (sum of losses, sum of losses plus penalties, status)."""
     cdef Config c
     cdef double sums[2]
@@ -464,18 +475,19 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
         n = order.shape[0]
     with nogil:
         status = epoch_loop(data_p, indices_p, indptr_p, n, n_features, &y[0], sw_p, order_p,
-                            skip_p, &v[0], aw_p, q_p, &state[0], &c, sums)
+                            skip_p, &v[0], aw_p, q_p, stride, &state[0], &c, sums)
     if status == STATUS_INTERRUPTED:
         raise KeyboardInterrupt
     return sums[0], sums[1], status
 
 
-def sgd_fold_scale(double[::1] v, double[::1] aw, double[::1] state):
+def sgd_fold_scale(double[::1] v, double[::1] aw, double[::1] state, Py_ssize_t stride=1):
     """Multiply the scale of ``state`` into v and bring aw up to date, as at
-    the end of a fit: afterwards v is w and aw the averaged w."""
+    the end of a fit: afterwards v is w and aw the averaged w.  Weight j is
+    at ``stride * j`` (as in :func:`sgd_epoch`)."""
     cdef double* aw_p = &aw[0] if aw is not None else NULL
     with nogil:
-        fold_scale(&v[0], aw_p, v.shape[0], &state[0])
+        fold_scale(&v[0], aw_p, (v.shape[0] + stride - 1) // stride, stride, &state[0])
 
 
 def loss_dloss(int loss, double param, double y, double p):

@@ -32,6 +32,8 @@ LOSSES = tuple(_sgd.LOSSES)
 PENALTIES = tuple(_sgd.PENALTIES)
 SCHEDULES = tuple(_sgd.SCHEDULES)
 _SLOT = _sgd.STATE
+# the penalties whose epochs keep a record q of the L1 penalty each weight received
+PENALTIES_L1 = (_sgd.PENALTIES["l1"], _sgd.PENALTIES["elasticnet"])
 
 
 class PlainSGDState:
@@ -114,10 +116,40 @@ class PlainSGDState:
     def epoch(self, X, y, sample_weight, order, skip, **config):
         """One epoch on validated input (X's row layout from ``rows``, y and
         the weights float64): what the estimators call.  Returns (sum of
-        losses, sum of losses and penalties, status)."""
+        losses, sum of losses and penalties, status).
+
+        With CSR rows and an L1 penalty (l1, elasticnet), the epoch runs on
+        v, q (and aw) interleaved in one buffer, weight j of each side by
+        side, copied in and back out: a step reads each of its row's
+        scattered features from one cache line instead of two or three (the
+        copies cost O(n_features) an epoch).  Without L1 the weights stay
+        apart: v and aw interleaved measured slower than apart.
+        """
         data, indices, indptr, d = rows(X)
-        return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
-                              self.v, self.aw, self.q, self.scalars, **config)
+        if indptr is None or config["penalty"] not in PENALTIES_L1:
+            return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
+                                  self.v, self.aw, self.q, self.scalars, **config)
+        parts = [self.v, self.q] + ([self.aw] if self.aw is not None else [])
+        stride = len(parts)
+        records = getattr(self, "_records", None)
+        if records is None or records.shape != (d, stride):
+            records = self._records = np.empty((d, stride))
+        for k, part in enumerate(parts):
+            records[:, k] = part
+        flat = records.reshape(-1)
+        try:
+            return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
+                                  flat, flat[stride - 1:] if self.aw is not None else None,
+                                  flat[1:], self.scalars, stride=stride, **config)
+        finally:
+            # also after Ctrl-C: the state is where the epoch stopped
+            for k, part in enumerate(parts):
+                part[...] = records[:, k]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_records", None)        # scratch, made again when needed
+        return state
 
 
 def optimal_init(loss, loss_param, alpha):
