@@ -57,13 +57,17 @@ MIN_ADAPTIVE_RATE = 1e-6
 # puts the objective within 1e-4 (relative) of the optimum on
 # well-conditioned data ...
 STOCHASTIC_GRADIENT_TOL = 1e-2
-# ... and the exact objective (from the same pass) has come down by less
-# than this, relative, since the stall before, both at the current rate and
-# at the rate divided once more.  On ill-conditioned data the gradient has
-# shrunk by 1e-2 while the objective is still 1e-3 above the optimum and
-# falling at every epoch (the noisy epoch objective hides it): the rate is
-# kept while it falls.
+# ... and the exact objective (from the same pass) has not come down by this,
+# relative, below its lowest value at the earlier stalls, at the current rate
+# and (with 'adaptive') at the rate divided once more.  On ill-conditioned
+# data the gradient has shrunk by 1e-2 while the objective is still 4e-3
+# above the optimum and falling at every epoch (the noisy epoch objective
+# hides it): the rate is kept while it falls.  The objective's scale is
+# floored at STOCHASTIC_PROGRESS_FLOOR times where the fit started: an
+# objective falling toward 0 (an exact fit, separable classes without a
+# penalty) would otherwise always seem to progress.
 STOCHASTIC_PROGRESS_TOL = 1e-4
+STOCHASTIC_PROGRESS_FLOOR = 1e-2
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
 ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
@@ -95,12 +99,13 @@ STOPPING_DOCS = """\
         exact full-batch gradient, stopping when that passes too.  The
         other stochastic solvers watch the epoch objective: when it has not
         improved by tol for n_iter_no_change epochs, the linear models
-        measure the full gradient and objective (one pass).  When the
-        gradient has fallen to max(tol, 1e-2) times its value at the start,
-        they go on at the same rate while the objective has come down by
-        more than 1e-4 (relative) since the stall before, and stop,
-        converged, once it has not, neither at this rate nor at the rate
-        divided once more.  Otherwise
+        measure the full gradient and objective (one pass).  They stop,
+        converged, when the gradient has fallen to tol times its value at
+        the start.  When it has fallen to 1e-2 times that, they go on at
+        the same rate while the objective still comes down (by more than
+        1e-4, relative, below its value at every earlier stall), and stop,
+        converged, once it does not, at this rate nor (with 'adaptive') at
+        the rate divided once more.  Otherwise
         schedule='adaptive' (the linear models' default, through 'auto')
         divides the rate by 5 and goes on, and the fit stops unconverged,
         with a ConvergenceWarning, once the rate would fall below 1e-6, or
@@ -109,9 +114,10 @@ STOPPING_DOCS = """\
         has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
     n_iter_no_change : int, default {n_iter_no_change}
-        Epochs without improvement that stop the stochastic solvers and
-        early stopping (with schedule='adaptive', that divide the rate
-        instead, until it falls below 1e-6).
+        Epochs without improvement after which the stochastic solvers and
+        early stopping stop, or the linear models take the test of tol
+        above (with schedule='adaptive', that divide the rate instead,
+        until it falls below 1e-6).
 """
 # ... and the rule's hyperparameters, in every estimator's docstring.
 RULE_HYPERPARAMETER_DOCS = """\
@@ -696,10 +702,15 @@ class GradientDescentEstimator(BaseEstimator):
                     # or slow progress the epoch objective's noise hides:
                     # the exact objective and gradient (one pass) tell them apart
                     exact = self._full_gradient(problem)
-                    progressed = exact < checked - STOCHASTIC_PROGRESS_TOL * abs(exact)
+                    scale = max(abs(exact), STOCHASTIC_PROGRESS_FLOOR * abs(start))
+                    progressed = exact < checked - STOCHASTIC_PROGRESS_TOL * scale
                     checked = min(checked, exact)
-                    if self._gradient_norm() <= (max(self.tol, STOCHASTIC_GRADIENT_TOL)
-                                                 * self._gradient_scale):
+                    gradient = self._gradient_norm()
+                    if gradient <= self.tol * self._gradient_scale:
+                        # full batch's own test: the optimum, progress or not
+                        self.converged_ = True
+                        break
+                    if gradient <= STOCHASTIC_GRADIENT_TOL * self._gradient_scale:
                         if progressed:
                             # still coming down: the rate is not the limit
                             no_improve, divided = 0, False

@@ -113,7 +113,6 @@ def test_skipped_rows_are_not_trained_on(rng):
 
 
 def test_loss_functions_equal_the_reference():
-    from fastgd.kernels import _sgd
     for (loss, param), y, p in itertools.product(LOSSES, [-1.0, 0.0, 1.0, 2.5],
                                                  np.linspace(-40, 40, 81)):
         got = _sgd.loss_dloss(_sgd.LOSSES[loss], param, y, p)
@@ -158,32 +157,62 @@ def test_state_must_match_the_data(rng):
         kernels.plain_sgd_epoch(X, y, np.zeros(X.shape[1]))
 
 
+@pytest.mark.parametrize("ordered", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("penalty, average, alpha, l1_ratio", [
     ("l1", 0, 1e-3, 1.0), ("l1", 1, 1e-3, 1.0), ("elasticnet", 1, 1e-3, 0.5),
     # eta alpha near 1: the scale is folded into v and aw mid-epoch
     ("elasticnet", 0, 0.9, 1e-3), ("elasticnet", 1, 0.9, 1e-3)])
-def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(penalty, average, alpha,
-                                                                l1_ratio, rng):
+def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(
+        penalty, average, alpha, l1_ratio, dtype, ordered, rng, monkeypatch):
     """CSR epochs with an L1 penalty run on v, q and aw interleaved in one
     buffer: the same steps, to the bit, as on the three arrays apart."""
     X, y = _problem("hinge", rng, n=200, d=40)
-    X = sp.csr_matrix(X)
+    X = sp.csr_matrix(X.astype(dtype))
     state = kernels.PlainSGDState(rng.standard_normal(40) * 0.1, 0.2,
                                   average_coef=np.zeros(40) if average else None, eta0=1.0)
     v, q, scalars = state.v.copy(), state.q.copy(), state.scalars.copy()
     aw = state.aw.copy() if average else None
     config = plain_sgd_config(loss="hinge", penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
                               learning_rate="constant", eta0=1.0, average=average,
-                              ordered=False)
+                              ordered=ordered)
+    apart, strides = _sgd.sgd_epoch, []
+
+    def recording(*args, stride=1, **kwargs):
+        strides.append(stride)
+        return apart(*args, stride=stride, **kwargs)
+
+    monkeypatch.setattr(_sgd, "sgd_epoch", recording)
     order = rng.permutation(X.shape[0])
     for _ in range(3):
         got = state.epoch(X, y, None, order, None, **config)
-        want = _sgd.sgd_epoch(X.data, X.indices, X.indptr, 40, y, None, order, None, v, aw, q,
-                              scalars, **config)
+        want = apart(X.data, X.indices, X.indptr, 40, y, None, order, None, v, aw, q,
+                     scalars, **config)
         assert got == want
+    assert strides == [3 if average else 2] * 3
     np.testing.assert_array_equal(state.v, v)
     np.testing.assert_array_equal(state.q, q)
     np.testing.assert_array_equal(state.scalars, scalars)
     if average:
         np.testing.assert_array_equal(state.aw, aw)
     assert np.any(state.v != 0.0)
+
+
+def test_a_state_whose_arrays_do_not_match_is_refused(rng):
+    X, y = _problem("hinge", rng)
+    state = kernels.PlainSGDState(np.zeros(X.shape[1]), average_coef=np.zeros(X.shape[1]))
+    state.q = np.zeros(X.shape[1] - 1)
+    with pytest.raises(ValueError, match="state.q"):
+        kernels.plain_sgd_epoch(sp.csr_matrix(X), y, state, penalty="l1")
+    state.q, state.aw = np.zeros(X.shape[1]), np.zeros(X.shape[1] + 1)
+    with pytest.raises(ValueError, match="state.aw"):
+        kernels.plain_sgd_epoch(X, y, state, average=1)
+
+
+def test_the_kernel_refuses_a_stride_for_dense_rows(rng):
+    X, y = _problem("hinge", rng)
+    v = np.zeros(2 * X.shape[1])
+    with pytest.raises(ValueError, match="stride"):
+        _sgd.sgd_epoch(X.reshape(-1), None, None, X.shape[1], y, None, None, None, v, None, v,
+                       kernels.PlainSGDState(np.zeros(X.shape[1])).scalars,
+                       **plain_sgd_config(penalty="l1"), stride=2)

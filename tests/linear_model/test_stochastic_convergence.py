@@ -29,11 +29,7 @@ def _data(kind, n=3000, d=8, seed=0):
     return X, (X @ W.T + rng.gumbel(size=(n, 3))).argmax(axis=1)
 
 
-def _objective(kind, X, y, coef, intercept):
-    return _objective_at(kind, X, y, coef, intercept, ALPHA)
-
-
-def _objective_at(kind, X, y, coef, intercept, alpha):
+def _objective(kind, X, y, coef, intercept, alpha=ALPHA):
     coef = np.atleast_2d(coef)
     Z = X @ coef.T + intercept
     penalty = 0.5 * alpha * float(np.sum(coef ** 2))
@@ -45,13 +41,13 @@ def _objective_at(kind, X, y, coef, intercept, alpha):
     return float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), y])) + penalty
 
 
-def _optimum(kind, X, y):
+def _optimum(kind, X, y, alpha=ALPHA):
     if kind == "squared":
-        coef, intercept = reference.normal_equation(X, y, alpha=ALPHA)
-        return _objective(kind, X, y, coef, intercept)
-    exact = sklearn_linear.LogisticRegression(C=1.0 / (len(y) * ALPHA), tol=1e-12,
-                                              max_iter=10_000).fit(X, y)
-    return _objective(kind, X, y, exact.coef_, exact.intercept_)
+        coef, intercept = reference.normal_equation(X, y, alpha=alpha)
+        return _objective(kind, X, y, coef, intercept, alpha)
+    exact = sklearn_linear.LogisticRegression(C=1.0 / (len(y) * alpha), tol=1e-12,
+                                              max_iter=100_000).fit(X, y)
+    return _objective(kind, X, y, exact.coef_, exact.intercept_, alpha)
 
 
 MODELS = {"squared": LinearRegression, "logistic": LogisticRegression,
@@ -137,12 +133,23 @@ def test_a_default_sgd_fit_on_ill_conditioned_data_ends_near_the_optimum(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         model.fit(X, y)
-    if kind == "squared":
-        coef, intercept = reference.normal_equation(X, y, alpha=alpha)
-    else:
-        exact = sklearn_linear.LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000).fit(X, y)
-        coef, intercept = exact.coef_, exact.intercept_
-    best = _objective_at(kind, X, y, coef, intercept, alpha)
-    gap = (_objective_at(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
+    best = _optimum(kind, X, y, alpha)
+    gap = (_objective(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
     assert model.converged_
     assert 0.0 <= gap <= 1e-3
+
+
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
+def test_a_noise_free_fit_stops_once_its_gradient_meets_tol(solver):
+    """An exact fit's objective falls toward 0 at every stall, relatively
+    fast however close it is: the gradient test of tol ends the fit."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 8)) * np.geomspace(1.0, 0.1, 8)
+    y = X @ rng.standard_normal(8) + 0.5
+    model = LinearRegression(solver=solver, alpha=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.converged_
+    assert model.n_iter_ <= 50
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-4)

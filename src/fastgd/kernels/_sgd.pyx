@@ -60,10 +60,10 @@ cdef extern from "csrc/sgd_steps.h":
     double dot_d "fastgd_dot_d"(const double* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_fd "fastgd_dot_fd"(const float* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_f "fastgd_dot_f"(const float* x, const float* w, Py_ssize_t m) noexcept nogil
-    double sparse_dot_d "fastgd_sgd_sparse_dot_d"(const double* x, const int* idx,
+    double sparse_dot_d "fastgd_sparse_dot_strided_d"(const double* x, const int* idx,
                                                  const double* w, Py_ssize_t m,
                                                  Py_ssize_t stride) noexcept nogil
-    double sparse_dot_fd "fastgd_sgd_sparse_dot_fd"(const float* x, const int* idx,
+    double sparse_dot_fd "fastgd_sparse_dot_strided_fd"(const float* x, const int* idx,
                                                    const double* w, Py_ssize_t m,
                                                    Py_ssize_t stride) noexcept nogil
     void axpy_d "fastgd_axpy_d"(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
@@ -473,6 +473,8 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
     cdef double* q_p = &q[0] if q is not None else NULL
     if order is not None:
         n = order.shape[0]
+    if stride < 1 or (indptr is None and stride != 1):
+        raise ValueError(f"stride must be 1 for dense X and at least 1 for CSR X, got {stride}")
     with nogil:
         status = epoch_loop(data_p, indices_p, indptr_p, n, n_features, &y[0], sw_p, order_p,
                             skip_p, &v[0], aw_p, q_p, stride, &state[0], &c, sums)
@@ -481,13 +483,12 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
     return sums[0], sums[1], status
 
 
-def sgd_fold_scale(double[::1] v, double[::1] aw, double[::1] state, Py_ssize_t stride=1):
+def sgd_fold_scale(double[::1] v, double[::1] aw, double[::1] state):
     """Multiply the scale of ``state`` into v and bring aw up to date, as at
-    the end of a fit: afterwards v is w and aw the averaged w.  Weight j is
-    at ``stride * j`` (as in :func:`sgd_epoch`)."""
+    the end of a fit: afterwards v is w and aw the averaged w."""
     cdef double* aw_p = &aw[0] if aw is not None else NULL
     with nogil:
-        fold_scale(&v[0], aw_p, (v.shape[0] + stride - 1) // stride, stride, &state[0])
+        fold_scale(&v[0], aw_p, v.shape[0], 1, &state[0])
 
 
 def loss_dloss(int loss, double param, double y, double p):

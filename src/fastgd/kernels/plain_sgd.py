@@ -33,7 +33,10 @@ PENALTIES = tuple(_sgd.PENALTIES)
 SCHEDULES = tuple(_sgd.SCHEDULES)
 _SLOT = _sgd.STATE
 # the penalties whose epochs keep a record q of the L1 penalty each weight received
-PENALTIES_L1 = (_sgd.PENALTIES["l1"], _sgd.PENALTIES["elasticnet"])
+_PENALTIES_L1 = (_sgd.PENALTIES["l1"], _sgd.PENALTIES["elasticnet"])
+# CSR epochs interleave the weights from this many non-zeros a feature on:
+# the copies in and out cost about what a few scattered reads save
+_INTERLEAVE_NNZ_PER_FEATURE = 4
 
 
 class PlainSGDState:
@@ -114,26 +117,39 @@ class PlainSGDState:
         _sgd.sgd_fold_scale(self.v, self.aw, self.scalars)
 
     def epoch(self, X, y, sample_weight, order, skip, **config):
-        """One epoch on validated input (X's row layout from ``rows``, y and
-        the weights float64): what the estimators call.  Returns (sum of
-        losses, sum of losses and penalties, status).
+        """One epoch on validated input: what the estimators call.
 
-        With CSR rows and an L1 penalty (l1, elasticnet), the epoch runs on
+        With CSR rows and an L1 penalty (l1, elasticnet) the epoch runs on
         v, q (and aw) interleaved in one buffer, weight j of each side by
-        side, copied in and back out: a step reads each of its row's
-        scattered features from one cache line instead of two or three (the
-        copies cost O(n_features) an epoch).  Without L1 the weights stay
-        apart: v and aw interleaved measured slower than apart.
+        side, copied in and back out: a step then reads each of its row's
+        scattered features from one cache line instead of two or three,
+        for two copies of O(n_features) an epoch (made only when X holds
+        at least _INTERLEAVE_NNZ_PER_FEATURE non-zeros a feature).
+
+        Parameters
+        ----------
+        X : ndarray or CSR matrix
+            As ``rows`` takes it (float32 or float64).
+        y, sample_weight : float64 ndarray
+        order, skip : ndarray or None
+            As :func:`fastgd.kernels._sgd.sgd_epoch` takes them.
+        **config
+            From :func:`plain_sgd_config`.
+
+        Returns
+        -------
+        (sum of losses, sum of losses and penalties, status)
         """
         data, indices, indptr, d = rows(X)
-        if indptr is None or config["penalty"] not in PENALTIES_L1:
+        if (indptr is None or config["penalty"] not in _PENALTIES_L1
+                or data.shape[0] < _INTERLEAVE_NNZ_PER_FEATURE * d):
             return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
                                   self.v, self.aw, self.q, self.scalars, **config)
         parts = [self.v, self.q] + ([self.aw] if self.aw is not None else [])
         stride = len(parts)
-        records = getattr(self, "_records", None)
-        if records is None or records.shape != (d, stride):
-            records = self._records = np.empty((d, stride))
+        # made for each epoch: a buffer kept would hold K of them in a
+        # one-vs-rest fit
+        records = np.empty((d, stride))
         for k, part in enumerate(parts):
             records[:, k] = part
         flat = records.reshape(-1)
@@ -145,11 +161,6 @@ class PlainSGDState:
             # also after Ctrl-C: the state is where the epoch stopped
             for k, part in enumerate(parts):
                 part[...] = records[:, k]
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_records", None)        # scratch, made again when needed
-        return state
 
 
 def optimal_init(loss, loss_param, alpha):
@@ -245,6 +256,13 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
     n, d = X.shape
     if state.v.shape[0] != d:
         raise ValueError(f"state has {state.v.shape[0]} weights but X has {d} features")
+    for name in ("v", "q", "aw"):
+        part = getattr(state, name)
+        if (part is not None or name != "aw") and not (
+                isinstance(part, np.ndarray) and part.dtype == np.float64
+                and part.shape == (d,) and part.flags.c_contiguous and part.flags.writeable):
+            raise ValueError(f"state.{name} must be a writeable contiguous float64 array of "
+                             f"shape ({d},)")
     y = np.asarray(check_array(y, "y", accept_sparse=False, dtype=np.float64, ensure_2d=False))
     check_consistent_length(n, y.shape[0], "y")
     sw = check_sample_weight(sample_weight, n, np.float64)

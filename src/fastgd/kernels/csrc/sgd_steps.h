@@ -152,29 +152,6 @@ FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restr
     }
 }
 
-/* x . v over a CSR row whose weight j is at v[stride j] (weights
- * interleaved with their L1 records and averages, see _sgd.pyx): simd.h's
- * fastgd_sparse_dot, in the same four chains. */
-#define FASTGD_SGD_SPARSE_DOT(NAME, TX)                                       \
-FASTGD_UNUSED static inline double NAME(const TX *restrict x, const int *restrict idx, \
-                                        const double *restrict v, ptrdiff_t m,  \
-                                        ptrdiff_t stride)                     \
-{                                                                             \
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
-    ptrdiff_t j = 0;                                                          \
-    for (; j + 4 <= m; j += 4) {                                              \
-        a0 += (double)x[j] * v[stride * idx[j]];                              \
-        a1 += (double)x[j + 1] * v[stride * idx[j + 1]];                      \
-        a2 += (double)x[j + 2] * v[stride * idx[j + 2]];                      \
-        a3 += (double)x[j + 3] * v[stride * idx[j + 3]];                      \
-    }                                                                         \
-    for (; j < m; j++)                                                        \
-        a0 += (double)x[j] * v[stride * idx[j]];                              \
-    return (a0 + a1) + (a2 + a3);                                             \
-}
-FASTGD_SGD_SPARSE_DOT(fastgd_sgd_sparse_dot_d, double)
-FASTGD_SGD_SPARSE_DOT(fastgd_sgd_sparse_dot_fd, float)
-
 #if !((defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR))
 /* compilers without vector extensions: the same loops, scalar */
 
