@@ -83,6 +83,30 @@ def test_kernel_equals_reference_with_weights_and_schedules(schedule, rng):
                   sample_weight=rng.uniform(0.5, 2.0, X.shape[0]), average=4)
 
 
+@pytest.mark.parametrize("schedule", ["pa1", "pa2"])
+@pytest.mark.parametrize("loss, param", [("hinge", 1.0), ("epsilon_insensitive", 0.1)])
+def test_kernel_equals_reference_with_passive_aggressive_steps(loss, param, schedule, rng):
+    X, y = _problem(loss, rng)
+    X[3] = 0.0                  # a row that 'pa1' skips without a step
+    for penalty, average in (("l2", 4), ("elasticnet", 0), (None, 1)):
+        config = dict(loss=loss, loss_param=param, penalty=penalty, alpha=0.01,
+                      learning_rate=schedule, eta0=0.3, weight_pos=2.0, weight_neg=0.5)
+        for shuffled, sparse in itertools.product([False, True], [False, True]):
+            _run_both(sp.csr_matrix(X) if sparse else X, y, config, shuffled, rng,
+                      sample_weight=rng.uniform(0.5, 2.0, X.shape[0]), average=average)
+
+
+def test_passive_aggressive_step_makes_the_loss_zero():
+    """PA-I with a large C: one step on one row moves w to the hinge's
+    margin (loss 0 after it), and a row of zeros takes no step at all."""
+    X = np.array([[3.0, 4.0], [0.0, 0.0]])
+    state = kernels.PlainSGDState(np.zeros(2), 0.0)
+    kernels.plain_sgd_epoch(X, np.array([1.0, -1.0]), state, loss="hinge", penalty=None,
+                            learning_rate="pa1", eta0=1e6, fit_intercept=False)
+    np.testing.assert_allclose(state.weights @ X[0], 1.0)
+    assert state.t == 2.0       # one step: the zero row is skipped
+
+
 def test_large_shrink_folds_the_scale_as_the_reference_does(rng):
     """eta alpha near 1 sends wscale below 1e-9 within a few steps: the
     scale is multiplied into the weights (and the average) mid-epoch."""

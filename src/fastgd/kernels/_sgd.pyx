@@ -12,6 +12,10 @@ A step on row x with target y, weight s (the sample's times its class's)::
 
     p = w . x + b;  eta from the schedule at t
     update = -eta s clip(dL/dp(y, p), +-1e12)
+             (passive-aggressive: s sign min(eta0, L / ||x||^2) for 'pa1',
+              s sign L / (||x||^2 + 1 / (2 eta0)) for 'pa2', a row with
+              ||x|| = 0 skipped by 'pa1'; sign y for the hinge, else that
+              of y - p)
     w *= max(0, 1 - (1 - l1_ratio) eta alpha)          (l2, elasticnet)
     w += update x;  b += update * intercept_decay       (fit_intercept)
     averaged w and b brought up to step t               (t >= average > 0)
@@ -88,13 +92,15 @@ LOSSES = {"hinge": SGD_HINGE, "squared_hinge": SGD_SQUARED_HINGE,
 
 # the penalties and schedules, numbered as scikit-learn numbers them
 PENALTIES = {None: 0, "l1": 1, "l2": 2, "elasticnet": 3}
-SCHEDULES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4}
+SCHEDULES = {"constant": 1, "optimal": 2, "invscaling": 3, "adaptive": 4, "pa1": 5, "pa2": 6}
 cdef enum:
     L1 = 1
     L2 = 2
     ELASTICNET = 3
     OPTIMAL = 2
     INVSCALING = 3
+    PA1 = 5
+    PA2 = 6
 
 # scikit-learn's bound on |dL/dp|, and the wscale below which the scale is
 # multiplied back into the weights (its threshold for float64)
@@ -198,6 +204,19 @@ cdef inline double row_sq_norm(const floating* x, Py_ssize_t m) noexcept nogil:
         return dot_d(x, x, m)
     else:
         return dot_f(x, x, m)
+
+
+cdef inline double row_sq_norm_any(const floating* x, Py_ssize_t m,
+                                   bint sequential) noexcept nogil:
+    """||x||^2 of the m stored values of a row: summed in sequence (as
+    scikit-learn's passive-aggressive step sums it), or by row_sq_norm."""
+    cdef Py_ssize_t j
+    cdef double a = 0.0
+    if not sequential:
+        return row_sq_norm(x, m)
+    for j in range(m):
+        a += <double>x[j] * x[j]
+    return a
 
 
 cdef inline void row_add(const floating* x, const int* idx, Py_ssize_t m, double* v,
@@ -312,7 +331,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef const int* idx = NULL
     cdef double t = st[T], eta = st[ETA], wscale = st[WSCALE]
     cdef double intercept = st[INTERCEPT], avg_intercept = st[AVG_INTERCEPT]
-    cdef double z, dot, yi, dloss, lossv, update, shrink, k_avg, mu, scale_aw, b_avg
+    cdef double z, dot, yi, dloss, lossv, update, shrink, k_avg, mu, scale_aw, b_avg, x_sq
     cdef double sumloss = 0.0, objective = 0.0
     cdef double sq_norm = st[SQ_NORM], l1_norm = st[L1_NORM]
     cdef bint sparse = indptr != NULL
@@ -369,14 +388,29 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         if c.objective:
             sumloss += lossv
             objective += lossv
-            if c.penalty > 0:
+            # passive-aggressive fits count the loss alone, as scikit-learn's do
+            if c.penalty > 0 and c.schedule < PA1:
                 objective += c.alpha * ((1.0 - l1_ratio) * 0.5 * sqrt(sq_norm) ** 2
                                         + l1_ratio * l1_norm)
-        if dloss < -MAX_DLOSS:
-            dloss = -MAX_DLOSS
-        elif dloss > MAX_DLOSS:
-            dloss = MAX_DLOSS
-        update = -eta * dloss
+        if c.schedule >= PA1:
+            x_sq = row_sq_norm_any(x, m, c.ordered or sparse)
+            if c.schedule == PA1:
+                if x_sq == 0.0:
+                    # scikit-learn's loop moves on without a step (t unchanged)
+                    continue
+                update = min(c.eta0, lossv / x_sq)
+            else:
+                update = lossv / (x_sq + 0.5 / c.eta0)
+            if c.loss == SGD_HINGE:
+                update *= yi
+            elif yi - z < 0.0:
+                update = -update
+        else:
+            if dloss < -MAX_DLOSS:
+                dloss = -MAX_DLOSS
+            elif dloss > MAX_DLOSS:
+                dloss = MAX_DLOSS
+            update = -eta * dloss
         update *= (c.weight_pos if yi > 0.0 else c.weight_neg) * (sw[i] if sw != NULL else 1.0)
         if c.penalty >= L2:
             # the shrink is floored at 0: a too large eta alpha zeroes w

@@ -204,7 +204,15 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
         truncated L1 step on x's features                      (l1, elasticnet)
         t += 1
 
-    with c(y) = weight_pos for y > 0, else weight_neg.  A CSR step costs
+    with c(y) = weight_pos for y > 0, else weight_neg; 'pa1' and 'pa2' take
+    the passive-aggressive step instead (Crammer et al. 2006)::
+
+        update = s c(y) sign min(eta0, L(y, p) / ||x||^2)          ('pa1')
+        update = s c(y) sign L(y, p) / (||x||^2 + 1 / (2 eta0))    ('pa2')
+
+    with sign = y for the hinge loss, else that of y - p, the L2 and L1
+    penalties at eta = eta0, and rows with ||x|| = 0 skipped by 'pa1'
+    (t unchanged).  A CSR step costs
     O(non-zeros of x).  Rows are visited in ``order`` (all, in sequence,
     when None); without an order the arithmetic is scikit-learn's own
     (the dot product summed in sequence), with one the vector loops run.
@@ -222,7 +230,7 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
         epsilon-insensitive losses.
     penalty : {'l2', 'l1', 'elasticnet', None}
     alpha, l1_ratio, eta0, power_t : float
-    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}
     fit_intercept : bool
     intercept_decay : float
         scikit-learn takes 0.01 for sparse X.

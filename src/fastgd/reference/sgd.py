@@ -112,10 +112,26 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
         value, dloss = sgd_loss_dloss(loss, loss_param, y[i], p)
         sumloss += value
         objective += value
-        if penalized:
+        passive_aggressive = learning_rate in ("pa1", "pa2")
+        if penalized and not passive_aggressive:
             objective += alpha * ((1.0 - l1_ratio) * 0.5 * st["sq_norm"]
                                   + l1_ratio * st["l1_norm"])
-        update = -eta * min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
+        if passive_aggressive:
+            # Crammer et al. (2006): the step that makes the loss 0, capped
+            # at eta0 (PA-I) or softened by 1 / (2 eta0) (PA-II)
+            x_sq = float(np.sum(x * x))
+            if learning_rate == "pa1":
+                if x_sq == 0.0:
+                    continue            # no step, t unchanged
+                update = min(eta0, value / x_sq)
+            else:
+                update = value / (x_sq + 0.5 / eta0)
+            if loss == "hinge":
+                update *= y[i]
+            elif y[i] - p < 0.0:
+                update = -update
+        else:
+            update = -eta * min(max(dloss, -MAX_DLOSS), MAX_DLOSS)
         update *= (weight_pos if y[i] > 0.0 else weight_neg) * s[i]
         if penalty in ("l2", "elasticnet"):
             shrink = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
