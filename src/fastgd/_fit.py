@@ -203,16 +203,21 @@ def training_weights(sample_weight, n_samples, dtype):
 # rewrite buffers the other is using (heap corruption, not an exception).
 # Kept beside the object, not in it: an attribute would be a parameter to
 # scikit-learn's clone and get_params, and would not pickle.
-_LOCKS = weakref.WeakKeyDictionary()
+_LOCKS = {}
 _LOCKS_GUARD = threading.Lock()
 
 
 def lock_of(estimator):
-    """The lock that serializes the calls on one estimator object."""
+    """The lock that serializes the calls on one estimator object: found by
+    the object's identity, not its hash (a subclass may define __eq__
+    without __hash__, and two equal estimators are still two objects), and
+    dropped when the object is collected."""
+    key = id(estimator)
     with _LOCKS_GUARD:
-        lock = _LOCKS.get(estimator)
+        lock = _LOCKS.get(key)
         if lock is None:
-            lock = _LOCKS[estimator] = threading.RLock()
+            lock = _LOCKS[key] = threading.RLock()
+            weakref.finalize(estimator, _LOCKS.pop, key, None).atexit = False
         return lock
 
 

@@ -86,5 +86,19 @@ class ProbabilisticClassifierMixin(ClassifierMixin):
             return np.log(self.predict_proba(X))
 
 
+def sparse_coefficients(coef):
+    """``coef`` as ``sparsify`` leaves it, in CSR: a sparse array of its
+    shape (one-dimensional too, where scipy has 1-D sparse arrays), a sparse
+    matrix unless scikit-learn's ``sparse_interface`` setting asks for arrays."""
+    import scipy.sparse as sp
+    coef = sp.csr_array(coef)
+    try:
+        from sklearn import get_config
+        interface = get_config().get("sparse_interface", "spmatrix")
+    except ImportError:  # pragma: no cover - depends on the environment
+        interface = "spmatrix"
+    return coef if interface == "sparray" else sp.csr_matrix(coef)
+
+
 __all__ = ["BaseEstimator", "ClassifierMixin", "ProbabilisticClassifierMixin", "RegressorMixin",
-           "r2_score"]
+           "r2_score", "sparse_coefficients"]

@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .exceptions import DataConversionWarning, NotFittedError
+from .exceptions import (DataConversionWarning, InvalidDataError, InvalidParameterError,
+                         NotFittedError)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 _INT32_MAX = np.iinfo(np.int32).max
@@ -143,7 +144,7 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
         if np.issubdtype(X.dtype, np.complexfloating):
             raise ValueError(f"Complex data not supported in {name}")
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+            raise InvalidDataError(f"{name} must hold numbers, got dtype {X.dtype}")
         # scipy converts CSC, BSR and COO with their indices unchecked: those
         # (and CSR) are checked first; what any other format became, after
         given_format = X.format
@@ -169,16 +170,16 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
     if np.iscomplexobj(arr):
         raise ValueError(f"Complex data not supported in {name}")
     if arr.dtype.kind in "USV":
-        raise TypeError(f"{name} must hold numbers, got strings (dtype {arr.dtype})")
+        raise InvalidDataError(f"{name} must hold numbers, got strings (dtype {arr.dtype})")
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError, OverflowError) as exc:
             # numpy's message names the bad value but not the argument
-            raise (ValueError if isinstance(exc, OverflowError) else type(exc))(
+            raise (InvalidDataError if isinstance(exc, TypeError) else ValueError)(
                 f"{name} must hold numbers: {exc}") from None
     elif arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+        raise InvalidDataError(f"{name} must hold numbers, got dtype {arr.dtype}")
     given = arr
     with np.errstate(over="ignore"):    # an overflow to float32 is reported below
         arr = np.ascontiguousarray(arr, dtype=dtype or _float_dtype(arr.dtype))
@@ -373,7 +374,7 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if sw.ndim != 1:
         raise ValueError(f"sample_weight must be 1-dimensional, got shape {sw.shape}")
     if sw.dtype.kind not in "biuf":
-        raise TypeError(f"sample_weight must hold numbers, got dtype {sw.dtype}")
+        raise InvalidDataError(f"sample_weight must hold numbers, got dtype {sw.dtype}")
     sw = np.ascontiguousarray(sw, dtype=dtype)
     if sw.shape[0] != n_samples:
         raise ValueError(f"sample_weight.shape == ({sw.shape[0]},), expected ({n_samples},)")
@@ -603,8 +604,8 @@ def check_random_state(random_state):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     if random_state is not None and (isinstance(random_state, bool)
                                      or not isinstance(random_state, numbers.Integral)):
-        raise TypeError("random_state must be None, an int, a numpy Generator or a "
-                        f"RandomState, got {random_state!r}")
+        raise InvalidParameterError("random_state must be None, an int, a numpy Generator "
+                                    f"or a RandomState, got {random_state!r}")
     if random_state is not None and random_state < 0:
         raise ValueError(f"random_state must be a non-negative int, got {random_state}")
     return np.random.default_rng(random_state)

@@ -29,6 +29,12 @@ class DivergenceError(ValueError):
               "or standardize the features (e.g. sklearn.preprocessing.StandardScaler)")
 
 
+class InvalidDataError(TypeError, ValueError):
+    """Input data that are not numbers (strings, objects, a pandas ``NA``).
+    Both a TypeError and a ValueError: scikit-learn raises ValueError for
+    such data, and code written for it catches that."""
+
+
 class InvalidParameterError(ValueError, TypeError):
     """A constructor parameter has a value (or a type) it cannot take.  Both
     a ValueError and a TypeError, as scikit-learn's error of that name is,
@@ -49,4 +55,4 @@ class ClusterError(RuntimeError):
 
 
 __all__ = ["ClusterError", "ConvergenceWarning", "DataConversionWarning", "DivergenceError",
-           "FitInterruptedWarning", "InvalidParameterError", "NotFittedError"]
+           "FitInterruptedWarning", "InvalidDataError", "InvalidParameterError", "NotFittedError"]

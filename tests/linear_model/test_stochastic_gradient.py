@@ -90,6 +90,33 @@ def test_regressor_equals_sklearn(loss, penalty, average, learning_rate):
             _assert_equal_models(*_fit_both("SGDRegressor", params, data, Y_REG, sample_weight))
 
 
+SKLEARN_HAS_PASSIVE_AGGRESSIVE = SKLEARN_STOPS_ON_OBJECTIVE     # both since 1.8
+
+
+@pytest.mark.skipif(not SKLEARN_HAS_PASSIVE_AGGRESSIVE,
+                    reason="learning_rate='pa1' and 'pa2' are scikit-learn 1.8's")
+@pytest.mark.parametrize("average", [False, 7])
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+def test_passive_aggressive_equals_sklearn(learning_rate, penalty, average):
+    Xz = X.copy()
+    Xz[5] = 0.0                 # a row of zeros: 'pa1' takes no step on it
+    for cls, y, extra in (("SGDClassifier", Y_BINARY, dict(class_weight="balanced")),
+                          ("SGDClassifier", Y_MULTI, {}),
+                          ("SGDRegressor", Y_REG, dict(loss="epsilon_insensitive"))):
+        params = dict(learning_rate=learning_rate, eta0=0.5, penalty=penalty, average=average,
+                      alpha=0.01, max_iter=8, shuffle=False, random_state=0, **extra)
+        for data in (Xz, sp.csr_matrix(Xz)):
+            for sample_weight in (None, SW):
+                _assert_equal_models(*_fit_both(cls, params, data, y, sample_weight))
+
+
+@pytest.mark.parametrize("cls, loss", [(SGDClassifier, "log_loss"), (SGDRegressor, "huber")])
+def test_passive_aggressive_needs_its_loss(cls, loss):
+    with pytest.raises(ValueError, match="only works with loss"):
+        cls(loss=loss, learning_rate="pa1").fit(X, Y_BINARY)
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "huber"])
 def test_classifier_with_regression_losses_equals_sklearn(loss):
     params = dict(loss=loss, alpha=0.01, max_iter=8, shuffle=False)
@@ -284,6 +311,84 @@ def test_sparsify_and_densify_keep_the_predictions():
     np.testing.assert_allclose(clf.decision_function(X), dense)
     assert isinstance(clf.densify().coef_, np.ndarray)
     np.testing.assert_allclose(clf.decision_function(X), dense)
+
+
+def test_probabilities_keep_their_digits_in_the_tails():
+    clf = SGDClassifier(loss="log_loss", random_state=0).fit(X, Y_BINARY)
+    clf.coef_ = clf.coef_ * 0.0
+    clf.intercept_ = np.array([-400.0])
+    proba = clf.predict_proba(X[:1])
+    assert proba[0, 1] == pytest.approx(np.exp(-400.0), rel=1e-12)
+    assert clf.predict_log_proba(X[:1])[0, 1] == pytest.approx(-400.0, rel=1e-12)
+
+
+def test_regressor_sparsify_keeps_the_shape_of_coef():
+    reg = SGDRegressor(penalty="l1", random_state=0).fit(X, Y_REG)
+    dense = reg.predict(X)
+    one_dimensional = sp.csr_array(np.ones(3)).ndim == 1       # scipy >= 1.13
+    assert reg.sparsify().coef_.shape == ((X.shape[1],) if one_dimensional
+                                          else (1, X.shape[1]))
+    np.testing.assert_allclose(reg.predict(X), dense)
+    assert reg.densify().coef_.shape == ((X.shape[1],) if one_dimensional
+                                         else (1, X.shape[1]))
+    np.testing.assert_allclose(reg.predict(X), dense)
+    reg.partial_fit(X, Y_REG)
+    assert reg.coef_.shape == (X.shape[1],)
+
+
+def test_sparsify_follows_sklearns_sparse_interface():
+    sklearn = pytest.importorskip("sklearn")
+    if "sparse_interface" not in sklearn.get_config():
+        pytest.skip("this scikit-learn has no sparse_interface setting")
+    clf = SGDClassifier(random_state=0).fit(X, Y_BINARY)
+    with sklearn.config_context(sparse_interface="sparray"):
+        assert isinstance(clf.sparsify().coef_, sp.csr_array)
+    assert isinstance(clf.densify().sparsify().coef_, sp.csr_matrix)
+
+
+def test_non_numeric_data_raise_what_sklearn_code_catches():
+    """scikit-learn raises ValueError for strings in X or sample_weight;
+    fastgd's InvalidDataError is a ValueError and a TypeError."""
+    strings = X.astype(str)
+    strings[0, 0] = "a"
+    for call in (lambda: SGDClassifier().fit(strings, Y_BINARY),
+                 lambda: SGDRegressor().fit(X, Y_REG, sample_weight=np.array(["a"] * len(X)))):
+        with pytest.raises(ValueError, match="must hold numbers"):
+            call()
+        with pytest.raises(TypeError, match="must hold numbers"):
+            call()
+    with pytest.raises(ValueError, match="random_state"):
+        SGDClassifier(random_state="a").fit(X, Y_BINARY)
+
+
+def test_verbose_takes_a_bool(capsys):
+    SGDClassifier(verbose=False, max_iter=2, tol=None).fit(X, Y_BINARY)
+    assert capsys.readouterr().out == ""
+    SGDClassifier(verbose=True, max_iter=2, tol=None).fit(X, Y_BINARY)
+    assert "Epoch 2" in capsys.readouterr().out
+
+
+def test_subclasses_that_fix_or_add_parameters_work():
+    class LogisticSGD(SGDClassifier):
+        def __init__(self, alpha=1e-4):
+            super().__init__(loss="log_loss", alpha=alpha)
+
+    class WithThreshold(SGDClassifier):
+        def __init__(self, alpha=1e-4, threshold=0.5):
+            super().__init__(alpha=alpha)
+            self.threshold = threshold
+
+    class ComparedByParameters(SGDRegressor):     # __eq__ without __hash__: unhashable
+        def __eq__(self, other):
+            return self.get_params() == other.get_params()
+
+    assert LogisticSGD().fit(X, Y_BINARY).predict_proba(X).shape == (X.shape[0], 2)
+    assert WithThreshold(threshold=0.2).fit(X, Y_BINARY).threshold == 0.2
+    a, b = ComparedByParameters(random_state=0), ComparedByParameters(random_state=0)
+    assert a == b
+    a.fit(X, Y_REG)
+    b.partial_fit(X, Y_REG)
+    assert a.predict(X).shape == b.predict(X).shape == (X.shape[0],)
 
 
 def test_inputs_are_never_modified():

@@ -20,10 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from .._fit import check_shuffle, keeps_model_on_error, lock_of
 from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
-                               RegressorMixin, r2_score)
+                               RegressorMixin, r2_score, sparse_coefficients)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
                            check_partial_fit_classes, check_random_state, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
@@ -188,9 +189,12 @@ class _BaseSGD(BaseEstimator):
 
     def _store_parameters(self, arguments):
         """Keep the constructor's arguments (its ``locals()``) as attributes
-        of the same names, all that scikit-learn lets ``__init__`` do."""
-        for name in self._get_param_names():
-            setattr(self, name, arguments[name])
+        of the same names, all that scikit-learn lets ``__init__`` do: the
+        names of this class's constructor, not a subclass's (which may fix
+        some of them or add its own)."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     def _warm_start_init(self, coef_init, intercept_init):
         """The initial parameters of a fit: the given ones, else the fitted
@@ -256,7 +260,8 @@ class _BaseSGD(BaseEstimator):
         real("validation_fraction", 0.0, 1.0, low_open=True, high_open=True)
         integer("max_iter", 1)
         integer("n_iter_no_change", 1)
-        integer("verbose", 0)
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            integer("verbose", 0)
         for name in ("fit_intercept", "early_stopping", "warm_start"):
             flag(name)
         try:
@@ -276,6 +281,9 @@ class _BaseSGD(BaseEstimator):
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. alpha is "
                              "used to compute the optimal learning rate.")
+        if self.learning_rate in ("pa1", "pa2") and self.loss != self._passive_aggressive_loss:
+            raise ValueError(f"Learning rate '{self.learning_rate}' only works with loss "
+                             f"'{self._passive_aggressive_loss}'.")
 
     def _loss_code(self):
         param = _LOSS_PARAM[self.loss]
@@ -416,7 +424,7 @@ class _BaseSGD(BaseEstimator):
         self
         """
         check_is_fitted(self)
-        self.coef_ = sp.csr_matrix(self.coef_)
+        self.coef_ = sparse_coefficients(self.coef_)
         return self
 
     def __sklearn_tags__(self):
@@ -451,7 +459,7 @@ _PARAMETERS_DOC = """
         their rows in a random order.  An epoch in memory is about 1.2-1.3x
         faster than with a full permutation, and an X memory-mapped from a
         file is read in sequential pieces.
-    verbose : int, default=0
+    verbose : int or bool, default=0
         Print each epoch's objective.
     epsilon : float, default=0.1
         The epsilon of 'huber', 'epsilon_insensitive' and
@@ -460,11 +468,16 @@ _PARAMETERS_DOC = """
         Seeds the shuffling and the early-stopping split.  fastgd draws
         its own random orders, so a shuffled fit differs from
         scikit-learn's for the same seed (not in quality).
-    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}
         The schedule: eta0; 1 / (alpha (t + t0)); eta0 / t^power_t; eta0
         divided by 5 whenever n_iter_no_change epochs fail to improve.
+        'pa1' and 'pa2' take the passive-aggressive steps of Crammer et
+        al. (2006), the loss over ||x||^2 capped at eta0 (PA-I) or the loss
+        over ||x||^2 + 1 / (2 eta0) (PA-II), with the hinge loss
+        (SGDClassifier) or 'epsilon_insensitive' (SGDRegressor) only.
     eta0 : float, default=0.01
-        The initial rate of 'constant', 'invscaling' and 'adaptive'.
+        The initial rate of 'constant', 'invscaling' and 'adaptive'; the
+        aggressiveness C of 'pa1' and 'pa2'.
     power_t : float
         The exponent of 'invscaling'.
     early_stopping : bool, default=False
@@ -548,6 +561,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     """
 
     _losses = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
+    _passive_aggressive_loss = "hinge"
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
@@ -822,7 +836,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         """
         Z = self.decision_function(X)
         if self.loss == "log_loss":
-            prob = 0.5 * (1.0 + np.tanh(0.5 * Z))       # the sigmoid, without overflow
+            prob = expit(Z)     # exact in the tails too, where 1 + tanh loses all digits
         else:
             prob = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0
         if Z.ndim == 1:
@@ -864,6 +878,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     """
 
     _losses = REGRESSION_LOSSES
+    _passive_aggressive_loss = "epsilon_insensitive"
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
