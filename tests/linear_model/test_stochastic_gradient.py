@@ -286,6 +286,21 @@ def test_float32_trains_in_float32():
     assert abs(clf.score(X, Y_MULTI) - reference.score(X, Y_MULTI)) < 0.1
 
 
+@pytest.mark.parametrize("average", [False, True, 10_000])
+def test_float32_fits_have_sklearns_dtypes(average):
+    """scikit-learn keeps coef_ in the input's float32, and intercept_ in
+    float64 where its loop returns a Python float (binary fits without the
+    average, every regressor fit): the same dtypes, so the same predictions."""
+    X32 = X.astype(np.float32)
+    for cls, y in (("SGDClassifier", Y_BINARY), ("SGDClassifier", Y_MULTI),
+                   ("SGDRegressor", Y_REG)):
+        ours, theirs = _fit_both(cls, dict(average=average, max_iter=5, tol=None,
+                                           random_state=0), X32, y, None)
+        assert ours.coef_.dtype == theirs.coef_.dtype
+        assert ours.intercept_.dtype == theirs.intercept_.dtype
+        assert ours.predict(X32).dtype == theirs.predict(X32).dtype
+
+
 def test_probabilities_only_for_log_and_modified_huber():
     assert not hasattr(SGDClassifier(), "predict_proba")
     assert not hasattr(SGDClassifier(loss="hinge"), "predict_log_proba")

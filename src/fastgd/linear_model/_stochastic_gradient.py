@@ -750,11 +750,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                 self.intercept_ = self._average_intercept
             else:
                 self.coef_ = self._standard_coef.reshape(1, -1)
-                self._standard_intercept = np.atleast_1d(intercept).astype(X.dtype)
+                self._standard_intercept = np.atleast_1d(intercept)
                 self.intercept_ = self._standard_intercept
         else:
             self.coef_ = self.coef_.reshape(1, -1)
-            self.intercept_ = np.atleast_1d(intercept).astype(X.dtype)
+            self.intercept_ = np.atleast_1d(intercept)
 
     def _fit_multiclass(self, X, encoded, sample_weight, class_weight, max_iter, rng):
         mask = self._validation_mask(encoded, sample_weight, stratify=True)
@@ -968,14 +968,14 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             max_iter, mask, score, seed)
         self.t_ += self.n_iter_ * n
         if self.average > 0:
-            self._average_intercept = np.atleast_1d(average_intercept).astype(X.dtype)
-            self._standard_intercept = np.atleast_1d(intercept).astype(X.dtype)
+            self._average_intercept = np.atleast_1d(average_intercept)
+            self._standard_intercept = np.atleast_1d(intercept)
             if self.average <= self.t_ - 1.0:
                 self.coef_, self.intercept_ = average_coef, self._average_intercept
             else:
                 self.coef_, self.intercept_ = coef, self._standard_intercept
         else:
-            self.intercept_ = np.atleast_1d(intercept).astype(X.dtype)
+            self.intercept_ = np.atleast_1d(intercept)
         return self
 
     def predict(self, X):
