@@ -323,6 +323,7 @@ def encode_labels(y, n_samples, name="y"):
                              "for continuous targets)")
     elif arr.dtype.kind == "c":
         raise ValueError(f"Complex data not supported in {name}")
+    arr = _strings_as_str(arr)
     try:
         classes, encoded = _unique_inverse(arr)
     except TypeError as exc:
@@ -346,13 +347,22 @@ def encode_known_labels(y, classes, n_samples, name="y"):
     return index
 
 
+def _strings_as_str(labels):
+    """String labels held as objects (a pandas column of strings) as a str
+    array: classes_ and predictions are then a string array, as
+    scikit-learn's are.  Other labels unchanged."""
+    if labels.dtype.kind == "O" and all(isinstance(v, str) for v in labels):
+        return labels.astype(str)
+    return labels
+
+
 def check_partial_fit_classes(classes):
     """The sorted distinct labels of partial_fit's ``classes``, given on its
     first call: at least two."""
     if classes is None:
         raise ValueError("classes must be passed on the first call to partial_fit "
                          "(all the labels that y may hold)")
-    classes = np.unique(np.asarray(classes))
+    classes = np.unique(_strings_as_str(np.asarray(classes).reshape(-1)))
     if len(classes) < 2:
         raise ValueError("classes must hold at least 2 classes")
     return classes

@@ -117,6 +117,34 @@ def test_passive_aggressive_needs_its_loss(cls, loss):
         cls(loss=loss, learning_rate="pa1").fit(X, Y_BINARY)
 
 
+@pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
+                    reason="scikit-learn before 1.8 stops on the summed loss alone")
+@pytest.mark.parametrize("average", [False, True])
+@pytest.mark.parametrize("validation_fraction", [0.1, 0.3])
+def test_early_stopping_holds_out_and_stops_as_sklearn(validation_fraction, average):
+    """The same held-out samples for the same random_state (scikit-learn's
+    stratified split for classifiers), scored as scikit-learn scores them:
+    the same epochs and the same model."""
+    for cls, y in (("SGDClassifier", Y_BINARY), ("SGDClassifier", Y_MULTI),
+                   ("SGDRegressor", Y_REG)):
+        params = dict(early_stopping=True, validation_fraction=validation_fraction,
+                      n_iter_no_change=3, average=average, shuffle=False, random_state=3)
+        for data in (X, sp.csr_matrix(X)):
+            for sample_weight in (None, SW):
+                _assert_equal_models(*_fit_both(cls, params, data, y, sample_weight))
+
+
+def test_early_stopping_without_enough_samples_to_stratify_holds_out_at_random():
+    """scikit-learn refuses a stratified split with a class of one sample;
+    fastgd holds out at random instead, and still fits."""
+    y = Y_MULTI.copy()
+    y[0] = 7
+    clf = SGDClassifier(early_stopping=True, random_state=0).fit(X, y)
+    assert set(clf.classes_) == {0, 1, 2, 7}
+    tiny = SGDClassifier(early_stopping=True, validation_fraction=0.05, random_state=0)
+    assert tiny.fit(X[:20], Y_MULTI[:20]).n_iter_ >= 1       # one held-out sample, 3 classes
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "huber"])
 def test_classifier_with_regression_losses_equals_sklearn(loss):
     params = dict(loss=loss, alpha=0.01, max_iter=8, shuffle=False)
@@ -374,6 +402,15 @@ def test_non_numeric_data_raise_what_sklearn_code_catches():
             call()
     with pytest.raises(ValueError, match="random_state"):
         SGDClassifier(random_state="a").fit(X, Y_BINARY)
+
+
+def test_string_labels_held_as_objects_give_string_classes():
+    labels = np.where(Y_BINARY == 1, "spam", "ham").astype(object)
+    clf = SGDClassifier(random_state=0).fit(X, labels)
+    assert clf.classes_.dtype.kind == "U" and clf.predict(X).dtype.kind == "U"
+    online = SGDClassifier(random_state=0).partial_fit(X, labels, classes=["spam", "ham"])
+    assert online.partial_fit(X, labels).classes_.dtype.kind == "U"
+    assert clf.score(X, labels) == pytest.approx(np.mean(clf.predict(X) == labels))
 
 
 def test_verbose_takes_a_bool(capsys):

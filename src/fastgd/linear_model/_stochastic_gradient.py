@@ -49,6 +49,60 @@ _SPARSE_INTERCEPT_DECAY = 0.01
 _MAX_SEED = 2 ** 64
 
 
+def _held_out(y, fraction, random_state, stratify):
+    """The samples scikit-learn's SGD estimators hold out for early stopping:
+    its ShuffleSplit (regression) or StratifiedShuffleSplit (classification,
+    y the class codes in the order of the sorted classes), drawn from the
+    same legacy RandomState stream, so the same random_state holds out the
+    same samples.  Where a stratified split is impossible (a class of one
+    sample, or fewer samples on a side than classes), which scikit-learn
+    refuses, the samples are held out at random, as for regression."""
+    if random_state is None:
+        rng = np.random.mtrand._rand
+    elif isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        rng = random_state
+    else:
+        rng = np.random.RandomState(random_state)
+    n = y.shape[0]
+    n_test = int(np.ceil(fraction * n))
+    n_train = n - n_test
+    if n_train == 0:
+        raise ValueError(f"With n_samples={n}, test_size={fraction} and train_size=None, the "
+                         "resulting train set will be empty. Adjust any of the "
+                         "aforementioned parameters.")
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if not stratify or counts.min() < 2 or min(n_train, n_test) < classes.shape[0]:
+        return rng.permutation(n)[:n_test]
+    members = np.split(np.argsort(codes, kind="stable"), np.cumsum(counts)[:-1])
+    n_i = _approximate_mode(counts, n_train, rng)
+    t_i = _approximate_mode(counts - n_i, n_test, rng)
+    train, test = [], []
+    for k in range(classes.shape[0]):
+        drawn = members[k].take(rng.permutation(counts[k]), mode="clip")
+        train.extend(drawn[:n_i[k]])
+        test.extend(drawn[n_i[k]:n_i[k] + t_i[k]])
+    rng.permutation(train)      # drawn as scikit-learn draws it: the stream moves on
+    return np.asarray(rng.permutation(test), dtype=np.intp)
+
+
+def _approximate_mode(counts, draws, rng):
+    """How many of ``draws`` samples each class gives (scikit-learn's
+    approximate mode of the multivariate hypergeometric): the floor of each
+    class's share, the rest to the largest remainders, ties broken at random."""
+    share = counts / counts.sum() * draws
+    taken = np.floor(share)
+    missing = int(draws - taken.sum())
+    remainder = share - taken
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if missing <= 0:
+            break
+        (tied,) = np.where(remainder == value)
+        chosen = rng.choice(tied, size=min(len(tied), missing), replace=False)
+        taken[chosen] += 1
+        missing -= len(chosen)
+    return taken.astype(int)
+
+
 def _probability_method(method):
     """A predict_proba-like method present only for the losses that give
     probabilities (hasattr is False for the others, as in scikit-learn)."""
@@ -114,7 +168,10 @@ class _Problem:
                              f"#{self.epochs}. Scaling input data with StandardScaler or "
                              "MinMaxScaler might help.")
         if est.early_stopping:
-            value = self.score(state.weights, state.intercept)
+            # scored as scikit-learn's loop scores it: the stored weights v
+            # without their scale (w = wscale v), so that both stop at the
+            # same epoch and give the same model
+            value = self.score(state.v, state.intercept)
             worse = value < self.best + self.tol
             self.best = max(self.best, value)
         else:
@@ -310,25 +367,14 @@ class _BaseSGD(BaseEstimator):
         return np.asarray(check_sample_weight(sample_weight, n, dtype), dtype=np.float64)
 
     def _validation_mask(self, y, sample_weight, stratify):
-        """True on the samples held out for early stopping (none without it)."""
+        """True on the samples held out for early stopping (none without it):
+        the split of scikit-learn's SGD estimators, the same samples for the
+        same ``random_state`` (see _held_out)."""
         n = y.shape[0]
         mask = np.zeros(n, dtype=np.uint8)
         if not self.early_stopping:
             return mask
-        rng = check_random_state(self.random_state)
-        n_val = int(np.ceil(self.validation_fraction * n))
-        if stratify:
-            # each class keeps its share in both parts, as far as counts allow
-            labels, inverse = np.unique(y, return_inverse=True)
-            chosen = []
-            for k in range(labels.shape[0]):
-                members = rng.permutation(np.flatnonzero(inverse == k))
-                chosen.append(members[:int(round(self.validation_fraction * members.size))])
-            val = np.concatenate(chosen)
-            rest = rng.permutation(np.setdiff1d(np.arange(n), val))
-            val = np.concatenate([val, rest[:max(0, n_val - val.size)]])[:max(n_val, 0)]
-        else:
-            val = rng.permutation(n)[:n_val]
+        val = _held_out(y, self.validation_fraction, self.random_state, stratify)
         if val.size == 0 or val.size == n:
             raise ValueError(
                 f"Splitting {n} samples into a train set and a validation set with "
@@ -465,9 +511,11 @@ _PARAMETERS_DOC = """
         The epsilon of 'huber', 'epsilon_insensitive' and
         'squared_epsilon_insensitive'.
     random_state : int, RandomState, Generator or None, default=None
-        Seeds the shuffling and the early-stopping split.  fastgd draws
-        its own random orders, so a shuffled fit differs from
-        scikit-learn's for the same seed (not in quality).
+        Seeds the shuffling and the early-stopping split.  The split is
+        scikit-learn's for the same seed (stratified for a classifier,
+        where every class has two samples or more); the shuffled orders
+        are fastgd's own, so a shuffled fit differs from scikit-learn's
+        for the same seed (not in quality).
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}
         The schedule: eta0; 1 / (alpha (t + t0)); eta0 / t^power_t; eta0
         divided by 5 whenever n_iter_no_change epochs fail to improve.
