@@ -3,7 +3,8 @@
 Three tables, one run:
 
 1. **Per epoch, shuffled**, every loss x penalty ('l2', 'l1', 'elasticnet')
-   and every loss with ``average=True``: each estimator is fitted with
+   and every loss with ``average=True``, and the passive-aggressive steps
+   (``learning_rate='pa1'``, ``'pa2'``): each estimator is fitted with
    ``max_iter=EPOCHS, tol=None`` (exactly that many shuffled epochs, the
    input validation included) and the time divided by the epochs; the best
    of ``--repeats`` fits.  On 200,000 x 100 float64 dense rows and on CSR
@@ -75,10 +76,15 @@ def best_time(make, X, y, repeats):
 
 
 def configurations():
+    """(loss, penalty, average, learning_rate or None for the default)."""
     for loss in CLASSIFICATION + REGRESSION:
         for penalty in ("l2", "l1", "elasticnet"):
-            yield loss, penalty, False
-        yield loss, "l2", True
+            yield loss, penalty, False, None
+        yield loss, "l2", True, None
+    # the passive-aggressive steps, with the one loss each estimator allows
+    for loss in ("hinge", "epsilon_insensitive"):
+        for schedule in ("pa1", "pa2"):
+            yield loss, "l2", False, schedule
 
 
 def per_epoch_table(sets, epochs, repeats, shuffle=True):
@@ -89,7 +95,7 @@ def per_epoch_table(sets, epochs, repeats, shuffle=True):
     print("|---|---|---|---|---|---|---|---|---|")
     worst = np.inf
     for name, (X, y_cls, y_reg) in sets.items():
-        for loss, penalty, average in configurations():
+        for loss, penalty, average, schedule in configurations():
             regression = loss in REGRESSION
             cls = "SGDRegressor" if regression else "SGDClassifier"
             y = y_reg if regression else y_cls
@@ -98,12 +104,15 @@ def per_epoch_table(sets, epochs, repeats, shuffle=True):
             if loss in ("squared_hinge", "squared_error", "squared_epsilon_insensitive",
                         "huber") and not regression:
                 params.update(learning_rate="invscaling", eta0=0.01)
+            if schedule is not None:
+                params.update(learning_rate=schedule, eta0=1.0)
             ours, _ = best_time(lambda: getattr(fastgd, cls)(shuffle=shuffle, **params), X, y,
                                 repeats)
             theirs, _ = best_time(lambda: getattr(sklearn_lm, cls)(**params), X, y, repeats)
             ratio = theirs / ours
             worst = min(worst, ratio)
-            print(f"| {name} | {loss} | {penalty} | {average} | {1e3 * ours / epochs:.1f} | "
+            label = loss if schedule is None else f"{loss} ({schedule})"
+            print(f"| {name} | {label} | {penalty} | {average} | {1e3 * ours / epochs:.1f} | "
                   f"{1e3 * theirs / epochs:.1f} | {ratio:.2f}x | >= {EPOCH_TARGET:.0f}x | "
                   f"{'yes' if ratio >= EPOCH_TARGET else '**no**'} |", flush=True)
     print(f"\nsmallest per-epoch ratio: {worst:.2f}x\n")
