@@ -444,9 +444,15 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             if sparse:
                 for j in range(m):
                     aw[S * idx[j]] += b_avg * x[j] * scale_aw
-            else:
+            elif c.ordered:
                 for j in range(m):
                     aw[j] += b_avg * x[j] * scale_aw
+            elif floating is double:
+                # simd.h's axpy, built for x86-64-v3 too (this loop in the
+                # .pyx is built for the portable baseline only)
+                axpy_d(b_avg * scale_aw, x, aw, m)
+            else:
+                axpy_fd(b_avg * scale_aw, x, aw, m)
             if k_avg > 1.0:
                 st[AVG_B] /= (1.0 - mu)
             st[AVG_A] += mu * st[AVG_B] * wscale
