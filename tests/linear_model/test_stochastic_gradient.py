@@ -372,8 +372,7 @@ def test_regressor_sparsify_keeps_the_shape_of_coef():
     assert reg.sparsify().coef_.shape == ((X.shape[1],) if one_dimensional
                                           else (1, X.shape[1]))
     np.testing.assert_allclose(reg.predict(X), dense)
-    assert reg.densify().coef_.shape == ((X.shape[1],) if one_dimensional
-                                         else (1, X.shape[1]))
+    assert reg.densify().coef_.shape == (X.shape[1],)
     np.testing.assert_allclose(reg.predict(X), dense)
     reg.partial_fit(X, Y_REG)
     assert reg.coef_.shape == (X.shape[1],)

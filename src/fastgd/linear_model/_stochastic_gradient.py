@@ -457,7 +457,9 @@ class _BaseSGD(BaseEstimator):
         """
         check_is_fitted(self)
         if sp.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
+            # SGDRegressor's coef_ is one-dimensional, also where scipy's
+            # sparse form of it had to be a row
+            self.coef_ = self.coef_.toarray().reshape(self._coef_shape(self.coef_.shape[-1]))
         return self
 
     def sparsify(self):
@@ -610,6 +612,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     _losses = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
     _passive_aggressive_loss = "hinge"
+
+    def _coef_shape(self, n_features):
+        return (-1, n_features)
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
@@ -927,6 +932,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     _losses = REGRESSION_LOSSES
     _passive_aggressive_loss = "epsilon_insensitive"
+
+    def _coef_shape(self, n_features):
+        return (n_features,)
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
