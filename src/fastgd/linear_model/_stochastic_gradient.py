@@ -56,7 +56,8 @@ def _held_out(y, fraction, random_state, stratify):
     same legacy RandomState stream, so the same random_state holds out the
     same samples.  Where a stratified split is impossible (a class of one
     sample, or fewer samples on a side than classes), which scikit-learn
-    refuses, the samples are held out at random, as for regression."""
+    refuses, the samples are held out at random, as for regression.  An
+    empty side is the caller's to refuse."""
     if random_state is None:
         rng = np.random.mtrand._rand
     elif isinstance(random_state, (np.random.RandomState, np.random.Generator)):
@@ -66,12 +67,10 @@ def _held_out(y, fraction, random_state, stratify):
     n = y.shape[0]
     n_test = int(np.ceil(fraction * n))
     n_train = n - n_test
-    if n_train == 0:
-        raise ValueError(f"With n_samples={n}, test_size={fraction} and train_size=None, the "
-                         "resulting train set will be empty. Adjust any of the "
-                         "aforementioned parameters.")
-    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
-    if not stratify or counts.min() < 2 or min(n_train, n_test) < classes.shape[0]:
+    if stratify:
+        classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+        stratify = counts.min() >= 2 and min(n_train, n_test) >= classes.shape[0]
+    if not stratify:
         return rng.permutation(n)[:n_test]
     members = np.split(np.argsort(codes, kind="stable"), np.cumsum(counts)[:-1])
     n_i = _approximate_mode(counts, n_train, rng)

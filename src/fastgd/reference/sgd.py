@@ -96,6 +96,7 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     l1_ratio = {"l1": 1.0, "l2": 0.0}.get(penalty, l1_ratio)
     penalized = penalty is not None
+    passive_aggressive = learning_rate in ("pa1", "pa2")
     v, q = st["v"], st["q"]      # updated in place, as is st["aw"]
     sumloss = objective = 0.0
     for i in (range(n) if order is None else order):
@@ -112,7 +113,6 @@ def plain_sgd_epoch(X, y, state, *, loss="hinge", loss_param=1.0, penalty="l2", 
         value, dloss = sgd_loss_dloss(loss, loss_param, y[i], p)
         sumloss += value
         objective += value
-        passive_aggressive = learning_rate in ("pa1", "pa2")
         if penalized and not passive_aggressive:
             objective += alpha * ((1.0 - l1_ratio) * 0.5 * st["sq_norm"]
                                   + l1_ratio * st["l1_norm"])
