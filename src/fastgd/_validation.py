@@ -374,8 +374,13 @@ def check_consistent_length(n_samples, n_other, name):
                          "found input variables with inconsistent numbers of samples")
 
 
-def check_sample_weight(sample_weight, n_samples, dtype):
-    """Non-negative finite weights, one per sample, not all zero; None stays None."""
+def check_sample_weight(sample_weight, n_samples, dtype, *, signed=False):
+    """Finite weights, one per sample, not all zero; None stays None.
+
+    Non-negative ones, which the objectives of a weighted mean need (their
+    sum divides it), unless ``signed``: scikit-learn's SGD estimators accept
+    negative weights (a step's weight multiplies its update), and so do
+    theirs here."""
     if sample_weight is None:
         return None
     if isinstance(sample_weight, numbers.Number):
@@ -389,6 +394,11 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if sw.shape[0] != n_samples:
         raise ValueError(f"sample_weight.shape == ({sw.shape[0]},), expected ({n_samples},)")
     _check_finite(sw, "sample_weight")
+    if signed:
+        if not sw.any():
+            raise ValueError("sample_weight must contain at least one non-zero number; "
+                             "all weights are zero")
+        return sw
     if (sw < 0).any():
         raise ValueError("sample_weight must be non-negative")
     if not (sw > 0).any():

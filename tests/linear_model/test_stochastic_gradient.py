@@ -419,6 +419,59 @@ def test_verbose_takes_a_bool(capsys):
     assert "Epoch 2" in capsys.readouterr().out
 
 
+def _printed(capsys, estimator, *args):
+    """What a verbose fit prints, its timings blanked (they differ run to run)."""
+    import re
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(*args)
+    return re.sub(r"\d+\.\d\d seconds", "- seconds", capsys.readouterr().out)
+
+
+@pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
+                    reason="scikit-learn before 1.8 prints another objective")
+@pytest.mark.parametrize("cls, y, params", [
+    ("SGDClassifier", Y_BINARY, dict(max_iter=40)),                 # stops: Convergence line
+    ("SGDClassifier", Y_MULTI, dict(max_iter=3, tol=None)),          # a problem a class
+    ("SGDClassifier", Y_BINARY, dict(early_stopping=True, max_iter=5)),
+    ("SGDRegressor", Y_REG, dict(penalty="elasticnet", average=True, max_iter=4)),
+])
+def test_verbose_output_is_sklearns(capsys, cls, y, params):
+    """Log parsers written for scikit-learn's lines read fastgd's."""
+    params = dict(verbose=1, shuffle=False, random_state=0, **params)
+    ours = _printed(capsys, getattr(__import__("fastgd"), cls)(**params), X, y)
+    theirs = _printed(capsys, getattr(sklearn_lm, cls)(**params), X, y)
+    assert "Norm: " in ours and "Avg. loss: " in ours
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("cls, y", [("SGDClassifier", Y_MULTI), ("SGDRegressor", Y_REG)])
+def test_negative_sample_weights_train_as_in_sklearn(cls, y):
+    """scikit-learn's SGD estimators take signed weights (each multiplies
+    its step), so fastgd's do."""
+    sw = SW.copy()
+    sw[::7] *= -1.0
+    ours, theirs = _fit_both(cls, dict(shuffle=False, max_iter=5, tol=None), X, y, sw)
+    _assert_equal_models(ours, theirs)
+    for est in (getattr(__import__("fastgd"), cls)(), getattr(sklearn_lm, cls)()):
+        with pytest.raises(ValueError, match="(?i)non-zero"):
+            est.fit(X, y, sample_weight=np.zeros(X.shape[0]))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("tol", np.inf), ("power_t", np.inf), ("power_t", -np.inf), ("eta0", np.inf),
+    ("alpha", np.inf), ("epsilon", np.inf), ("alpha", np.nan), ("l1_ratio", np.nan),
+])
+def test_infinite_parameters_refused_as_in_sklearn(name, value):
+    """A side of a parameter's range without a bound is open, as in
+    scikit-learn's Interval: tol=inf would never stop a fit."""
+    from fastgd.exceptions import InvalidParameterError
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of SGDRegressor"):
+        SGDRegressor(**{name: value}).fit(X, Y_REG)
+    with pytest.raises(ValueError, match=name):
+        sklearn_lm.SGDRegressor(**{name: value}).fit(X, Y_REG)
+
+
 def test_subclasses_that_fix_or_add_parameters_work():
     class LogisticSGD(SGDClassifier):
         def __init__(self, alpha=1e-4):

@@ -14,6 +14,7 @@ said in the docstrings (the shuffled order, the early-stopping split, float32).
 """
 import numbers
 import threading
+import time
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ _LOSS_PARAM = {"hinge": 1.0, "perceptron": 0.0, "squared_hinge": 1.0, "modified_
                "log_loss": 0.0, "squared_error": 0.0, "huber": None,
                "epsilon_insensitive": None, "squared_epsilon_insensitive": None}
 _ETA = PlainSGDState.SLOTS["eta"]
+_WSCALE = PlainSGDState.SLOTS["wscale"]
 # scikit-learn's intercept step on sparse data: its rows are mostly zero, so
 # the intercept would otherwise move much more than any weight
 _SPARSE_INTERCEPT_DECAY = 0.01
@@ -144,9 +146,12 @@ class _Problem:
             fit_intercept=est.fit_intercept,
             intercept_decay=_SPARSE_INTERCEPT_DECAY if sp.issparse(X) else 1.0,
             average=est.average, weight_pos=weight_pos, weight_neg=weight_neg,
-            # scikit-learn sums the objective only to stop on it
-            objective=not est.early_stopping and self.tol > -np.inf, ordered=not est.shuffle)
+            # scikit-learn sums the objective only to stop on it or to print it
+            objective=bool(est.verbose) or not est.early_stopping and self.tol > -np.inf,
+            ordered=not est.shuffle)
         self.no_improvement = 0
+        # what verbose output counts from: this fit's steps and time
+        self.t_start, self.clock_start = self.state.t, time.perf_counter()
         self.best = -np.inf if est.early_stopping else np.inf
         self.epochs, self.done = 0, max_iter == 0
 
@@ -159,8 +164,10 @@ class _Problem:
                 _common.shuffle_into(self.order, seed)
             else:
                 _common.block_order_into(self.order, self.block_work, *self.blocks, seed)
-        _, total, status = state.epoch(self.X, self.y, self.sample_weight, self.order,
-                                       self.skip, **self.config)
+        if est.verbose:
+            print(f"-- Epoch {self.epochs + 1}")
+        losses, total, status = state.epoch(self.X, self.y, self.sample_weight, self.order,
+                                            self.skip, **self.config)
         self.epochs += 1
         if status != STATUS_OK:
             raise ValueError(f"Floating-point under-/overflow occurred at epoch "
@@ -178,8 +185,7 @@ class _Problem:
             worse = value > self.best - self.tol
             self.best = min(self.best, value)
         if est.verbose:
-            print(f"-- Epoch {self.epochs}: "
-                  f"{'validation score' if est.early_stopping else 'objective'} {value:.6f}")
+            self._report(losses, total, value if est.early_stopping else None)
         self.no_improvement = self.no_improvement + 1 if self.tol > -np.inf and worse else 0
         if self.no_improvement >= est.n_iter_no_change:
             if est.learning_rate == "adaptive" and state.eta > 1e-6:
@@ -187,8 +193,24 @@ class _Problem:
                 self.no_improvement = 0
             else:
                 self.done = True
+                if est.verbose:
+                    print(f"Convergence after {self.epochs} epochs took "
+                          f"{time.perf_counter() - self.clock_start:.2f} seconds")
         if self.epochs >= self.max_iter:
             self.done = True
+
+    def _report(self, losses, total, score):
+        """The epoch's lines of verbose output, in scikit-learn's words."""
+        state = self.state
+        weights = state.v
+        line = (f"Norm: {np.linalg.norm(weights) * abs(state.scalars[_WSCALE]):.2f}, "
+                f"NNZs: {np.count_nonzero(weights)}, Bias: {state.intercept:.6f}, "
+                f"T: {int(state.t - self.t_start)}, Avg. loss: {losses / self.train_count:f}, "
+                f"Objective: {total / self.train_count:f}")
+        if score is not None:
+            line += f", Validation score: {score:f}"
+        print(line)
+        print(f"Total training time: {time.perf_counter() - self.clock_start:.2f} seconds.")
 
     def finish(self):
         """Write the weights (and their average) back: (intercept,
@@ -268,19 +290,28 @@ class _BaseSGD(BaseEstimator):
     # -- parameters ---------------------------------------------------------
     def _check_params(self, for_partial_fit=False):
         def real(name, low=None, high=None, low_open=False, high_open=False, none=False):
+            # scikit-learn's Interval: a side without a bound is open, so
+            # +-inf are refused there too (tol=inf would never stop, nor
+            # power_t=inf ever step)
             value = getattr(self, name)
             if value is None and none:
                 return
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InvalidParameterError(f"The '{name}' parameter must be a float, "
-                                            f"got {value!r}")
-            if (low is not None and (value < low or low_open and value == low)) or (
-                    high is not None and (value > high or high_open and value == high)) or (
-                    value != value):
-                raise InvalidParameterError(f"The '{name}' parameter must be in the range "
-                                 f"{'(' if low_open else '['}{low}, "
-                                 f"{'inf' if high is None else high}"
-                                 f"{')' if high_open or high is None else ']'}, got {value!r}")
+                raise InvalidParameterError(f"The '{name}' parameter of {type(self).__name__} "
+                                            f"must be a float, got {value!r}")
+            above = (value > low if low_open else value >= low) if low is not None else (
+                value > -np.inf)
+            below = (value < high if high_open else value <= high) if high is not None else (
+                value < np.inf)
+            inside = above and below        # False for NaN
+            if not inside:
+                interval = (f"{'(' if low_open or low is None else '['}"
+                            f"{'-inf' if low is None else float(low)}, "
+                            f"{'inf' if high is None else float(high)}"
+                            f"{')' if high_open or high is None else ']'}")
+                raise InvalidParameterError(
+                    f"The '{name}' parameter of {type(self).__name__} must be a float in the "
+                    f"range {interval}{' or None' if none else ''}. Got {value!r} instead.")
 
         def integer(name, low):
             value = getattr(self, name)
@@ -363,7 +394,8 @@ class _BaseSGD(BaseEstimator):
             sw = np.asarray(sample_weight)
             if sw.ndim == 1 and sw.shape[0] == n and sw.dtype.kind in "biuf" and not sw.any():
                 return np.zeros(n)
-        return np.asarray(check_sample_weight(sample_weight, n, dtype), dtype=np.float64)
+        return np.asarray(check_sample_weight(sample_weight, n, dtype, signed=True),
+                          dtype=np.float64)
 
     def _validation_mask(self, y, sample_weight, stratify):
         """True on the samples held out for early stopping (none without it):
@@ -507,7 +539,9 @@ _PARAMETERS_DOC = """
         faster than with a full permutation, and an X memory-mapped from a
         file is read in sequential pieces.
     verbose : int or bool, default=0
-        Print each epoch's objective.
+        Print each epoch's norm of the weights, their non-zeros, the
+        intercept, the steps so far, mean loss and objective (and validation
+        score), and the time, in scikit-learn's lines.
     epsilon : float, default=0.1
         The epsilon of 'huber', 'epsilon_insensitive' and
         'squared_epsilon_insensitive'.
@@ -673,7 +707,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         intercept_init : ndarray of shape (n_classes,), optional
             Initial intercepts.
         sample_weight : array-like of shape (n_samples,), optional
-            Weights of the samples, multiplied by the class weights.
+            Weights of the samples, multiplied by the class weights; as in
+            scikit-learn, each multiplies its sample's step, so they may be
+            negative, but not all zero.
 
         Returns
         -------
