@@ -43,9 +43,10 @@ prefetched.  These functions trust their input.
 from cython cimport floating
 from libc.math cimport fabs, isfinite, pow, sqrt
 
-from fastgd.kernels.loss cimport (sgd_loss_dloss, SGD_HINGE, SGD_SQUARED_HINGE,
-                                  SGD_MODIFIED_HUBER, SGD_LOG_LOSS, SGD_SQUARED_ERROR, SGD_HUBER,
-                                  SGD_EPSILON_INSENSITIVE, SGD_SQUARED_EPSILON_INSENSITIVE)
+from fastgd.kernels.loss cimport (sgd_loss_dloss, sklearn_log_loss_dloss, SGD_HINGE,
+                                  SGD_SQUARED_HINGE, SGD_MODIFIED_HUBER, SGD_LOG_LOSS,
+                                  SGD_SQUARED_ERROR, SGD_HUBER, SGD_EPSILON_INSENSITIVE,
+                                  SGD_SQUARED_EPSILON_INSENSITIVE)
 from fastgd.kernels._signals cimport SignalWatch, interrupted, start_watch
 from fastgd.kernels._status cimport STATUS_OK, STATUS_OVERFLOW, STATUS_INTERRUPTED
 
@@ -384,7 +385,10 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         elif c.schedule == INVSCALING:
             eta = c.eta0 / pow(t, c.power_t)
         yi = y[i]
-        lossv = sgd_loss_dloss(c.loss, c.loss_param, yi, z, &dloss)
+        if c.ordered and c.loss == SGD_LOG_LOSS:
+            lossv = sklearn_log_loss_dloss(yi, z, &dloss)
+        else:
+            lossv = sgd_loss_dloss(c.loss, c.loss_param, yi, z, &dloss)
         if c.objective:
             sumloss += lossv
             objective += lossv

@@ -105,6 +105,34 @@ cdef enum SGDLoss:
     SGD_SQUARED_EPSILON_INSENSITIVE = 7  # max(0, |y - p| - param)^2
 
 
+cdef inline double sklearn_log_loss_dloss(double y, double p, double* dloss) noexcept nogil:
+    """The logistic loss and dL/dp (y in {0, 1}) rounded as scikit-learn's
+    SGD rounds them (its half-binomial loss: a piecewise log(1 + e^p), and
+    the gradient from exp(-p), each with its own exponential).  The same
+    values as LOGISTIC's to a few ulps, but those ulps, repeated over
+    thousands of steps at the 'optimal' rate, can move the epoch at which
+    the objective stops improving: sequential epochs, whose steps are
+    scikit-learn's own, round as it does.  Shuffled epochs use LOGISTIC's
+    one exponential."""
+    cdef double e, value
+    if p <= -37.0:
+        value = exp(p)
+    elif p <= -2.0:
+        value = log1p(exp(p))
+    elif p <= 18.0:
+        value = log(1.0 + exp(p))
+    elif p <= 33.3:
+        value = p + exp(-p)
+    else:
+        value = p
+    if p > -37.0:
+        e = exp(-p)
+        dloss[0] = ((1.0 - y) - y * e) / (1.0 + e)
+    else:
+        dloss[0] = exp(p) - y
+    return value - y * p
+
+
 cdef inline double sgd_loss_dloss(int loss, double param, double y, double p,
                                   double* dloss) noexcept nogil:
     """Loss of one sample at prediction p; dL/dp into dloss."""

@@ -12,9 +12,11 @@ partial_fit calls follows scikit-learn's own, attribute for attribute, so
 that a sequence of calls gives its coefficients; where the two differ it is
 said in the docstrings (the shuffled order, the early-stopping split, float32).
 """
+import functools
 import numbers
 import threading
 import time
+import types
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -104,15 +106,33 @@ def _approximate_mode(counts, draws, rng):
     return taken.astype(int)
 
 
-def _probability_method(method):
+class _probability_method:
     """A predict_proba-like method present only for the losses that give
-    probabilities (hasattr is False for the others, as in scikit-learn)."""
-    def get(self):
-        if self.loss not in ("log_loss", "modified_huber"):
+    probabilities: hasattr is False for the others, as with scikit-learn's
+    ``available_if``.  The bound method keeps the function's name, by which
+    scikit-learn's helpers (thresholds, calibration, partial dependence)
+    choose the positive class's column; from the class it is a function
+    that checks its instance when called."""
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    @staticmethod
+    def _check(estimator):
+        if estimator.loss not in ("log_loss", "modified_huber"):
             raise AttributeError(f"probability estimates are not available for "
-                                 f"loss={self.loss!r}")
-        return method.__get__(self)
-    return property(get, doc=method.__doc__)
+                                 f"loss={estimator.loss!r}")
+
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            @functools.wraps(self.method)
+            def checked(estimator, *args, **kwargs):
+                self._check(estimator)
+                return self.method(estimator, *args, **kwargs)
+            return checked
+        self._check(estimator)
+        return types.MethodType(self.method, estimator)
 
 
 class _Problem:
@@ -907,7 +927,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         index = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[index]
 
-    def _predict_proba(self, X):
+    @_probability_method
+    def predict_proba(self, X):
         """Probability estimates (loss 'log_loss' or 'modified_huber' only).
 
         For 'log_loss' the sigmoid of each one-vs-rest score; for
@@ -936,7 +957,6 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             total[zero] = prob.shape[1]
         return prob / total[:, None]
 
-    predict_proba = _probability_method(_predict_proba)
     predict_log_proba = _probability_method(ProbabilisticClassifierMixin.predict_log_proba)
 
 
