@@ -299,6 +299,29 @@ def test_shuffle_blocks_with_partial_fit_and_threads():
 
 # -- the estimators' own contract ---------------------------------------------
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("cls, y", [("SGDClassifier", Y_BINARY), ("SGDClassifier", Y_MULTI),
+                                    ("SGDRegressor", Y_REG)])
+def test_random_state_streams_are_drawn_as_sklearn_draws_them(cls, y, early_stopping):
+    """random_state=None draws from numpy's global stream: np.random.seed
+    makes a fit reproducible, and the program's later np.random draws (or
+    a RandomState it passed) see the stream where scikit-learn leaves it."""
+    after = {}
+    for lib in (__import__("fastgd"), sklearn_lm):
+        est = getattr(lib, cls)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            coefs = []
+            for _ in range(2):
+                np.random.seed(42)
+                coefs.append(est(early_stopping=early_stopping).fit(X, y).coef_)
+            stream = np.random.RandomState(7)
+            est(random_state=stream, early_stopping=early_stopping).fit(X, y)
+        np.testing.assert_array_equal(coefs[0], coefs[1])
+        after[lib] = (np.random.rand(), stream.rand())
+    assert after[sklearn_lm] == after[__import__("fastgd")]
+
+
 def test_threads_give_the_same_model_as_one():
     params = dict(loss="log_loss", random_state=0, max_iter=20, tol=None)
     one = SGDClassifier(n_jobs=1, **params).fit(X, Y_MULTI)
@@ -370,6 +393,15 @@ def test_probability_methods_go_by_their_names():
                     for est in (clf, theirs))
     assert ours.shape == theirs.shape == (1, 5)
     np.testing.assert_allclose(ours, theirs, rtol=1e-8)
+
+
+def test_a_model_set_by_hand_predicts_as_sklearns():
+    """Parameters loaded from elsewhere (no n_features_in_) still predict."""
+    for lib in (__import__("fastgd"), sklearn_lm):
+        model = lib.SGDClassifier()
+        model.coef_, model.intercept_ = np.array([[1.0, -2.0, 0.5]]), np.array([0.1])
+        model.classes_ = np.array([3, 7])
+        np.testing.assert_array_equal(model.predict(np.eye(3)), [7, 3, 7])
 
 
 def test_sparsify_and_densify_keep_the_predictions():

@@ -50,7 +50,10 @@ _WSCALE = PlainSGDState.SLOTS["wscale"]
 # scikit-learn's intercept step on sparse data: its rows are mostly zero, so
 # the intercept would otherwise move much more than any weight
 _SPARSE_INTERCEPT_DECAY = 0.01
-_MAX_SEED = 2 ** 64
+# the problems' seeds are below scikit-learn's MAX_INT, as its are; an epoch's
+# order draws from a 64-bit seed
+_MAX_INT = np.iinfo(np.int32).max
+_EPOCH_SEEDS = 2 ** 64
 
 
 def _held_out(y, fraction, random_state, stratify):
@@ -62,12 +65,7 @@ def _held_out(y, fraction, random_state, stratify):
     sample, or fewer samples on a side than classes), which scikit-learn
     refuses, the samples are held out at random, as for regression.  An
     empty side is the caller's to refuse."""
-    if random_state is None:
-        rng = np.random.mtrand._rand
-    elif isinstance(random_state, (np.random.RandomState, np.random.Generator)):
-        rng = random_state
-    else:
-        rng = np.random.RandomState(random_state)
+    rng = _legacy_random_state(random_state)
     n = y.shape[0]
     n_test = int(np.ceil(fraction * n))
     n_train = n - n_test
@@ -86,6 +84,28 @@ def _held_out(y, fraction, random_state, stratify):
         test.extend(drawn[n_i[k]:n_i[k] + t_i[k]])
     rng.permutation(train)      # drawn as scikit-learn draws it: the stream moves on
     return np.asarray(rng.permutation(test), dtype=np.intp)
+
+
+def _legacy_random_state(random_state):
+    """The stream scikit-learn's SGD estimators draw from: numpy's global
+    RandomState for None (so that np.random.seed makes a fit reproducible,
+    and the global stream moves on as it does with scikit-learn), a new
+    RandomState for an int, a given RandomState or Generator itself."""
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
+def _draw_seeds(rng, low=0, size=None):
+    """Seeds in [low, 2**31 - 1) from a stream of _legacy_random_state, one
+    (size None) or ``size``.  The estimators seed their problems' shuffles
+    with draws made where scikit-learn's make theirs (its own shuffle's seed
+    and its dataset's): the stream is left where scikit-learn leaves it."""
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(low, _MAX_INT, size=size)
+    return rng.randint(low, _MAX_INT, size=size)
 
 
 def _approximate_mode(counts, draws, rng):
@@ -179,7 +199,7 @@ class _Problem:
         """One epoch (the compiled loop, without the GIL), then the stopping rule."""
         est, state = self.est, self.state
         if self.order is not None:
-            seed = int(self.rng.integers(_MAX_SEED, dtype=np.uint64))
+            seed = int(self.rng.integers(_EPOCH_SEEDS, dtype=np.uint64))
             if self.blocks is None:
                 _common.shuffle_into(self.order, seed)
             else:
@@ -382,7 +402,8 @@ class _BaseSGD(BaseEstimator):
                 raise InvalidParameterError("The 'average' parameter must be a bool or a positive "
                                             "int, "
                                  f"got {average!r}")
-        check_random_state(self.random_state)
+        if not isinstance(self.random_state, (np.random.RandomState, np.random.Generator)):
+            check_random_state(self.random_state)   # the type; a given stream is not drawn from
         if self.early_stopping and for_partial_fit:
             raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
@@ -570,7 +591,10 @@ _PARAMETERS_DOC = """
         scikit-learn's for the same seed (stratified for a classifier,
         where every class has two samples or more); the shuffled orders
         are fastgd's own, so a shuffled fit differs from scikit-learn's
-        for the same seed (not in quality).
+        for the same seed (not in quality).  None draws from numpy's global
+        RandomState, as scikit-learn does: ``np.random.seed`` makes a fit
+        reproducible, and the global stream (or a RandomState passed here)
+        is left where scikit-learn leaves it.
     learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive', 'pa1', 'pa2'}
         The schedule: eta0; 1 / (alpha (t + t0)); eta0 / t^power_t; eta0
         divided by 5 whenever n_iter_no_change epochs fail to improve.
@@ -800,11 +824,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self.coef_ = self.coef_.toarray()
         if not hasattr(self, "t_"):
             self.t_ = 1.0
-        rng = check_random_state(self.random_state)
         if self.classes_.shape[0] > 2:
-            self._fit_multiclass(X, encoded, sample_weight, class_weight, max_iter, rng)
+            self._fit_multiclass(X, encoded, sample_weight, class_weight, max_iter)
         else:
-            self._fit_binary(X, encoded, sample_weight, class_weight, max_iter, rng)
+            self._fit_binary(X, encoded, sample_weight, class_weight, max_iter)
         return self
 
     def _binary_problem(self, X, encoded, i, sample_weight, weight_pos, weight_neg, max_iter,
@@ -842,9 +865,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self._average_intercept[0 if self.classes_.shape[0] == 2 else i] = average_intercept
         return intercept, n_iter
 
-    def _fit_binary(self, X, encoded, sample_weight, class_weight, max_iter, rng):
+    def _fit_binary(self, X, encoded, sample_weight, class_weight, max_iter):
+        rng = _legacy_random_state(self.random_state)
+        _draw_seeds(rng, low=1)         # scikit-learn's dataset's seed, drawn first
         mask = self._validation_mask(encoded, sample_weight, stratify=True)
-        seed = int(rng.integers(_MAX_SEED, dtype=np.uint64))
+        seed = int(_draw_seeds(rng))
         problem = self._binary_problem(X, encoded, 1, sample_weight, class_weight[1],
                                        class_weight[0], max_iter, mask, seed)
         while not problem.done:
@@ -864,10 +889,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self.coef_ = self.coef_.reshape(1, -1)
             self.intercept_ = np.atleast_1d(intercept)
 
-    def _fit_multiclass(self, X, encoded, sample_weight, class_weight, max_iter, rng):
+    def _fit_multiclass(self, X, encoded, sample_weight, class_weight, max_iter):
         mask = self._validation_mask(encoded, sample_weight, stratify=True)
         k = self.classes_.shape[0]
-        seeds = rng.integers(_MAX_SEED, size=k, dtype=np.uint64)
+        seeds = _draw_seeds(_legacy_random_state(self.random_state), size=k)
 
         problems = [self._binary_problem(X, encoded, i, sample_weight, class_weight[i], 1.0,
                                          max_iter, mask, int(seeds[i])) for i in range(k)]
@@ -1060,7 +1085,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         if not hasattr(self, "t_"):
             self.t_ = 1.0
         mask = self._validation_mask(y, sample_weight, stratify=False)
-        seed = int(check_random_state(self.random_state).integers(_MAX_SEED, dtype=np.uint64))
+        rng = _legacy_random_state(self.random_state)
+        seed = int(_draw_seeds(rng))
+        _draw_seeds(rng, low=1)         # scikit-learn's dataset's seed, drawn after
         if self.average:
             coef, intercept = self._standard_coef, self._standard_intercept
             average_coef, average_intercept = self._average_coef, self._average_intercept[0]
