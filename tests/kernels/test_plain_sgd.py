@@ -240,3 +240,29 @@ def test_the_kernel_refuses_a_stride_for_dense_rows(rng):
         _sgd.sgd_epoch(X.reshape(-1), None, None, X.shape[1], y, None, None, None, v, None, v,
                        kernels.PlainSGDState(np.zeros(X.shape[1])).scalars,
                        **plain_sgd_config(penalty="l1"), stride=2)
+
+
+def _sklearn_dataset_shuffle(order, seed):
+    """scikit-learn's SequentialDataset.shuffle, written out: Fisher-Yates,
+    j = i + r % (n - i), r from its 32-bit XorShift rand_r (0 taken as 1)."""
+    state = seed
+    for i in range(len(order) - 1):
+        state = state or 1
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        j = i + (state % 2 ** 31) % (len(order) - i)
+        order[i], order[j] = order[j], order[i]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
+@pytest.mark.parametrize("seed", [0, 1, 12345, 2 ** 31 - 2])
+def test_sklearn_shuffle_permutes_as_sklearns_dataset(n, seed):
+    from fastgd.kernels import _common
+    ours = np.arange(n, dtype=np.intp)
+    theirs = list(range(n))
+    for _ in range(3):      # epochs permute the last epoch's order again
+        _common.sklearn_shuffle(ours, seed)
+        _sklearn_dataset_shuffle(theirs, seed)
+        np.testing.assert_array_equal(ours, theirs)
+    assert sorted(ours) == list(range(n))

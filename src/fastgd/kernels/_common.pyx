@@ -10,7 +10,7 @@ which do not depend on this module.
 import numpy as np
 
 from cython cimport floating
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint32_t, uint64_t
 
 from fastgd.kernels._numeric cimport half_sq_norm
 
@@ -62,6 +62,35 @@ def shuffle_into(Py_ssize_t[::1] order, uint64_t seed):
             j = <Py_ssize_t>uniform_below(<uint64_t>i + 1, &state)
             order[i] = order[j]
             order[j] = i
+
+
+cdef inline uint32_t xorshift32(uint32_t* state) noexcept nogil:
+    """scikit-learn's rand_r replacement (its utils/_random.pxd): a 32-bit
+    XorShift (Marsaglia 2003) from state (0 taken as 1), below 2**31."""
+    if state[0] == 0:
+        state[0] = 1
+    state[0] ^= <uint32_t>(state[0] << 13)
+    state[0] ^= <uint32_t>(state[0] >> 17)
+    state[0] ^= <uint32_t>(state[0] << 5)
+    return state[0] % (<uint32_t>2147483647 + 1)
+
+
+def sklearn_shuffle(Py_ssize_t[::1] order, uint32_t seed):
+    """Permute ``order`` in place as scikit-learn's SGD datasets permute
+    their index each shuffled epoch: Fisher-Yates with j = i + r % (n - i),
+    r from xorshift32 started at ``seed``.  scikit-learn starts an epoch
+    from the last one's order with the same seed, so epoch k visits this
+    permutation applied k times to 0..n-1: the caller keeps ``order``."""
+    cdef Py_ssize_t n = order.shape[0], v
+    cdef uint32_t i, j, state = seed
+    if n >= 2 ** 31:
+        raise ValueError(f"scikit-learn's shuffle indexes rows with 32-bit ints, got {n} rows")
+    with nogil:
+        for i in range(<uint32_t>(n - 1) if n > 0 else 0):
+            j = i + xorshift32(&state) % (<uint32_t>n - i)
+            v = order[i]
+            order[i] = order[j]
+            order[j] = v
 
 
 cdef inline void shuffle_in_place(Py_ssize_t* a, Py_ssize_t n, uint64_t* state) noexcept nogil:

@@ -43,7 +43,7 @@ prefetched.  These functions trust their input.
 from cython cimport floating
 from libc.math cimport fabs, isfinite, pow, sqrt
 
-from fastgd.kernels.loss cimport (sgd_loss_dloss, sklearn_log_loss_dloss, SGD_HINGE,
+from fastgd.kernels.loss cimport (sgd_loss_dloss, sklearn_log_dloss, SGD_HINGE,
                                   SGD_SQUARED_HINGE, SGD_MODIFIED_HUBER, SGD_LOG_LOSS,
                                   SGD_SQUARED_ERROR, SGD_HUBER, SGD_EPSILON_INSENSITIVE,
                                   SGD_SQUARED_EPSILON_INSENSITIVE)
@@ -385,8 +385,10 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         elif c.schedule == INVSCALING:
             eta = c.eta0 / pow(t, c.power_t)
         yi = y[i]
-        if c.ordered and c.loss == SGD_LOG_LOSS:
-            lossv = sklearn_log_loss_dloss(yi, z, &dloss)
+        if c.loss == SGD_LOG_LOSS and not c.objective:
+            # the loss value would cost an exponential and a logarithm
+            lossv = 0.0
+            dloss = sklearn_log_dloss(yi, z)
         else:
             lossv = sgd_loss_dloss(c.loss, c.loss_param, yi, z, &dloss)
         if c.objective:

@@ -92,29 +92,40 @@ cdef inline double loss_and_dz(int loss, const double* z, Py_ssize_t K, double y
 # The losses of scikit-learn's SGDClassifier and SGDRegressor, on one
 # prediction p and target y (y in {-1, 1} for the margin losses, {0, 1} for
 # LOG_LOSS); ``param`` is the hinge threshold (0 gives the perceptron) or
-# the epsilon of the Huber and epsilon-insensitive losses.  The log and
-# squared losses are loss_and_dz's LOGISTIC and SQUARED, written once.
+# the epsilon of the Huber and epsilon-insensitive losses.  The squared
+# loss is loss_and_dz's SQUARED; the log loss is rounded as scikit-learn
+# rounds it (sklearn_log_dloss and sklearn_log_loss, above).
 cdef enum SGDLoss:
     SGD_HINGE = 0                        # max(0, param - y p)
     SGD_SQUARED_HINGE = 1                # max(0, param - y p)^2
     SGD_MODIFIED_HUBER = 2               # (1 - y p)^2 on [-1, 1], -4 y p below
-    SGD_LOG_LOSS = 3                     # LOGISTIC
+    SGD_LOG_LOSS = 3                     # log(1 + e^p) - y p, y in {0, 1}
     SGD_SQUARED_ERROR = 4                # SQUARED
     SGD_HUBER = 5                        # quadratic within param of y, linear outside
     SGD_EPSILON_INSENSITIVE = 6          # max(0, |y - p| - param)
     SGD_SQUARED_EPSILON_INSENSITIVE = 7  # max(0, |y - p| - param)^2
 
 
-cdef inline double sklearn_log_loss_dloss(double y, double p, double* dloss) noexcept nogil:
-    """The logistic loss and dL/dp (y in {0, 1}) rounded as scikit-learn's
-    SGD rounds them (its half-binomial loss: a piecewise log(1 + e^p), and
-    the gradient from exp(-p), each with its own exponential).  The same
-    values as LOGISTIC's to a few ulps, but those ulps, repeated over
-    thousands of steps at the 'optimal' rate, can move the epoch at which
-    the objective stops improving: sequential epochs, whose steps are
-    scikit-learn's own, round as it does.  Shuffled epochs use LOGISTIC's
-    one exponential."""
-    cdef double e, value
+cdef inline double sklearn_log_dloss(double y, double p) noexcept nogil:
+    """dL/dp of the logistic loss (y in {0, 1}) rounded as scikit-learn's
+    SGD rounds it (its half-binomial loss's gradient, from exp(-p))."""
+    cdef double e
+    if p > -37.0:
+        e = exp(-p)
+        return ((1.0 - y) - y * e) / (1.0 + e)
+    return exp(p) - y
+
+
+cdef inline double sklearn_log_loss(double y, double p) noexcept nogil:
+    """The logistic loss log(1 + e^p) - y p rounded as scikit-learn's SGD
+    rounds it (piecewise, with an exponential of its own).
+
+    These two give the same values as LOGISTIC's loss_and_dz to a few ulps,
+    from two exponentials where it takes one; but those ulps, repeated over
+    thousands of steps at the 'optimal' rate, move the epoch at which the
+    objective stops improving, so the SGD estimators, whose steps and
+    orders are scikit-learn's, round as it does."""
+    cdef double value
     if p <= -37.0:
         value = exp(p)
     elif p <= -2.0:
@@ -125,11 +136,6 @@ cdef inline double sklearn_log_loss_dloss(double y, double p, double* dloss) noe
         value = p + exp(-p)
     else:
         value = p
-    if p > -37.0:
-        e = exp(-p)
-        dloss[0] = ((1.0 - y) - y * e) / (1.0 + e)
-    else:
-        dloss[0] = exp(p) - y
     return value - y * p
 
 
@@ -162,7 +168,8 @@ cdef inline double sgd_loss_dloss(int loss, double param, double y, double p,
         dloss[0] = -4.0 * y
         return -4.0 * z
     if loss == SGD_LOG_LOSS:
-        return loss_and_dz(LOGISTIC, &p, 1, y, dloss)
+        dloss[0] = sklearn_log_dloss(y, p)
+        return sklearn_log_loss(y, p)
     if loss == SGD_SQUARED_ERROR:
         return loss_and_dz(SQUARED, &p, 1, y, dloss)
     if loss == SGD_HUBER:

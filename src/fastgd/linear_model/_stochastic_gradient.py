@@ -108,6 +108,13 @@ def _draw_seeds(rng, low=0, size=None):
     return rng.randint(low, _MAX_INT, size=size)
 
 
+def _second_seed(rng):
+    """The seed scikit-learn's fit_binary draws when no split comes between
+    its dataset's seed and its own: the second of two draws."""
+    _draw_seeds(rng, low=1)
+    return int(_draw_seeds(rng))
+
+
 def _approximate_mode(counts, draws, rng):
     """How many of ``draws`` samples each class gives (scikit-learn's
     approximate mode of the multivariate hypergeometric): the floor of each
@@ -160,7 +167,10 @@ class _Problem:
     at a time: coef (a 1-D array, written at the end) trained from its
     values for up to max_iter epochs, stopped as scikit-learn's _plain_sgd
     stops.  Each problem draws its own orders from its own seed, so its
-    result does not depend on which thread runs which epoch."""
+    result does not depend on which thread runs which epoch: with
+    shuffle=True the orders scikit-learn's dataset visits for that seed
+    (the same permutation applied once more each epoch), with 'blocks'
+    block orders of fastgd's."""
 
     def __init__(self, est, X, y, sample_weight, coef, intercept, average_coef,
                  average_intercept, weight_pos, weight_neg, max_iter, mask, score, seed):
@@ -174,7 +184,8 @@ class _Problem:
         self.tol = -np.inf if est.tol is None else float(est.tol)
         self.skip = mask if mask.any() else None
         self.train_count = X.shape[0] - int(mask.sum())
-        self.order = np.empty(X.shape[0], dtype=np.intp) if est.shuffle else None
+        self.order = np.arange(X.shape[0], dtype=np.intp) if est.shuffle else None
+        self.seed = seed
         self.blocks = block_geometry(X) if isinstance(est.shuffle, str) else None
         if self.blocks is not None:
             self.block_work = np.empty(-(-X.shape[0] // self.blocks[0]), dtype=np.intp)
@@ -199,10 +210,10 @@ class _Problem:
         """One epoch (the compiled loop, without the GIL), then the stopping rule."""
         est, state = self.est, self.state
         if self.order is not None:
-            seed = int(self.rng.integers(_EPOCH_SEEDS, dtype=np.uint64))
             if self.blocks is None:
-                _common.shuffle_into(self.order, seed)
+                _common.sklearn_shuffle(self.order, self.seed)
             else:
+                seed = int(self.rng.integers(_EPOCH_SEEDS, dtype=np.uint64))
                 _common.block_order_into(self.order, self.block_work, *self.blocks, seed)
         if est.verbose:
             print(f"-- Epoch {self.epochs + 1}")
@@ -589,9 +600,12 @@ _PARAMETERS_DOC = """
     random_state : int, RandomState, Generator or None, default=None
         Seeds the shuffling and the early-stopping split.  The split is
         scikit-learn's for the same seed (stratified for a classifier,
-        where every class has two samples or more); the shuffled orders
-        are fastgd's own, so a shuffled fit differs from scikit-learn's
-        for the same seed (not in quality).  None draws from numpy's global
+        where every class has two samples or more), and so are the shuffled
+        epochs' orders: the hinge, perceptron and regression losses then
+        give scikit-learn's model to the last digits; 'log_loss',
+        'modified_huber' and 'squared_hinge', whose steps carry the
+        rounding of fastgd's faster sums forward, a model as good but not
+        the same.  None draws from numpy's global
         RandomState, as scikit-learn does: ``np.random.seed`` makes a fit
         reproducible, and the global stream (or a RandomState passed here)
         is left where scikit-learn leaves it.
@@ -893,9 +907,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         mask = self._validation_mask(encoded, sample_weight, stratify=True)
         k = self.classes_.shape[0]
         seeds = _draw_seeds(_legacy_random_state(self.random_state), size=k)
+        # each problem's own seed, as scikit-learn's fit_binary draws it from
+        # RandomState(seeds[i]): after its dataset's
+        seeds = [_second_seed(np.random.RandomState(seed)) for seed in seeds]
 
         problems = [self._binary_problem(X, encoded, i, sample_weight, class_weight[i], 1.0,
-                                         max_iter, mask, int(seeds[i])) for i in range(k)]
+                                         max_iter, mask, seeds[i]) for i in range(k)]
         threads = min(self._n_threads(), k)
         if threads > 1:
             _round_robin(problems, threads)
