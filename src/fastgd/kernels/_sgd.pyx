@@ -65,12 +65,6 @@ cdef extern from "csrc/sgd_steps.h":
     double dot_d "fastgd_dot_d"(const double* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_fd "fastgd_dot_fd"(const float* x, const double* w, Py_ssize_t m) noexcept nogil
     double dot_f "fastgd_dot_f"(const float* x, const float* w, Py_ssize_t m) noexcept nogil
-    double sparse_dot_d "fastgd_sparse_dot_strided_d"(const double* x, const int* idx,
-                                                 const double* w, Py_ssize_t m,
-                                                 Py_ssize_t stride) noexcept nogil
-    double sparse_dot_fd "fastgd_sparse_dot_strided_fd"(const float* x, const int* idx,
-                                                   const double* w, Py_ssize_t m,
-                                                   Py_ssize_t stride) noexcept nogil
     void axpy_d "fastgd_axpy_d"(double c, const double* x, double* w, Py_ssize_t m) noexcept nogil
     void axpy_fd "fastgd_axpy_fd"(double c, const float* x, double* w, Py_ssize_t m) noexcept nogil
     void axpy_norms_d "fastgd_sgd_axpy_norms_d"(double c, const double* x, double* w,
@@ -172,24 +166,23 @@ cdef inline void fold_scale(double* v, double* aw, Py_ssize_t d, Py_ssize_t S,
 
 
 cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
-                           const double* v, Py_ssize_t S, bint ordered) noexcept nogil:
+                           const double* v, Py_ssize_t S, bint sequential) noexcept nogil:
     """x . v over the m stored values of a row (all features when idx is
-    NULL).  ``ordered`` sums in sequence, as scikit-learn does, so that
-    rounding is its own; else simd.h sums it (in sixteen chains for a dense
-    row, four for a CSR row), which a step waits on a fraction as long."""
+    NULL), summed in sequence, as scikit-learn sums it, so that rounding is
+    its own: a shuffled epoch visits scikit-learn's orders, and the losses
+    whose step varies with the score ('log_loss', 'modified_huber',
+    'squared_hinge') carry a sum's rounding forward through the 'optimal'
+    rate's large first steps.  A CSR row's sum costs little that way (its
+    reads of v wait longer); a dense row, a chain of 100 additions on each
+    step's critical path, is summed by simd.h in sixteen chains unless
+    ``sequential``."""
     cdef Py_ssize_t j
     cdef double a = 0.0
-    if idx != NULL and not ordered:
-        # four chains: summed in sequence, a 50-value row waits ~65 ns
-        if floating is double:
-            return sparse_dot_d(x, idx, v, m, S)
-        else:
-            return sparse_dot_fd(x, idx, v, m, S)
     if idx != NULL:
         for j in range(m):
             a += x[j] * v[S * idx[j]]
         return a
-    if not ordered:
+    if not sequential:
         if floating is double:
             return dot_d(x, v, m)
         else:

@@ -601,11 +601,11 @@ _PARAMETERS_DOC = """
         Seeds the shuffling and the early-stopping split.  The split is
         scikit-learn's for the same seed (stratified for a classifier,
         where every class has two samples or more), and so are the shuffled
-        epochs' orders: the hinge, perceptron and regression losses then
-        give scikit-learn's model to the last digits; 'log_loss',
-        'modified_huber' and 'squared_hinge', whose steps carry the
-        rounding of fastgd's faster sums forward, a model as good but not
-        the same.  None draws from numpy's global
+        epochs' orders, which then give scikit-learn's model to the last
+        digits, except with 'log_loss', 'modified_huber' and
+        'squared_hinge' on dense X (and the first two with an L1 penalty on
+        CSR X): their steps carry the rounding of fastgd's faster sums
+        forward, to a model as good but not the same.  None draws from numpy's global
         RandomState, as scikit-learn does: ``np.random.seed`` makes a fit
         reproducible, and the global stream (or a RandomState passed here)
         is left where scikit-learn leaves it.

@@ -250,38 +250,28 @@ FASTGD_AXPY_DOT(fastgd_axpy_dot_fd, float, fastgd_load4_f)   /* float rows, doub
 FASTGD_ACC4(fastgd_acc4_d, double, fastgd_load4_d)
 FASTGD_ACC4(fastgd_acc4_f, float, fastgd_load4_f)
 
-/* The same over a CSR row: m values x at columns idx of w (the strided
- * form: at stride * idx, for weights interleaved with other per-feature
- * values, as _sgd.pyx's L1 epochs keep them).  Scattered reads
- * and writes do not vectorize; the dot product keeps four chains (one
+/* The same over a CSR row: m values x at columns idx of w.  Scattered
+ * reads do not vectorize; the dot product keeps four chains (one
  * accumulator would make a row's latency that of m dependent multiply-adds).
  * Inline: the per-sample loop of sgd_epoch.h and the blocks of _linear.pyx call
  * them once per row. */
 #define FASTGD_SPARSE_DOT(SUFFIX, TX, TW)                                     \
-FASTGD_INLINE double fastgd_sparse_dot_strided_##SUFFIX(const TX *restrict x, \
-                                                        const int *restrict idx, \
-                                                        const TW *restrict w, \
-                                                        ptrdiff_t m,          \
-                                                        ptrdiff_t stride)     \
-{                                                                             \
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
-    ptrdiff_t j = 0;                                                          \
-    for (; j + 4 <= m; j += 4) {                                              \
-        a0 += (double)x[j] * w[stride * idx[j]];                              \
-        a1 += (double)x[j + 1] * w[stride * idx[j + 1]];                      \
-        a2 += (double)x[j + 2] * w[stride * idx[j + 2]];                      \
-        a3 += (double)x[j + 3] * w[stride * idx[j + 3]];                      \
-    }                                                                         \
-    for (; j < m; j++)                                                        \
-        a0 += (double)x[j] * w[stride * idx[j]];                              \
-    return (a0 + a1) + (a2 + a3);                                             \
-}                                                                             \
 FASTGD_INLINE double fastgd_sparse_dot_##SUFFIX(const TX *restrict x,         \
                                                 const int *restrict idx,      \
                                                 const TW *restrict w,         \
                                                 ptrdiff_t m)                  \
 {                                                                             \
-    return fastgd_sparse_dot_strided_##SUFFIX(x, idx, w, m, 1);               \
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                    \
+    ptrdiff_t j = 0;                                                          \
+    for (; j + 4 <= m; j += 4) {                                              \
+        a0 += (double)x[j] * w[idx[j]];                                       \
+        a1 += (double)x[j + 1] * w[idx[j + 1]];                               \
+        a2 += (double)x[j + 2] * w[idx[j + 2]];                               \
+        a3 += (double)x[j + 3] * w[idx[j + 3]];                               \
+    }                                                                         \
+    for (; j < m; j++)                                                        \
+        a0 += (double)x[j] * w[idx[j]];                                       \
+    return (a0 + a1) + (a2 + a3);                                             \
 }
 /* w += c x into float64 w (a weight vector or a gradient sum) */
 #define FASTGD_SPARSE_AXPY(SUFFIX, TX)                                        \
