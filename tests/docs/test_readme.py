@@ -1,4 +1,6 @@
-"""Every ```python block of README.md runs as a script on its own."""
+"""Every ```python block of README.md runs as a script on its own, and
+prints what the README shows after it."""
+import math
 import os
 import re
 import subprocess
@@ -37,3 +39,39 @@ def test_a_readme_block_runs_as_a_script_and_prints(index, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "a README example should print what it shows"
+
+
+def shown_outputs():
+    """(code, output) of each python block that the README follows at once
+    with a plain ``` block, the output it shows."""
+    if not README.is_file():
+        return []
+    blocks = list(re.finditer(r"^```(\w*)\n(.*?)^```\n", README.read_text(), flags=re.S | re.M))
+    return [(code.group(2), shown.group(2)) for code, shown in zip(blocks, blocks[1:])
+            if code.group(1) == "python" and shown.group(1) == ""
+            and not README.read_text()[code.end():shown.start()].strip()]
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+
+def _agree(printed, shown):
+    """The same words, and numbers equal to 1e-3 relative (1e-4 absolute:
+    a converged error of 1e-7 may round otherwise on another platform)."""
+    if _NUMBER.sub("#", printed) != _NUMBER.sub("#", shown):
+        return False
+    return all(math.isclose(float(a), float(b), rel_tol=1e-3, abs_tol=1e-4)
+               for a, b in zip(_NUMBER.findall(printed), _NUMBER.findall(shown)))
+
+
+@pytest.mark.parametrize("index", range(len(shown_outputs())))
+def test_a_readme_block_prints_what_the_readme_shows(index, tmp_path):
+    code, shown = shown_outputs()[index]
+    if "sklearn" in code:
+        pytest.importorskip("sklearn")
+    env = dict(os.environ, PYTHONPATH=SRC, MPLBACKEND="Agg")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = result.stdout.strip()
+    assert _agree(printed, shown.strip()), f"README shows:\n{shown}\nthe block printed:\n{printed}"
