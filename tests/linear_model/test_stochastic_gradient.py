@@ -702,6 +702,25 @@ def test_feature_names_are_kept():
     assert clf.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize("params", [
+    dict(loss="bogus"), dict(penalty="l3"), dict(learning_rate="fast"), dict(alpha="x"),
+    dict(tol=-1.0), dict(l1_ratio=2.0), dict(max_iter=2.5), dict(n_iter_no_change=0),
+    dict(average=-3), dict(verbose=-1), dict(early_stopping=1), dict(warm_start=None),
+    dict(class_weight="auto"), dict(n_jobs="x"), dict(eta0=0.0), dict(validation_fraction=1.0),
+])
+def test_parameter_messages_are_sklearns(params):
+    """Tests and wrappers match on scikit-learn's wording; the sets of
+    options are compared as sets (scikit-learn prints a set's own order)."""
+    import re
+
+    def message(cls):
+        with pytest.raises(ValueError) as info:
+            cls(**params).fit(X, Y_MULTI)
+        return re.sub(r"\{([^}]*)\}", lambda m: str(sorted(m.group(1).split(", "))),
+                      str(info.value))
+    assert message(SGDClassifier) == message(sklearn_lm.SGDClassifier)
+
+
 def test_parameter_errors_are_value_and_type_errors_as_in_sklearn():
     """scikit-learn's InvalidParameterError is both: code catching either
     kind for scikit-learn's estimators catches fastgd's."""

@@ -339,7 +339,16 @@ class _BaseSGD(BaseEstimator):
         return coef_init, intercept_init
 
     # -- parameters ---------------------------------------------------------
+    def _invalid(self, name, constraint):
+        """scikit-learn's InvalidParameterError message, word for word (code
+        and tests match on it)."""
+        return InvalidParameterError(
+            f"The '{name}' parameter of {type(self).__name__} must be {constraint}. "
+            f"Got {getattr(self, name)!r} instead.")
+
     def _check_params(self, for_partial_fit=False):
+        booleans = "an instance of 'bool' or an instance of 'numpy.bool'"
+
         def real(name, low=None, high=None, low_open=False, high_open=False, none=False):
             # scikit-learn's Interval: a side without a bound is open, so
             # +-inf are refused there too (tol=inf would never stop, nor
@@ -347,46 +356,36 @@ class _BaseSGD(BaseEstimator):
             value = getattr(self, name)
             if value is None and none:
                 return
+            interval = (f"a float in the range {'(' if low_open or low is None else '['}"
+                        f"{'-inf' if low is None else float(low)}, "
+                        f"{'inf' if high is None else float(high)}"
+                        f"{')' if high_open or high is None else ']'}"
+                        f"{' or None' if none else ''}")
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise InvalidParameterError(f"The '{name}' parameter of {type(self).__name__} "
-                                            f"must be a float, got {value!r}")
+                raise self._invalid(name, interval)
             above = (value > low if low_open else value >= low) if low is not None else (
                 value > -np.inf)
             below = (value < high if high_open else value <= high) if high is not None else (
                 value < np.inf)
-            inside = above and below        # False for NaN
-            if not inside:
-                interval = (f"{'(' if low_open or low is None else '['}"
-                            f"{'-inf' if low is None else float(low)}, "
-                            f"{'inf' if high is None else float(high)}"
-                            f"{')' if high_open or high is None else ']'}")
-                raise InvalidParameterError(
-                    f"The '{name}' parameter of {type(self).__name__} must be a float in the "
-                    f"range {interval}{' or None' if none else ''}. Got {value!r} instead.")
+            if not (above and below):       # False for NaN
+                raise self._invalid(name, interval)
 
-        def integer(name, low):
+        def integer(name, low, also=""):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise InvalidParameterError(f"The '{name}' parameter must be an int, "
-                                            f"got {value!r}")
-            if value < low:
-                raise InvalidParameterError(f"The '{name}' parameter must be at least {low}, "
-                                            f"got {value!r}")
+            if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                    or value < low):
+                raise self._invalid(name, f"an int in the range [{low}, inf){also}")
 
-        def flag(name):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise InvalidParameterError(f"The '{name}' parameter must be a bool, "
-                                f"got {getattr(self, name)!r}")
+        def one_of(name, options, also=""):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and value in options):
+                raise self._invalid(name, "a str among {" + ", ".join(map(repr, options))
+                                    + "}" + also)
 
-        if not isinstance(self.loss, str) or self.loss not in self._losses:
-            raise InvalidParameterError(f"The 'loss' parameter must be one of {self._losses}, "
-                             f"got {self.loss!r}")
-        if self.penalty not in PENALTIES:
-            raise InvalidParameterError("The 'penalty' parameter must be one of 'l2', 'l1', "
-                             f"'elasticnet' or None, got {self.penalty!r}")
-        if self.learning_rate not in SCHEDULES:
-            raise InvalidParameterError(f"The 'learning_rate' parameter must be one of "
-                             f"{SCHEDULES}, got {self.learning_rate!r}")
+        one_of("loss", self._losses)
+        if self.penalty is not None:
+            one_of("penalty", [p for p in PENALTIES if p], " or None")
+        one_of("learning_rate", SCHEDULES)
         real("alpha", 0.0)
         real("l1_ratio", 0.0, 1.0, none=True)
         if self.penalty == "elasticnet" and self.l1_ratio is None:
@@ -399,22 +398,25 @@ class _BaseSGD(BaseEstimator):
         integer("max_iter", 1)
         integer("n_iter_no_change", 1)
         if not isinstance(self.verbose, (bool, np.bool_)):
-            integer("verbose", 0)
+            integer("verbose", 0, also=", " + booleans)
         for name in ("fit_intercept", "early_stopping", "warm_start"):
-            flag(name)
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise self._invalid(name, booleans)
         try:
             check_shuffle(self.shuffle)
         except ValueError:
-            raise InvalidParameterError("The 'shuffle' parameter must be a bool or 'blocks', "
-                                        f"got {self.shuffle!r}") from None
+            raise self._invalid("shuffle", booleans + " or the str 'blocks'") from None
         average = self.average
-        if not isinstance(average, (bool, np.bool_)):
-            if not isinstance(average, numbers.Integral) or average <= 0:
-                raise InvalidParameterError("The 'average' parameter must be a bool or a positive "
-                                            "int, "
-                                 f"got {average!r}")
+        if not isinstance(average, (bool, np.bool_)) and (
+                not isinstance(average, numbers.Integral) or average <= 0):
+            raise self._invalid("average", "an int in the range (0, inf) or " + booleans)
         if not isinstance(self.random_state, (np.random.RandomState, np.random.Generator)):
-            check_random_state(self.random_state)   # the type; a given stream is not drawn from
+            try:
+                check_random_state(self.random_state)  # the type; a stream is not drawn from
+            except ValueError:
+                raise self._invalid("random_state", "an int in the range [0, inf), an instance "
+                                    "of 'numpy.random.mtrand.RandomState', a numpy Generator "
+                                    "or None") from None
         if self.early_stopping and for_partial_fit:
             raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
@@ -717,14 +719,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     def _check_params(self, for_partial_fit=False):
         super()._check_params(for_partial_fit)
         cw = self.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, dict)):
-            raise InvalidParameterError("The 'class_weight' parameter must be 'balanced', a dict "
-                                        "or None, "
-                             f"got {cw!r}")
+        if not (cw is None or isinstance(cw, dict) or isinstance(cw, str) and cw == "balanced"):
+            raise self._invalid("class_weight",
+                                "a str among {'balanced'}, an instance of 'dict' or None")
         if self.n_jobs is not None and (isinstance(self.n_jobs, bool)
                                         or not isinstance(self.n_jobs, numbers.Integral)):
-            raise InvalidParameterError(f"The 'n_jobs' parameter must be an int or None, "
-                                        f"got {self.n_jobs!r}")
+            raise self._invalid("n_jobs", "an instance of 'int' or None")
 
     def _class_weights(self, encoded):
         """The weight of each class of classes_ (scikit-learn's compute_class_weight)."""
