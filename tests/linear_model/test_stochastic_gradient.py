@@ -446,6 +446,13 @@ def test_probability_methods_go_by_their_names():
     np.testing.assert_allclose(ours, theirs, rtol=1e-8)
 
 
+def test_loss_functions_list_sklearns_losses():
+    """Code that lists the valid losses from the class finds the same names."""
+    for name in ("SGDClassifier", "SGDRegressor"):
+        assert (set(getattr(__import__("fastgd"), name).loss_functions)
+                == set(getattr(sklearn_lm, name).loss_functions))
+
+
 def test_a_model_set_by_hand_predicts_as_sklearns():
     """Parameters loaded from elsewhere (no n_features_in_) still predict."""
     for lib in (__import__("fastgd"), sklearn_lm):

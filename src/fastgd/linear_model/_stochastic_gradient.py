@@ -45,6 +45,16 @@ REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
 _LOSS_PARAM = {"hinge": 1.0, "perceptron": 0.0, "squared_hinge": 1.0, "modified_huber": 0.0,
                "log_loss": 0.0, "squared_error": 0.0, "huber": None,
                "epsilon_insensitive": None, "squared_epsilon_insensitive": None}
+
+
+def _loss_functions(losses):
+    """The ``loss_functions`` of an estimator, as scikit-learn's estimators
+    list theirs: each loss name with its kernel loss and fixed parameter
+    (None where ``epsilon`` sets it)."""
+    return {loss: (loss if loss != "perceptron" else "hinge", _LOSS_PARAM[loss])
+            for loss in losses}
+
+
 _ETA = PlainSGDState.SLOTS["eta"]
 _WSCALE = PlainSGDState.SLOTS["wscale"]
 # scikit-learn's intercept step on sparse data: its rows are mostly zero, so
@@ -314,7 +324,7 @@ def _round_robin(problems, threads):
 class _BaseSGD(BaseEstimator):
     """Parameters, validation and the epochs of one binary or regression problem."""
 
-    _losses = ()
+    loss_functions = {}
 
     def _store_parameters(self, arguments):
         """Keep the constructor's arguments (its ``locals()``) as attributes
@@ -382,7 +392,7 @@ class _BaseSGD(BaseEstimator):
                 raise self._invalid(name, "a str among {" + ", ".join(map(repr, options))
                                     + "}" + also)
 
-        one_of("loss", self._losses)
+        one_of("loss", list(self.loss_functions))
         if self.penalty is not None:
             one_of("penalty", [p for p in PENALTIES if p], " or None")
         one_of("learning_rate", SCHEDULES)
@@ -703,7 +713,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     array([1])
     """
 
-    _losses = CLASSIFICATION_LOSSES + REGRESSION_LOSSES
+    loss_functions = _loss_functions(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)
     _passive_aggressive_loss = "hinge"
 
     def _coef_shape(self, n_features):
@@ -1027,7 +1037,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     (4,)
     """
 
-    _losses = REGRESSION_LOSSES
+    loss_functions = _loss_functions(REGRESSION_LOSSES)
     _passive_aggressive_loss = "epsilon_insensitive"
 
     def _coef_shape(self, n_features):
