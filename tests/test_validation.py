@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from fastgd import (LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor,
                     SoftmaxRegression, kernels, minimize)
 from fastgd.optim import UpdateRule
-from fastgd._validation import check_scalar
+from fastgd._validation import check_array, check_scalar
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 3))
@@ -660,3 +660,14 @@ def test_encode_labels_equals_numpys_unique(labels):
     assert classes.dtype == want_classes.dtype
     np.testing.assert_array_equal(classes, want_classes)
     np.testing.assert_array_equal(encoded, want_encoded.reshape(-1))
+
+
+def test_pandas_missing_values_are_named_as_nan():
+    """A nullable pandas column's pd.NA is a missing value: the error says
+    NaN, as scikit-learn's does, not that X holds no numbers."""
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="NaN"):
+        check_array(frame, "X")
+    whole = pd.DataFrame({"a": pd.array([1, 2, 3], dtype="Int64")})
+    np.testing.assert_array_equal(check_array(whole, "X"), [[1.0], [2.0], [3.0]])

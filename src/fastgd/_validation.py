@@ -70,6 +70,21 @@ def _as_array(value, name, dtype=None):
         raise type(exc)(f"{name} could not be read as an array of numbers: {exc}") from None
 
 
+def _missing_as_nan(arr):
+    """An object array with pandas' missing values (pd.NA of a nullable
+    column) as NaN, which the finite check then names, as scikit-learn
+    does; other arrays as they are."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return arr
+    missing = pandas.isna(arr)
+    if not missing.any():
+        return arr
+    arr = arr.copy()
+    arr[missing] = np.nan
+    return arr
+
+
 def _short(value):
     """repr of a value for a message, cut short (an int of 400 digits)."""
     text = repr(value)
@@ -173,7 +188,7 @@ def check_array(X, name="X", *, accept_sparse=True, dtype=None, ensure_2d=True,
         raise InvalidDataError(f"{name} must hold numbers, got strings (dtype {arr.dtype})")
     if arr.dtype.kind == "O":
         try:
-            arr = arr.astype(np.float64)
+            arr = _missing_as_nan(arr).astype(np.float64)
         except (TypeError, ValueError, OverflowError) as exc:
             # numpy's message names the bad value but not the argument
             raise (InvalidDataError if isinstance(exc, TypeError) else ValueError)(
