@@ -432,11 +432,7 @@ def check_sample_weight(sample_weight, n_samples, dtype, *, signed=False):
 
 
 def check_n_features(estimator, X):
-    """Check that X has the features the fitted estimator expects.  A model
-    whose parameters were set by hand, without n_features_in_, is not
-    checked, as scikit-learn does not check its."""
-    if not hasattr(estimator, "n_features_in_"):
-        return
+    """Check that X has the features the fitted estimator expects."""
     n = X.shape[1]
     if n != estimator.n_features_in_:
         raise ValueError(f"X has {n} features, but {type(estimator).__name__} is expecting "

@@ -266,3 +266,19 @@ def test_sklearn_shuffle_permutes_as_sklearns_dataset(n, seed):
         _sklearn_dataset_shuffle(theirs, seed)
         np.testing.assert_array_equal(ours, theirs)
     assert sorted(ours) == list(range(n))
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 1000])
+@pytest.mark.parametrize("seed", [0, 1, 2 ** 31, 2 ** 32 - 1])
+def test_sklearn_shuffle_visits_sklearns_dataset_order(n, seed):
+    """Against scikit-learn's own dataset (its test hooks), over epochs."""
+    seq_dataset = pytest.importorskip("sklearn.utils._seq_dataset")
+    from fastgd.kernels import _common
+    dataset = seq_dataset.ArrayDataset64(np.zeros((n, 1)), np.arange(n, dtype=np.float64),
+                                         np.ones(n), seed=1)
+    ours = np.arange(n, dtype=np.intp)
+    for _ in range(3):
+        dataset._shuffle_py(seed)
+        _common.sklearn_shuffle(ours, seed)
+        # _next_py gives ((values, indices, indptr), y, weight, row index)
+        np.testing.assert_array_equal(ours, [int(dataset._next_py()[3]) for _ in range(n)])

@@ -229,15 +229,22 @@ def test_shuffled_fits_equal_sklearn(cls, loss, sparse):
 
 @pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
                     reason="scikit-learn before 1.8 stops on another objective")
-@pytest.mark.parametrize("loss", ["log_loss", "modified_huber", "squared_hinge"])
-def test_shuffled_csr_fits_of_score_dependent_losses_equal_sklearn(loss):
-    """These steps carry the dot product's rounding forward; CSR rows are
-    summed in scikit-learn's sequence (dense rows are not: see row_dot)."""
-    for y in (Y_BINARY, Y_MULTI):
-        for params in (dict(), dict(average=True), dict(max_iter=6, tol=None)):
+@pytest.mark.parametrize("cls, loss", [
+    ("SGDClassifier", "log_loss"), ("SGDClassifier", "modified_huber"),
+    ("SGDClassifier", "squared_hinge"), ("SGDClassifier", "huber"),
+    ("SGDRegressor", "squared_epsilon_insensitive")])
+def test_shuffled_csr_fits_of_score_dependent_losses_equal_sklearn(cls, loss):
+    """These steps carry each rounding forward through the 'optimal'
+    rate's large first steps; on CSR rows every sum and every truncation
+    is scikit-learn's (dense rows' sums are not: see row_dot)."""
+    targets = (Y_BINARY, Y_MULTI) if cls == "SGDClassifier" else (Y_REG,)
+    for y in targets:
+        for params in (dict(), dict(average=True), dict(max_iter=6, tol=None),
+                       dict(penalty="elasticnet"), dict(penalty="l1")):
             for random_state in (0, 7):
-                ours, theirs = _fit_both("SGDClassifier", dict(
-                    loss=loss, random_state=random_state, **params), sp.csr_matrix(X), y, SW)
+                ours, theirs = _fit_both(cls, dict(
+                    loss=loss, learning_rate="optimal", random_state=random_state, **params),
+                    sp.csr_matrix(X), y, SW)
                 _assert_equal_models(ours, theirs)
 
 
@@ -551,12 +558,16 @@ def _printed(capsys, estimator, *args):
     ("SGDClassifier", Y_MULTI, dict(max_iter=3, tol=None)),          # a problem a class
     ("SGDClassifier", Y_BINARY, dict(early_stopping=True, max_iter=5)),
     ("SGDRegressor", Y_REG, dict(penalty="elasticnet", average=True, max_iter=4)),
+    ("SGDClassifier", Y_BINARY, dict(penalty="l1", max_iter=4, tol=None)),
+    ("SGDClassifier", Y_MULTI, dict(penalty=None, max_iter=3, tol=None)),
 ])
-def test_verbose_output_is_sklearns(capsys, cls, y, params):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_verbose_output_is_sklearns(capsys, cls, y, params, sparse):
     """Log parsers written for scikit-learn's lines read fastgd's."""
     params = dict(verbose=1, shuffle=False, random_state=0, **params)
-    ours = _printed(capsys, getattr(__import__("fastgd"), cls)(**params), X, y)
-    theirs = _printed(capsys, getattr(sklearn_lm, cls)(**params), X, y)
+    Xs = sp.csr_matrix(X) if sparse else X
+    ours = _printed(capsys, getattr(__import__("fastgd"), cls)(**params), Xs, y)
+    theirs = _printed(capsys, getattr(sklearn_lm, cls)(**params), Xs, y)
     assert "Norm: " in ours and "Avg. loss: " in ours
     assert ours == theirs
 

@@ -330,7 +330,8 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef double sq_norm = st[SQ_NORM], l1_norm = st[L1_NORM]
     cdef bint sparse = indptr != NULL
     cdef bint l1 = c.penalty == L1 or c.penalty == ELASTICNET
-    cdef bint norms = c.objective and c.penalty > 0
+    # kept with the objective, penalized or not: verbose fits print the norm
+    cdef bint norms = c.objective
     cdef double l1_ratio = 1.0 if c.penalty == L1 else (0.0 if c.penalty == L2 else c.l1_ratio)
     # dense shuffled L2 steps keep ||w||^2 from the step's own products,
     # ||w + u x||^2 = ||w||^2 + 2 u w.x + u^2 ||x||^2, rather than summing

@@ -10,7 +10,7 @@ without the GIL, specified by :func:`fastgd.reference.sgd.sgd_epoch`.
 The bookkeeping of the averaged and the standard parameters across fit and
 partial_fit calls follows scikit-learn's own, attribute for attribute, so
 that a sequence of calls gives its coefficients; where the two differ it is
-said in the docstrings (the shuffled order, the early-stopping split, float32).
+said in the docstrings (the rounding of shuffled dense epochs, float32).
 """
 import functools
 import numbers
@@ -29,7 +29,7 @@ from .._fit import check_shuffle, keeps_model_on_error, lock_of
 from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
                                RegressorMixin, r2_score, sparse_coefficients)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
-                           check_partial_fit_classes, check_random_state, check_sample_weight,
+                           check_partial_fit_classes, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
 from ..exceptions import ConvergenceWarning, InvalidParameterError
 from ..kernels import _common
@@ -56,13 +56,14 @@ def _loss_functions(losses):
 
 
 _ETA = PlainSGDState.SLOTS["eta"]
-_WSCALE = PlainSGDState.SLOTS["wscale"]
+_SQ_NORM = PlainSGDState.SLOTS["sq_norm"]
 # scikit-learn's intercept step on sparse data: its rows are mostly zero, so
 # the intercept would otherwise move much more than any weight
 _SPARSE_INTERCEPT_DECAY = 0.01
 # the problems' seeds are below scikit-learn's MAX_INT, as its are; an epoch's
 # order draws from a 64-bit seed
 _MAX_INT = np.iinfo(np.int32).max
+_MAX_RANDOM_STATE = 2 ** 32 - 1
 _EPOCH_SEEDS = 2 ** 64
 
 
@@ -264,7 +265,9 @@ class _Problem:
         """The epoch's lines of verbose output, in scikit-learn's words."""
         state = self.state
         weights = state.v
-        line = (f"Norm: {np.linalg.norm(weights) * abs(state.scalars[_WSCALE]):.2f}, "
+        # the norm scikit-learn keeps for its objective, kept by the kernel
+        # the same way (over a CSR step's own features)
+        line = (f"Norm: {np.sqrt(state.scalars[_SQ_NORM]):.2f}, "
                 f"NNZs: {np.count_nonzero(weights)}, Bias: {state.intercept:.6f}, "
                 f"T: {int(state.t - self.t_start)}, Avg. loss: {losses / self.train_count:f}, "
                 f"Objective: {total / self.train_count:f}")
@@ -420,13 +423,14 @@ class _BaseSGD(BaseEstimator):
         if not isinstance(average, (bool, np.bool_)) and (
                 not isinstance(average, numbers.Integral) or average <= 0):
             raise self._invalid("average", "an int in the range (0, inf) or " + booleans)
-        if not isinstance(self.random_state, (np.random.RandomState, np.random.Generator)):
-            try:
-                check_random_state(self.random_state)  # the type; a stream is not drawn from
-            except ValueError:
-                raise self._invalid("random_state", "an int in the range [0, inf), an instance "
-                                    "of 'numpy.random.mtrand.RandomState', a numpy Generator "
-                                    "or None") from None
+        seed = self.random_state
+        if not (seed is None or isinstance(seed, (np.random.RandomState, np.random.Generator))
+                or isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+                and 0 <= seed <= _MAX_RANDOM_STATE):
+            # an int seeds a RandomState, as in scikit-learn: 32 bits
+            raise self._invalid("random_state", f"an int in the range [0, {_MAX_RANDOM_STATE}], "
+                                "an instance of 'numpy.random.mtrand.RandomState', a numpy "
+                                "Generator or None")
         if self.early_stopping and for_partial_fit:
             raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
@@ -534,7 +538,10 @@ class _BaseSGD(BaseEstimator):
         check_is_fitted(self)
         check_feature_names(self, X, reset=False)
         X = check_array(X, "X")
-        check_n_features(self, X)
+        if hasattr(self, "n_features_in_"):
+            # a model whose coef_ was set by hand has none, and scikit-learn
+            # predicts with it (the product below checks the widths)
+            check_n_features(self, X)
         coef = self.coef_
         if sp.issparse(coef):
             Z = (coef @ X.T).T
@@ -614,9 +621,11 @@ _PARAMETERS_DOC = """
         scikit-learn's for the same seed (stratified for a classifier,
         where every class has two samples or more), and so are the shuffled
         epochs' orders, which then give scikit-learn's model to the last
-        digits, except with 'log_loss', 'modified_huber' and
-        'squared_hinge' on dense X (and the first two with an L1 penalty on
-        CSR X): their steps carry the rounding of fastgd's faster sums
+        digits on CSR X, and on dense X for the hinge, the perceptron and
+        the regression losses at the 'invscaling' rate; on dense X the
+        losses whose step varies with the score ('log_loss',
+        'modified_huber', 'squared_hinge', the regression losses at the
+        'optimal' rate) carry the rounding of fastgd's faster sums
         forward, to a model as good but not the same.  None draws from numpy's global
         RandomState, as scikit-learn does: ``np.random.seed`` makes a fit
         reproducible, and the global stream (or a RandomState passed here)
