@@ -17,6 +17,29 @@ from fastgd.reference import mlp as mlp_reference
 RTOL64 = 1e-10
 
 
+def buffers_of(order, block_size, buffer_blocks):
+    """The blocks of each buffer of a block order, in the order met.  A
+    buffer ends where the rows of the blocks met are used up and
+    buffer_blocks blocks have been met (or the order ends); its rows must
+    be those of its blocks."""
+    n = order.size
+    p, buffers = 0, []
+    while p < n:
+        start, blocks, owed = p, [], 0
+        while True:
+            b = int(order[p]) // block_size
+            if b not in blocks:
+                blocks.append(b)
+                owed += min(n, (b + 1) * block_size) - b * block_size
+            p += 1
+            if p - start == owed and (len(blocks) == buffer_blocks or p == n):
+                break
+        assert sorted(order[start:p].tolist()) == sorted(
+            r for b in blocks for r in range(b * block_size, min(n, (b + 1) * block_size)))
+        buffers.append(blocks)
+    return buffers
+
+
 @pytest.mark.parametrize("n, block_size, buffer_blocks", [(1, 1, 1), (10, 3, 2), (100, 7, 4),
                                                           (64, 8, 8), (50, 100, 3), (37, 1, 5)])
 def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffer_blocks):
@@ -24,25 +47,39 @@ def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffe
     assert order.dtype == np.intp
     assert sorted(order.tolist()) == list(range(n))
     n_blocks = -(-n // block_size)
-    rows_of = {b: list(range(b * block_size, min(n, (b + 1) * block_size)))
-               for b in range(n_blocks)}
-    p, buffers = 0, []
-    while p < n:
-        # a buffer ends where the rows of the blocks met are used up and
-        # buffer_blocks blocks have been met (or the order ends)
-        start, blocks, owed = p, set(), 0
-        while True:
-            b = order[p] // block_size
-            if b not in blocks:
-                blocks.add(b)
-                owed += len(rows_of[b])
-            p += 1
-            if p - start == owed and (len(blocks) == buffer_blocks or p == n):
-                break
-        assert sorted(order[start:p].tolist()) == sorted(r for b in blocks for r in rows_of[b])
-        buffers.append(len(blocks))
-    assert buffers == [buffer_blocks] * (n_blocks // buffer_blocks) + (
-        [n_blocks % buffer_blocks] if n_blocks % buffer_blocks else [])
+    assert [len(b) for b in buffers_of(order, block_size, buffer_blocks)] == (
+        [buffer_blocks] * (n_blocks // buffer_blocks)
+        + ([n_blocks % buffer_blocks] if n_blocks % buffer_blocks else []))
+
+
+@pytest.mark.parametrize("n, block_size, buffer_blocks", [(3000, 3, 8), (3009, 3, 8),
+                                                          (1000, 7, 64), (20, 3, 64)])
+def test_each_buffer_takes_one_block_from_every_stretch_of_the_data(n, block_size,
+                                                                    buffer_blocks):
+    """So that a buffer's rows are a sample of the whole data set even when
+    they are stored sorted by label: stretch s holds the blocks from
+    s * n_blocks // S on, S = min(buffer_blocks, n_blocks)."""
+    n_blocks = -(-n // block_size)
+    strata = min(buffer_blocks, n_blocks)
+    starts = np.arange(strata) * n_blocks // strata
+    order = kernels.block_order(n, block_size, buffer_blocks, random_state=5)
+    buffers = buffers_of(order, block_size, buffer_blocks)
+    for blocks in buffers[:-1]:
+        stretches = np.searchsorted(starts, blocks, side="right") - 1
+        assert sorted(stretches.tolist()) == list(range(strata))
+    last = np.searchsorted(starts, buffers[-1], side="right") - 1
+    assert len(set(last.tolist())) == len(last)
+
+
+def test_a_buffer_of_label_sorted_rows_holds_the_data_sets_label_mix():
+    y = np.repeat([0, 1, 2, 3], 2500)          # 10,000 rows stored sorted by label
+    order = kernels.block_order(y.size, 25, 64, random_state=0)
+    buffer_rows = 25 * 64
+    for start in range(0, y.size - buffer_rows + 1, buffer_rows):
+        counts = np.bincount(y[order[start:start + buffer_rows]], minlength=4)
+        # 16 of the 64 stretches in each label, give or take the one
+        # stretch that straddles two labels
+        assert np.abs(counts - buffer_rows / 4).max() <= 25
 
 
 def test_block_order_is_reproducible_and_random():

@@ -8,7 +8,12 @@ csrc/blocks.h), which the linear models ask for when X is file-mapped only.
 A block order visits contiguous blocks of ``block_size`` rows in a random
 order, ``buffer_blocks`` blocks at a time, and the rows of each such buffer
 in a random order (CorgiPile, Xu et al., SIGMOD 2022): the data are read in
-sequential pieces, and the rows still mix across the whole data set.
+sequential pieces, and the rows still mix across the whole data set.  The
+buffers are stratified: each takes one block at random from each of
+``buffer_blocks`` equal stretches of the data, so that a buffer spans the
+whole data set even when its rows are stored sorted by label (a buffer of
+blocks drawn at random from anywhere strays from the data's label mix by
+about 1/sqrt(buffer_blocks), and the model follows the last buffers).
 """
 import mmap
 import numbers
@@ -90,9 +95,12 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
     """The visiting order of a block-shuffled epoch.
 
     The rows are cut into blocks of ``block_size`` contiguous rows (the
-    last may be shorter); the blocks are put in a random order and taken
-    ``buffer_blocks`` at a time; the rows of each such buffer are visited in
-    a random order.  Pass the order with ``blocks=(block_size,
+    last may be shorter), and the blocks into ``buffer_blocks`` stretches
+    of consecutive blocks (equal but for one block; one a block when there
+    are fewer blocks).  Each stretch's blocks
+    are put in a random order; buffer t holds the t-th block of every
+    stretch, and the rows of each buffer are visited in a random order.
+    Every buffer but the last holds ``buffer_blocks`` blocks.  Pass the order with ``blocks=(block_size,
     buffer_blocks)`` to :func:`epoch` (or :func:`fastgd.kernels.mlp.epoch`)
     to have each buffer copied into cache first; any function that takes
     ``order``, :mod:`fastgd.reference` included, visits the same rows.

@@ -106,29 +106,37 @@ cdef inline void shuffle_in_place(Py_ssize_t* a, Py_ssize_t n, uint64_t* state) 
 def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize_t block_size,
                      Py_ssize_t buffer_blocks, uint64_t seed):
     """Fill ``order`` (n entries) with a block order (csrc/blocks.h) drawn
-    from ``seed``: the ceil(n / block_size) blocks in a random order (in
-    ``block_work``, one entry a block), cut into buffers of
-    ``buffer_blocks`` blocks whose rows are each visited in a random order.
-    One pass writes the rows in sequence, a second shuffles each buffer's
-    rows while they are in cache."""
+    from ``seed``: the nb = ceil(n / block_size) blocks (``block_work``
+    holds one entry a block) cut into ``buffer_blocks`` strata of
+    consecutive blocks, each stratum's blocks in a random order, buffer t
+    made of the t-th block of every stratum, and the rows of each buffer
+    visited in a random order.  One pass writes a buffer's rows in
+    sequence, a second shuffles them while they are in cache."""
     cdef Py_ssize_t n = order.shape[0], nb = block_work.shape[0]
-    cdef Py_ssize_t g, k, b, r, p, start
+    cdef Py_ssize_t strata = min(buffer_blocks, nb)
+    cdef Py_ssize_t buffers = (nb + strata - 1) // strata
+    cdef Py_ssize_t t, s, lo, hi, b, r, p, start
     cdef uint64_t state = seed
     with nogil:
-        for k in range(nb):
-            block_work[k] = k
-        shuffle_in_place(&block_work[0], nb, &state)
+        for b in range(nb):
+            block_work[b] = b
+        for s in range(strata):
+            lo = s * nb // strata
+            hi = (s + 1) * nb // strata
+            shuffle_in_place(&block_work[lo], hi - lo, &state)
         p = 0
-        g = 0
-        while g < nb:
+        for t in range(buffers):
             start = p
-            for k in range(g, min(g + buffer_blocks, nb)):
-                b = block_work[k]
+            for s in range(strata):
+                lo = s * nb // strata
+                hi = (s + 1) * nb // strata
+                if lo + t >= hi:
+                    continue
+                b = block_work[lo + t]
                 for r in range(b * block_size, b * block_size + fastgd_block_rows(b, block_size, n)):
                     order[p] = r
                     p += 1
             shuffle_in_place(&order[start], p - start, &state)
-            g += buffer_blocks
 
 
 def is_block_order(const Py_ssize_t[::1] order, Py_ssize_t block_size, Py_ssize_t buffer_blocks):
