@@ -186,11 +186,14 @@ def test_state_must_match_the_data(rng):
 @pytest.mark.parametrize("penalty, average, alpha, l1_ratio", [
     ("l1", 0, 1e-3, 1.0), ("l1", 1, 1e-3, 1.0), ("elasticnet", 1, 1e-3, 0.5),
     # eta alpha near 1: the scale is folded into v and aw mid-epoch
-    ("elasticnet", 0, 0.9, 1e-3), ("elasticnet", 1, 0.9, 1e-3)])
+    ("elasticnet", 0, 0.9, 1e-3), ("elasticnet", 1, 0.9, 1e-3),
+    # averaging alone interleaves v and aw
+    ("l2", 1, 1e-3, 0.0), ("l2", 1, 0.9, 0.0), (None, 1, 1e-3, 0.0)])
 def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(
         penalty, average, alpha, l1_ratio, dtype, ordered, rng, monkeypatch):
-    """CSR epochs with an L1 penalty run on v, q and aw interleaved in one
-    buffer: the same steps, to the bit, as on the three arrays apart."""
+    """CSR epochs with an L1 penalty or averaging run on v, q (with L1) and
+    aw interleaved in one buffer: the same steps, to the bit, as on the
+    arrays apart."""
     X, y = _problem("hinge", rng, n=200, d=40)
     X = sp.csr_matrix(X.astype(dtype))
     state = kernels.PlainSGDState(rng.standard_normal(40) * 0.1, 0.2,
@@ -213,7 +216,7 @@ def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(
         want = apart(X.data, X.indices, X.indptr, 40, y, None, order, None, v, aw, q,
                      scalars, **config)
         assert got == want
-    assert strides == [3 if average else 2] * 3
+    assert strides == [1 + (penalty in ("l1", "elasticnet")) + bool(average)] * 3
     np.testing.assert_array_equal(state.v, v)
     np.testing.assert_array_equal(state.q, q)
     np.testing.assert_array_equal(state.scalars, scalars)

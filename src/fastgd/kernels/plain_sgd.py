@@ -119,10 +119,11 @@ class PlainSGDState:
     def epoch(self, X, y, sample_weight, order, skip, **config):
         """One epoch on validated input: what the estimators call.
 
-        With CSR rows and an L1 penalty (l1, elasticnet) the epoch runs on
-        v, q (and aw) interleaved in one buffer, weight j of each side by
-        side, copied in and back out: a step then reads each of its row's
-        scattered features from one cache line instead of two or three,
+        With CSR rows and an L1 penalty (l1, elasticnet) or averaging, the
+        epoch runs on v, q (with L1) and aw (averaging) interleaved in one
+        buffer, weight j of each side by side, copied in and back out: a
+        step then reads each of its row's scattered features from one cache
+        line instead of two or three,
         for two copies of O(n_features) an epoch (made only when X holds
         at least _INTERLEAVE_NNZ_PER_FEATURE non-zeros a feature).
 
@@ -141,11 +142,12 @@ class PlainSGDState:
         (sum of losses, sum of losses and penalties, status)
         """
         data, indices, indptr, d = rows(X)
-        if (indptr is None or config["penalty"] not in _PENALTIES_L1
+        l1 = config["penalty"] in _PENALTIES_L1
+        if (indptr is None or not (l1 or self.aw is not None)
                 or data.shape[0] < _INTERLEAVE_NNZ_PER_FEATURE * d):
             return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
                                   self.v, self.aw, self.q, self.scalars, **config)
-        parts = [self.v, self.q] + ([self.aw] if self.aw is not None else [])
+        parts = [self.v] + ([self.q] if l1 else []) + ([self.aw] if self.aw is not None else [])
         stride = len(parts)
         # made for each epoch: a buffer kept would hold K of them in a
         # one-vs-rest fit
@@ -154,9 +156,11 @@ class PlainSGDState:
             records[:, k] = part
         flat = records.reshape(-1)
         try:
+            # without L1 the epoch never reads q
             return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
                                   flat, flat[stride - 1:] if self.aw is not None else None,
-                                  flat[1:], self.scalars, stride=stride, **config)
+                                  flat[1:] if l1 else self.q, self.scalars, stride=stride,
+                                  **config)
         finally:
             # also after Ctrl-C: the state is where the epoch stopped
             for k, part in enumerate(parts):
