@@ -266,11 +266,23 @@ def _check_shape(X, name):
                          f"of 1 is required in {name}")
 
 
+def _nullable_as_float(y):
+    """A pandas Series of a nullable numeric dtype (Int64, Float64, ...) as
+    float64 with its missing values NaN, as scikit-learn reads it: its
+    classes are then floats, and a missing label is named as NaN."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(y, pandas.Series):
+        return y
+    if isinstance(y.dtype, pandas.api.extensions.ExtensionDtype) and y.dtype.kind in "iuf":
+        return y.to_numpy(dtype=np.float64, na_value=np.nan)
+    return y
+
+
 def column_or_1d(y, name="y"):
     """y as a 1-D array; a column vector is accepted with a warning."""
     if y is None:
         raise ValueError(f"requires y to be passed, but the target {name} is None")
-    arr = _as_array(y, name)
+    arr = _as_array(_nullable_as_float(y), name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         warnings.warn(f"A column-vector {name} was passed when a 1d array was expected. "
                       f"Please change the shape of {name} to (n_samples,), for example "

@@ -716,6 +716,26 @@ def test_early_stopping_stops_on_the_held_out_score():
     assert reg.n_iter_ < 1000 and reg.score(Xs, Xs[:, 0]) > 0.9
 
 
+def test_nullable_pandas_targets_are_read_as_floats_as_scikit_learn_reads_them():
+    """An Int64 or Float64 column as y: float classes (and predictions), as
+    scikit-learn's; a pd.NA label is named as NaN."""
+    pd = pytest.importorskip("pandas")
+    y = pd.Series(Y_MULTI, dtype="Int64")
+    clf = SGDClassifier(random_state=0).fit(X, y)
+    assert clf.classes_.dtype == np.float64 and clf.predict(X).dtype == np.float64
+    np.testing.assert_array_equal(clf.classes_, np.unique(Y_MULTI).astype(float))
+    np.testing.assert_array_equal(
+        clf.coef_, SGDClassifier(random_state=0).fit(X, Y_MULTI.astype(float)).coef_)
+    missing = y.copy()
+    missing[3] = pd.NA
+    with pytest.raises(ValueError, match="NaN"):
+        SGDClassifier().fit(X, missing)
+    target = pd.Series(X[:, 0], dtype="Float64")
+    np.testing.assert_array_equal(SGDRegressor(random_state=0).fit(X, target).coef_,
+                                  SGDRegressor(random_state=0).fit(X, X[:, 0]).coef_)
+    assert clf.classes_.dtype == sklearn_lm.SGDClassifier().fit(X, y).classes_.dtype
+
+
 def test_feature_names_are_kept():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
