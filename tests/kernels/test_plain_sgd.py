@@ -225,6 +225,39 @@ def test_interleaved_csr_epochs_take_the_same_steps_bit_for_bit(
     assert np.any(state.v != 0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("penalty, average", [("l1", 0), ("elasticnet", 0), ("elasticnet", 2)])
+def test_csr_steps_without_the_objective_take_the_same_steps_bit_for_bit(
+        penalty, average, dtype, rng):
+    """Without the objective to sum, a shuffled CSR step adds and truncates
+    each weight in one pass: the same weights, to the bit, as the two
+    passes the objective's norms are summed between."""
+    X, y = _problem("hinge", rng, n=200, d=40)
+    X = sp.csr_matrix(X.astype(dtype))
+    order = rng.permutation(X.shape[0])
+    start = rng.standard_normal(40) * 0.1
+    results = []
+    for objective in (False, True):
+        v, q = start.copy(), np.zeros(40)
+        aw = np.zeros(40) if average else None
+        state = kernels.PlainSGDState(np.zeros(40)).scalars.copy()
+        config = plain_sgd_config(loss="hinge", penalty=penalty, alpha=0.01, l1_ratio=0.5,
+                                  learning_rate="constant", eta0=0.5, average=average,
+                                  objective=objective, ordered=False)
+        for _ in range(3):
+            _sgd.sgd_epoch(X.data, X.indices, X.indptr, 40, y, None, order, None, v, aw, q,
+                           state, **config)
+        results.append((v, q, aw, state))
+    (v0, q0, aw0, s0), (v1, q1, aw1, s1) = results
+    np.testing.assert_array_equal(v0, v1)
+    np.testing.assert_array_equal(q0, q1)
+    if average:
+        np.testing.assert_array_equal(aw0, aw1)
+    keep = [i for name, i in _sgd.STATE.items() if name not in ("sq_norm", "l1_norm")]
+    np.testing.assert_array_equal(s0[keep], s1[keep])
+    assert np.any(q0 != 0.0)
+
+
 def test_a_state_whose_arrays_do_not_match_is_refused(rng):
     X, y = _problem("hinge", rng)
     state = kernels.PlainSGDState(np.zeros(X.shape[1]), average_coef=np.zeros(X.shape[1]))

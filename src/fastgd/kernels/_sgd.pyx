@@ -76,6 +76,12 @@ cdef extern from "csrc/sgd_steps.h":
                                         double u) noexcept nogil
     void l1_sparse "fastgd_sgd_l1_sparse"(double* v, double* q, const int* idx, Py_ssize_t m,
                                           Py_ssize_t stride, double s, double u) noexcept nogil
+    void add_l1_sparse_d "fastgd_sgd_add_l1_sparse_d"(
+        double* v, double* q, const int* idx, const double* x, Py_ssize_t m, Py_ssize_t stride,
+        double c, double s, double u) noexcept nogil
+    void add_l1_sparse_f "fastgd_sgd_add_l1_sparse_f"(
+        double* v, double* q, const int* idx, const float* x, Py_ssize_t m, Py_ssize_t stride,
+        double c, double s, double u) noexcept nogil
 
 
 # the kernel's numbers of the losses (loss.pxd); perceptron is the hinge at 0
@@ -343,6 +349,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         how = SEQUENTIAL_NORMS if c.ordered else VECTOR_NORMS
     cdef SignalWatch watch
     cdef bint stopped = False
+    cdef bint fused
     start_watch(&watch)
     for p in range(n):
         if interrupted(&watch):
@@ -427,7 +434,16 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                 if incremental:
                     dot = row_dot(x, idx, m, v, S, c.ordered)
         st[WSCALE] = wscale
-        if update != 0.0:
+        # a shuffled CSR step with L1 and no norms to sum adds and truncates
+        # each weight in one pass over the row (sgd_steps.h), the same values
+        fused = l1 and sparse and not c.ordered and how == NO_NORMS and update != 0.0
+        if fused:
+            st[U] += l1_ratio * eta * c.alpha
+            if floating is double:
+                add_l1_sparse_d(v, q, idx, x, m, S, update / wscale, wscale, st[U])
+            else:
+                add_l1_sparse_f(v, q, idx, x, m, S, update / wscale, wscale, st[U])
+        elif update != 0.0:
             row_add(x, idx, m, v, S, update / wscale, wscale, how, c.ordered, &sq_norm,
                     &l1_norm)
             if incremental:
@@ -457,7 +473,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                 st[AVG_B] /= (1.0 - mu)
             st[AVG_A] += mu * st[AVG_B] * wscale
             avg_intercept += (intercept - avg_intercept) / k_avg
-        if l1:
+        if l1 and not fused:
             st[U] += l1_ratio * eta * c.alpha
             row_l1(idx, m, v, q, S, wscale, st[U], c.ordered)
         t += 1.0

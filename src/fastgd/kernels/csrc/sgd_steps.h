@@ -128,6 +128,27 @@ static inline double fastgd_from_bits(uint64_t b)
     return x;
 }
 
+/* Weight z of a CSR row truncated (q_k: what it has received): its new
+ * value, with *q_k updated. */
+static inline double fastgd_sgd_l1_truncated(double z, double *q_k, double s, double u)
+{
+    const double qk = *q_k;
+    /* divided, as scikit-learn divides: a CSR step waits on its cache
+     * misses, not on these, and shuffled CSR fits equal scikit-learn's */
+    const double a = z - (u + qk) / s, b = z + (u - qk) / s;
+    /* every choice as a mask: GCC turns "a > 0 ? a : 0" into a branch,
+     * and whether a weight reaches zero is as random as its sign */
+    const uint64_t pos = (uint64_t)0 - (uint64_t)(z > 0.0);
+    const uint64_t neg = (uint64_t)0 - (uint64_t)(z < 0.0);
+    const uint64_t a_left = (uint64_t)0 - (uint64_t)(a > 0.0);
+    const uint64_t b_left = (uint64_t)0 - (uint64_t)(b < 0.0);
+    const double n = fastgd_from_bits((fastgd_bits(a) & a_left & pos)
+                                      | (fastgd_bits(b) & b_left & neg)
+                                      | (fastgd_bits(z) & ~(pos | neg)));
+    *q_k = qk + s * (n - z);
+    return n;
+}
+
 FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restrict q,
                                                const int *restrict idx, ptrdiff_t m,
                                                ptrdiff_t stride, double s, double u)
@@ -135,23 +156,31 @@ FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restr
     ptrdiff_t j;
     for (j = 0; j < m; j++) {
         const ptrdiff_t k = stride * idx[j];
-        const double z = v[k], qk = q[k];
-        /* divided, as scikit-learn divides: a CSR step waits on its cache
-         * misses, not on these, and shuffled CSR fits equal scikit-learn's */
-        const double a = z - (u + qk) / s, b = z + (u - qk) / s;
-        /* every choice as a mask: GCC turns "a > 0 ? a : 0" into a branch,
-         * and whether a weight reaches zero is as random as its sign */
-        const uint64_t pos = (uint64_t)0 - (uint64_t)(z > 0.0);
-        const uint64_t neg = (uint64_t)0 - (uint64_t)(z < 0.0);
-        const uint64_t a_left = (uint64_t)0 - (uint64_t)(a > 0.0);
-        const uint64_t b_left = (uint64_t)0 - (uint64_t)(b < 0.0);
-        const double n = fastgd_from_bits((fastgd_bits(a) & a_left & pos)
-                                          | (fastgd_bits(b) & b_left & neg)
-                                          | (fastgd_bits(z) & ~(pos | neg)));
-        q[k] = qk + s * (n - z);
-        v[k] = n;
+        v[k] = fastgd_sgd_l1_truncated(v[k], q + k, s, u);
     }
 }
+
+/* A CSR row's update and truncated L1 step in one pass: v_k += c x_j, then
+ * v_k truncated (u the penalty after this step), for each of the row's
+ * features k = idx[j] (distinct).  The same values as the update and then
+ * fastgd_sgd_l1_sparse, since each touches v_k and q_k of its own feature
+ * only; one pass reads each scattered weight once (a shuffled 100,000 x
+ * 100,000 CSR epoch with 50 non-zeros a row: 34-38 ms in two passes,
+ * 31-32 ms in one). */
+#define FASTGD_ADD_L1_SPARSE(NAME, TX)                                                 \
+FASTGD_UNUSED static void NAME(double *restrict v, double *restrict q,                 \
+                               const int *restrict idx, const TX *restrict x,         \
+                               ptrdiff_t m, ptrdiff_t stride, double c, double s,     \
+                               double u)                                              \
+{                                                                                      \
+    ptrdiff_t j;                                                                       \
+    for (j = 0; j < m; j++) {                                                          \
+        const ptrdiff_t k = stride * idx[j];                                           \
+        v[k] = fastgd_sgd_l1_truncated(v[k] + (double)x[j] * c, q + k, s, u);          \
+    }                                                                                  \
+}
+FASTGD_ADD_L1_SPARSE(fastgd_sgd_add_l1_sparse_d, double)
+FASTGD_ADD_L1_SPARSE(fastgd_sgd_add_l1_sparse_f, float)
 
 #if !((defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR))
 /* compilers without vector extensions: the same loops, scalar */
