@@ -97,10 +97,10 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
     The rows are cut into blocks of ``block_size`` contiguous rows (the
     last may be shorter), and the blocks into ``buffer_blocks`` stretches
     of consecutive blocks (equal but for one block; one a block when there
-    are fewer blocks).  Each stretch's blocks
-    are put in a random order; buffer t holds the t-th block of every
-    stretch, and the rows of each buffer are visited in a random order.
-    Every buffer but the last holds ``buffer_blocks`` blocks.  Pass the order with ``blocks=(block_size,
+    are fewer blocks).  Each stretch's blocks are put in a random order;
+    buffer t holds the t-th block of every stretch, and the rows of each
+    buffer are visited in a random order.  Every buffer but the last holds
+    ``buffer_blocks`` blocks.  Pass the order with ``blocks=(block_size,
     buffer_blocks)`` to :func:`epoch` (or :func:`fastgd.kernels.mlp.epoch`)
     to have each buffer copied into cache first; any function that takes
     ``order``, :mod:`fastgd.reference` included, visits the same rows.

@@ -84,12 +84,14 @@ default 'auto'
         'minibatch' and 'saga'): True draws a full permutation; 'blocks'
         visits contiguous blocks of rows in a random order, a buffer of 64
         blocks (256 KiB, one from each of 64 stretches of the data) at a
-        time, its rows visited in a random order (CorgiPile).  X is then read in sequential pieces: in memory in
-        place (1.1-2x faster than a full permutation); an X memory-mapped
-        from a file (``np.load(..., mmap_mode='r')``) in blocks of 1 MiB,
-        copied a buffer at a time, never read into memory whole.  It
-        converges like a full shuffle even on data stored sorted by label
-        (within 1% of its held-out loss, see docs/performance.md).  False visits the rows in their stored order.
+        time, its rows visited in a random order (CorgiPile).  X is then
+        read in sequential pieces: in memory in place (1.1-2x faster than
+        a full permutation); an X memory-mapped from a file
+        (``np.load(..., mmap_mode='r')``) in blocks of 1 MiB, copied a
+        buffer at a time, never read into memory whole.  It converges like
+        a full shuffle even on data stored sorted by label (within 1% of
+        its held-out loss, see docs/performance.md).  False visits the rows
+        in their stored order.
     random_state : int, numpy Generator or None
         Seeds the shuffling and the validation split.
     fit_intercept : bool, default True

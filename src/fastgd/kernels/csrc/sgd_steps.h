@@ -164,9 +164,8 @@ FASTGD_UNUSED static void fastgd_sgd_l1_sparse(double *restrict v, double *restr
  * v_k truncated (u the penalty after this step), for each of the row's
  * features k = idx[j] (distinct).  The same values as the update and then
  * fastgd_sgd_l1_sparse, since each touches v_k and q_k of its own feature
- * only; one pass reads each scattered weight once (a shuffled 100,000 x
- * 100,000 CSR epoch with 50 non-zeros a row: 34-38 ms in two passes,
- * 31-32 ms in one). */
+ * only; one pass reads each scattered weight once, where two passes read it
+ * twice. */
 #define FASTGD_ADD_L1_SPARSE(NAME, TX)                                                 \
 FASTGD_UNUSED static void NAME(double *restrict v, double *restrict q,                 \
                                const int *restrict idx, const TX *restrict x,         \
