@@ -434,11 +434,14 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                 if incremental:
                     dot = row_dot(x, idx, m, v, S, c.ordered)
         st[WSCALE] = wscale
+        if l1:
+            # the penalty any weight could have received, this step's included
+            # (read only by the truncation below)
+            st[U] += l1_ratio * eta * c.alpha
         # a shuffled CSR step with L1 and no norms to sum adds and truncates
         # each weight in one pass over the row (sgd_steps.h), the same values
         fused = l1 and sparse and not c.ordered and how == NO_NORMS and update != 0.0
         if fused:
-            st[U] += l1_ratio * eta * c.alpha
             if floating is double:
                 add_l1_sparse_d(v, q, idx, x, m, S, update / wscale, wscale, st[U])
             else:
@@ -474,7 +477,6 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             st[AVG_A] += mu * st[AVG_B] * wscale
             avg_intercept += (intercept - avg_intercept) / k_avg
         if l1 and not fused:
-            st[U] += l1_ratio * eta * c.alpha
             row_l1(idx, m, v, q, S, wscale, st[U], c.ordered)
         t += 1.0
     st[SQ_NORM] = sq_norm
