@@ -250,6 +250,22 @@ def test_shuffled_csr_fits_of_score_dependent_losses_equal_sklearn(cls, loss):
 
 @pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
                     reason="scikit-learn before 1.8 stops on another objective")
+@pytest.mark.parametrize("sparse", [False, True])
+def test_log_loss_early_stopping_stops_where_sklearn_stops(sparse):
+    """scikit-learn scores a log_loss problem's held-out samples with
+    predictions of -1 or 1 against targets encoded 0 or 1; scored as
+    accuracy, these fits stop at other epochs than its own."""
+    Xs = sp.csr_matrix(X) if sparse else X
+    for y in (Y_BINARY, Y_MULTI):
+        for random_state in (3, 5):
+            ours, theirs = _fit_both("SGDClassifier", dict(
+                loss="log_loss", shuffle=False, early_stopping=True, validation_fraction=0.2,
+                random_state=random_state), Xs, y, SW)
+            _assert_equal_models(ours, theirs)
+
+
+@pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
+                    reason="scikit-learn before 1.8 stops on another objective")
 def test_shuffled_partial_fit_and_global_seed_equal_sklearn():
     models = []
     for lib in (__import__("fastgd"), sklearn_lm):

@@ -886,6 +886,11 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             Xv, yv = X[held], y_i[held]
             sv = None if sample_weight is None else sample_weight[held]
             z = np.asarray(Xv @ w).ravel() + b
+            if self.loss == "log_loss":
+                # as scikit-learn scores it, so that both stop at the same
+                # epoch: its prediction, -1 or 1, against targets encoded 0
+                # or 1, agrees on the positives predicted positive only
+                return float(np.average((z > 0) & (yv > 0), weights=sv))
             return float(np.average((z > 0) == (yv > 0), weights=sv))
 
         return _Problem(self, X, y_i, sample_weight, coef, intercept, average_coef,
