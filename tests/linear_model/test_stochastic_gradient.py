@@ -264,6 +264,24 @@ def test_log_loss_early_stopping_stops_where_sklearn_stops(sparse):
             _assert_equal_models(ours, theirs)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("cls, loss", [
+    ("SGDClassifier", "hinge"), ("SGDClassifier", "log_loss"),
+    ("SGDClassifier", "modified_huber"), ("SGDRegressor", "squared_error")])
+def test_csr_averaged_steps_without_the_objective_equal_sklearn(cls, loss, shuffle):
+    """Without norms to sum (tol=None, early stopping) a CSR step adds to
+    each weight and to its average in one pass over the row."""
+    targets = (Y_BINARY, Y_MULTI) if cls == "SGDClassifier" else (Y_REG,)
+    for y in targets:
+        for params in (dict(average=True, max_iter=6, tol=None),
+                       dict(average=40, max_iter=4, tol=None, eta0=0.01,
+                            learning_rate="invscaling"),
+                       dict(average=True, early_stopping=True, validation_fraction=0.2)):
+            ours, theirs = _fit_both(cls, dict(loss=loss, shuffle=shuffle, random_state=3,
+                                               **params), sp.csr_matrix(X), y, SW)
+            _assert_equal_models(ours, theirs)
+
+
 @pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
                     reason="scikit-learn before 1.8 stops on another objective")
 def test_shuffled_partial_fit_and_global_seed_equal_sklearn():

@@ -291,6 +291,24 @@ cdef inline void row_add(const floating* x, const int* idx, Py_ssize_t m, double
         l1[0] = s1 * wscale
 
 
+cdef inline void row_add_and_average(const floating* x, const int* idx, Py_ssize_t m,
+                                     double* v, double* aw, Py_ssize_t S, double c,
+                                     double b_avg, double scale_aw) noexcept nogil:
+    """A CSR row's v += c x (unless c is 0) and aw += b_avg x scale_aw in one
+    pass: the same values as row_add without norms and then the averaging
+    step, since each touches v_k and aw_k of its own feature only; one pass
+    reads the row and its scattered lines once."""
+    cdef Py_ssize_t j, k
+    if c == 0.0:
+        for j in range(m):
+            aw[S * idx[j]] += b_avg * x[j] * scale_aw
+        return
+    for j in range(m):
+        k = S * idx[j]
+        v[k] += x[j] * c
+        aw[k] += b_avg * x[j] * scale_aw
+
+
 cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, Py_ssize_t S,
                         double s, double u, bint ordered) noexcept nogil:
     """The cumulative truncated L1 penalty on the row's features: each weight
@@ -349,7 +367,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         how = SEQUENTIAL_NORMS if c.ordered else VECTOR_NORMS
     cdef SignalWatch watch
     cdef bint stopped = False
-    cdef bint fused
+    cdef bint fused, averaging, add_both
     start_watch(&watch)
     for p in range(n):
         if interrupted(&watch):
@@ -441,11 +459,18 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         # a shuffled CSR step with L1 and no norms to sum adds and truncates
         # each weight in one pass over the row (sgd_steps.h), the same values
         fused = l1 and sparse and not c.ordered and how == NO_NORMS and update != 0.0
+        averaging = 0 < c.average <= t
+        # a CSR step that averages and sums no norms updates each weight and
+        # its average in one pass over the row (v and aw lie side by side)
+        add_both = averaging and sparse and not l1 and how == NO_NORMS
         if fused:
             if floating is double:
                 add_l1_sparse_d(v, q, idx, x, m, S, update / wscale, wscale, st[U])
             else:
                 add_l1_sparse_f(v, q, idx, x, m, S, update / wscale, wscale, st[U])
+        elif add_both:
+            row_add_and_average(x, idx, m, v, aw, S, update / wscale, st[AVG_A],
+                                -update / wscale)
         elif update != 0.0:
             row_add(x, idx, m, v, S, update / wscale, wscale, how, c.ordered, &sq_norm,
                     &l1_norm)
@@ -454,15 +479,16 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                 sq_norm += update * (2.0 * wscale * dot + update * row_sq_norm(x, m))
         if c.fit_intercept and update != 0.0:
             intercept += update * c.intercept_decay
-        if 0 < c.average <= t:
+        if averaging:
             # the average of the iterates from step `average` on, kept lazily
             k_avg = t - c.average + 1.0
             mu = 1.0 / k_avg
             scale_aw = -update / wscale
             b_avg = st[AVG_A]
-            if sparse:
-                for j in range(m):
-                    aw[S * idx[j]] += b_avg * x[j] * scale_aw
+            if add_both:
+                pass                # added with the update, above
+            elif sparse:
+                row_add_and_average(x, idx, m, v, aw, S, 0.0, b_avg, scale_aw)
             elif c.ordered:
                 for j in range(m):
                     aw[j] += b_avg * x[j] * scale_aw
