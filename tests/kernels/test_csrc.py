@@ -1,5 +1,5 @@
-"""The C headers of ``kernels/csrc/`` (simd.h, sgd_epoch.h, sigmoid_layer.h)
-in every build.
+"""The C headers of ``kernels/csrc/`` (simd.h, sgd_epoch.h, sigmoid_layer.h,
+sgd_steps.h) in every build.
 
 The extension modules are built one way on a given machine: here the
 x86-64-v3 clones run, the baseline clones and the scalar loops (what a
@@ -11,9 +11,12 @@ once crashed on it) and checks against plain loops in long double and libm
 the dense row primitives, for every row length up to 41 (each remainder of
 the loops of 16 and 4 lanes), the losses, for outputs from 0 past the -708
 cut of the exponential, the per-sample SGD epoch of ``sgd_epoch.h`` in each
-of its instantiations, and the network's sigmoid layer of
-``sigmoid_layer.h``.  The CSR gather-scatter primitives are checked through
-the epoch's CSR runs (and in Python, through every CSR kernel).
+of its instantiations, the network's sigmoid layer of
+``sigmoid_layer.h``, and the truncated L1 steps on CSR rows of
+``sgd_steps.h`` bit for bit against scikit-learn's arithmetic (one weight
+at a time, the product and the sum rounded apart, also where the build
+has fused multiply-adds).  The CSR gather-scatter primitives are checked
+through the epoch's CSR runs (and in Python, through every CSR kernel).
 """
 import os
 import shutil
@@ -33,6 +36,7 @@ HARNESS = textwrap.dedent(r"""
     #include "simd.h"
     #include "sgd_epoch.h"
     #include "sigmoid_layer.h"
+    #include "sgd_steps.h"
 
     static unsigned long long state = 88172645463325252ULL;
     static double uniform(void)     /* xorshift64 in [-1, 1) */
@@ -226,6 +230,70 @@ HARNESS = textwrap.dedent(r"""
         }
     }
 
+    /* The truncated L1 step of CSR rows against scikit-learn's own loop:
+     * v_k += c x_j (when add), then each weight of w = s v moves toward
+     * zero by what it is still owed, u - q_k or u + q_k, never across it.
+     * Bit for bit, for rows of 0 to 13 distinct features (each remainder of
+     * the loops of four), weights interleaved (stride 2) or not. */
+    static double sk_truncated(double z, double *q, double s, double u)
+    {
+        volatile double moved;          /* the product rounded on its own */
+        double n = z;
+        if (s * z > 0.0) {
+            n = z - (u + *q) / s;
+            n = n > 0.0 ? n : 0.0;
+        } else if (s * z < 0.0) {
+            n = z + (u - *q) / s;
+            n = n < 0.0 ? n : 0.0;
+        }
+        moved = s * (n - z);
+        *q = *q + moved;
+        return n;
+    }
+    static void check_l1_sparse(void)
+    {
+        double v[40], q[40], vr[40], qr[40], xd[16];
+        float xf[16];
+        int idx[16], m, j, k, stride, kind;
+        const double s = 0.7, u = 0.05, c = 0.3;
+        for (stride = 1; stride <= 2; stride++)
+            for (m = 0; m <= 13; m++)
+                for (kind = 0; kind < 4; kind++) {  /* add f64, add f32, truncate, one at a time */
+                    for (k = 0; k < 40; k++) {
+                        double r = uniform();
+                        v[k] = vr[k] = k % 5 == 0 ? 0.0 : 0.2 * r;   /* some reach zero */
+                        q[k] = qr[k] = 0.03 * uniform();
+                    }
+                    for (j = 0; j < m; j++) {
+                        idx[j] = (j * 7 + 3) % 16;                   /* distinct */
+                        xd[j] = uniform();
+                        xf[j] = (float)uniform();
+                    }
+                    for (j = 0; j < m; j++) {
+                        volatile double step = (kind == 1 ? (double)xf[j] : xd[j]) * c;
+                        k = stride * idx[j];
+                        if (kind < 2)
+                            vr[k] = vr[k] + step;
+                        vr[k] = sk_truncated(vr[k], stride == 2 ? &vr[k + 1] : &qr[k], s, u);
+                    }
+                    if (kind == 0)
+                        fastgd_sgd_add_l1_sparse_d(v, stride == 2 ? v + 1 : q, idx, xd, m,
+                                                   stride, c, s, u);
+                    else if (kind == 1)
+                        fastgd_sgd_add_l1_sparse_f(v, stride == 2 ? v + 1 : q, idx, xf, m,
+                                                   stride, c, s, u);
+                    else if (kind == 2)
+                        fastgd_sgd_l1_sparse_distinct(v, stride == 2 ? v + 1 : q, idx, m,
+                                                      stride, s, u);
+                    else
+                        fastgd_sgd_l1_sparse(v, stride == 2 ? v + 1 : q, idx, m, stride, s, u);
+                    if (memcmp(v, vr, sizeof v) != 0 || memcmp(q, qr, sizeof q) != 0) {
+                        printf("FAIL l1 sparse kind %d stride %d m=%d\n", kind, stride, m);
+                        failures++;
+                    }
+                }
+    }
+
     int main(void)
     {
         double xd[41], yd[41], wd[41], w2[41], G0[41], G[41], G2[41], c[4];
@@ -345,6 +413,8 @@ HARNESS = textwrap.dedent(r"""
                 failures++;
             }
         }
+
+        check_l1_sparse();
 
         /* per-sample epochs: each loss, weights, orders, schedules; alpha
          * with a lazy scale that falls below its floor every few steps

@@ -264,6 +264,37 @@ def test_log_loss_early_stopping_stops_where_sklearn_stops(sparse):
             _assert_equal_models(ours, theirs)
 
 
+def _with_each_value_stored_twice(A):
+    """CSR A with each row's values stored twice, a quarter and then three
+    quarters of each (not summed: not canonical)."""
+    indptr = 2 * A.indptr
+    indices = np.empty(2 * A.nnz, dtype=np.int32)
+    data = np.empty(2 * A.nnz)
+    for i in range(A.shape[0]):
+        start, end = A.indptr[i], A.indptr[i + 1]
+        m = end - start
+        indices[2 * start:2 * start + m] = indices[2 * start + m:2 * end] = A.indices[start:end]
+        data[2 * start:2 * start + m] = 0.25 * A.data[start:end]
+        data[2 * start + m:2 * end] = 0.75 * A.data[start:end]
+    return sp.csr_matrix((data, indices, indptr), shape=A.shape)
+
+
+@pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
+                    reason="scikit-learn before 1.8 stops on another objective")
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_csr_rows_that_store_a_feature_twice_take_scikit_learns_l1_steps(penalty):
+    """A CSR row may store a feature twice (scipy sums them only when
+    asked): the L1 steps then add every stored value before they truncate,
+    as scikit-learn's loop does, rather than four distinct weights at a time."""
+    twice = _with_each_value_stored_twice(sp.csr_matrix(X))
+    assert not twice.has_canonical_format
+    for params in (dict(max_iter=5, tol=None), dict(max_iter=5, tol=None, average=True),
+                   dict(max_iter=5)):
+        ours, theirs = _fit_both("SGDClassifier", dict(
+            loss="log_loss", penalty=penalty, random_state=0, **params), twice, Y_MULTI, SW)
+        _assert_equal_models(ours, theirs)
+
+
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("cls, loss", [
     ("SGDClassifier", "hinge"), ("SGDClassifier", "log_loss"),

@@ -76,6 +76,9 @@ cdef extern from "csrc/sgd_steps.h":
                                         double u) noexcept nogil
     void l1_sparse "fastgd_sgd_l1_sparse"(double* v, double* q, const int* idx, Py_ssize_t m,
                                           Py_ssize_t stride, double s, double u) noexcept nogil
+    void l1_sparse_distinct "fastgd_sgd_l1_sparse_distinct"(
+        double* v, double* q, const int* idx, Py_ssize_t m, Py_ssize_t stride, double s,
+        double u) noexcept nogil
     void add_l1_sparse_d "fastgd_sgd_add_l1_sparse_d"(
         double* v, double* q, const int* idx, const double* x, Py_ssize_t m, Py_ssize_t stride,
         double c, double s, double u) noexcept nogil
@@ -151,6 +154,7 @@ cdef struct Config:
     double weight_neg
     bint objective
     bint ordered
+    bint distinct       # no CSR row stores a feature twice (canonical CSR)
 
 
 cdef inline void fold_scale(double* v, double* aw, Py_ssize_t d, Py_ssize_t S,
@@ -310,16 +314,19 @@ cdef inline void row_add_and_average(const floating* x, const int* idx, Py_ssize
 
 
 cdef inline void row_l1(const int* idx, Py_ssize_t m, double* v, double* q, Py_ssize_t S,
-                        double s, double u, bint ordered) noexcept nogil:
+                        double s, double u, bint ordered, bint distinct) noexcept nogil:
     """The cumulative truncated L1 penalty on the row's features: each weight
     of w = s v moves toward zero by what it is still owed (u minus what
     q[j] says it received), never across it.  ``ordered`` divides by s as
-    scikit-learn does; shuffled rows go to sgd_steps.h's branch-free loops."""
+    scikit-learn does; shuffled rows go to sgd_steps.h's branch-free loops,
+    four weights at a time when the row's features are ``distinct``."""
     cdef Py_ssize_t j, k
     cdef double z, nv
     if not ordered:
         if idx == NULL:
             l1_dense(v, q, m, s, u)
+        elif distinct:
+            l1_sparse_distinct(v, q, idx, m, S, s, u)
         else:
             l1_sparse(v, q, idx, m, S, s, u)
         return
@@ -458,7 +465,9 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             st[U] += l1_ratio * eta * c.alpha
         # a shuffled CSR step with L1 and no norms to sum adds and truncates
         # each weight in one pass over the row (sgd_steps.h), the same values
-        fused = l1 and sparse and not c.ordered and how == NO_NORMS and update != 0.0
+        # when no row stores a feature twice
+        fused = (l1 and sparse and c.distinct and not c.ordered and how == NO_NORMS
+                 and update != 0.0)
         averaging = 0 < c.average <= t
         # a CSR step that averages and sums no norms updates each weight and
         # its average in one pass over the row (v and aw lie side by side)
@@ -503,7 +512,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             st[AVG_A] += mu * st[AVG_B] * wscale
             avg_intercept += (intercept - avg_intercept) / k_avg
         if l1 and not fused:
-            row_l1(idx, m, v, q, S, wscale, st[U], c.ordered)
+            row_l1(idx, m, v, q, S, wscale, st[U], c.ordered, c.distinct)
         t += 1.0
     st[SQ_NORM] = sq_norm
     st[L1_NORM] = l1_norm
@@ -531,10 +540,12 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
               int schedule, double eta0, double power_t, double optimal_init,
               bint fit_intercept, double intercept_decay, double average,
               double weight_pos, double weight_neg, bint objective, bint ordered,
-              Py_ssize_t stride=1):
+              Py_ssize_t stride=1, bint distinct_rows=False):
     """One epoch over the rows in ``order`` (all, in sequence, when None),
     skipping rows where ``skip`` is set; updates v, aw, q and state in place.
     Weight j of v, aw and q is at ``stride * j`` (stride 1 for dense X).
+    ``distinct_rows``: no CSR row stores a feature twice (canonical CSR),
+    which the L1 steps' four-weights-at-a-time loops need.
     Returns (sum of losses, sum of losses plus penalties, status)."""
     cdef Config c
     cdef double sums[2]
@@ -545,7 +556,7 @@ def sgd_epoch(const floating[::1] data, const int[::1] indices, const int[::1] i
     c.schedule, c.eta0, c.power_t, c.optimal_init = schedule, eta0, power_t, optimal_init
     c.fit_intercept, c.intercept_decay, c.average = fit_intercept, intercept_decay, average
     c.weight_pos, c.weight_neg, c.objective = weight_pos, weight_neg, objective
-    c.ordered = ordered
+    c.ordered, c.distinct = ordered, distinct_rows
     cdef const floating* data_p = &data[0] if data.shape[0] > 0 else NULL
     cdef const int* indices_p = (&indices[0] if indices is not None and indices.shape[0] > 0
                                  else NULL)

@@ -143,6 +143,8 @@ class PlainSGDState:
         """
         data, indices, indptr, d = rows(X)
         l1 = config["penalty"] in _PENALTIES_L1
+        # scipy keeps the answer on the matrix: one scan a matrix
+        config = dict(config, distinct_rows=indptr is not None and X.has_canonical_format)
         if (indptr is None or not (l1 or self.aw is not None)
                 or data.shape[0] < _INTERLEAVE_NNZ_PER_FEATURE * d):
             return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
