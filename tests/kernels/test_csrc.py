@@ -13,9 +13,10 @@ the loops of 16 and 4 lanes), the losses, for outputs from 0 past the -708
 cut of the exponential, the per-sample SGD epoch of ``sgd_epoch.h`` in each
 of its instantiations, the network's sigmoid layer of
 ``sigmoid_layer.h``, and the truncated L1 steps on CSR rows of
-``sgd_steps.h`` bit for bit against scikit-learn's arithmetic (one weight
-at a time, the product and the sum rounded apart, also where the build
-has fused multiply-adds).  The CSR gather-scatter primitives are checked
+``sgd_steps.h`` and its averaged step on weights and averages side by
+side, bit for bit against scikit-learn's arithmetic (one weight at a time,
+the product and the sum rounded apart, also where the build has fused
+multiply-adds).  The CSR gather-scatter primitives are checked
 through the epoch's CSR runs (and in Python, through every CSR kernel).
 """
 import os
@@ -294,6 +295,43 @@ HARNESS = textwrap.dedent(r"""
                 }
     }
 
+    /* v_k += x_j c and aw_k += (b x_j) scale on (v_k, aw_k) pairs, as
+     * scikit-learn's two loops compute them, bit for bit (a feature may
+     * repeat). */
+    static void check_add_average_pairs(void)
+    {
+        double va[32], ref[32], xd[12];
+        float xf[12];
+        int idx[12], m, j, k, f;
+        const double c = -0.37, b = 1.9, scale = 0.013;
+        for (f = 0; f < 2; f++)
+            for (m = 0; m <= 12; m++) {
+                for (k = 0; k < 32; k++)
+                    va[k] = ref[k] = uniform();
+                for (j = 0; j < m; j++) {
+                    idx[j] = (j * 5 + 1) % 11;          /* 1 again at j = 11 */
+                    xd[j] = uniform();
+                    xf[j] = (float)uniform();
+                }
+                for (j = 0; j < m; j++) {
+                    const double x = f ? (double)xf[j] : xd[j];
+                    volatile double step = x * c, avg = b * x;
+                    volatile double avg_step = avg * scale;
+                    k = 2 * idx[j];
+                    ref[k] = ref[k] + step;
+                    ref[k + 1] = ref[k + 1] + avg_step;
+                }
+                if (f)
+                    fastgd_sgd_add_average_pairs_f(va, idx, xf, m, c, b, scale);
+                else
+                    fastgd_sgd_add_average_pairs_d(va, idx, xd, m, c, b, scale);
+                if (memcmp(va, ref, sizeof va) != 0) {
+                    printf("FAIL add_average_pairs f=%d m=%d\n", f, m);
+                    failures++;
+                }
+            }
+    }
+
     int main(void)
     {
         double xd[41], yd[41], wd[41], w2[41], G0[41], G[41], G2[41], c[4];
@@ -415,6 +453,7 @@ HARNESS = textwrap.dedent(r"""
         }
 
         check_l1_sparse();
+        check_add_average_pairs();
 
         /* per-sample epochs: each loss, weights, orders, schedules; alpha
          * with a lazy scale that falls below its floor every few steps

@@ -85,6 +85,12 @@ cdef extern from "csrc/sgd_steps.h":
     void add_l1_sparse_f "fastgd_sgd_add_l1_sparse_f"(
         double* v, double* q, const int* idx, const float* x, Py_ssize_t m, Py_ssize_t stride,
         double c, double s, double u) noexcept nogil
+    void add_average_pairs_d "fastgd_sgd_add_average_pairs_d"(
+        double* va, const int* idx, const double* x, Py_ssize_t m, double c, double b,
+        double scale) noexcept nogil
+    void add_average_pairs_f "fastgd_sgd_add_average_pairs_f"(
+        double* va, const int* idx, const float* x, Py_ssize_t m, double c, double b,
+        double scale) noexcept nogil
 
 
 # the kernel's numbers of the losses (loss.pxd); perceptron is the hinge at 0
@@ -306,11 +312,18 @@ cdef inline void row_add_and_average(const floating* x, const int* idx, Py_ssize
     """A CSR row's v += c x (unless c is 0) and aw += b_avg x scale_aw in one
     pass: the same values as row_add without norms and then the averaging
     step, since each touches v_k and aw_k of its own feature only; one pass
-    reads the row and its scattered lines once."""
+    reads the row and its scattered lines once, and where v_k and aw_k lie
+    side by side (sgd_steps.h) writes them as one."""
     cdef Py_ssize_t j, k
     if c == 0.0:
         for j in range(m):
             aw[S * idx[j]] += b_avg * x[j] * scale_aw
+        return
+    if S == 2 and aw == v + 1:
+        if floating is double:
+            add_average_pairs_d(v, idx, x, m, c, b_avg, scale_aw)
+        else:
+            add_average_pairs_f(v, idx, x, m, c, b_avg, scale_aw)
         return
     for j in range(m):
         k = S * idx[j]
