@@ -143,8 +143,10 @@ class PlainSGDState:
         """
         data, indices, indptr, d = rows(X)
         l1 = config["penalty"] in _PENALTIES_L1
-        # scipy keeps the answer on the matrix: one scan a matrix
-        config = dict(config, distinct_rows=indptr is not None and X.has_canonical_format)
+        # asked of L1 steps only, which alone read it (a scan of the indices,
+        # which scipy then keeps on the matrix)
+        distinct = l1 and indptr is not None and X.has_canonical_format
+        config = dict(config, distinct_rows=distinct)
         if (indptr is None or not (l1 or self.aw is not None)
                 or data.shape[0] < _INTERLEAVE_NNZ_PER_FEATURE * d):
             return _sgd.sgd_epoch(data, indices, indptr, d, y, sample_weight, order, skip,
