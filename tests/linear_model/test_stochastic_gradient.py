@@ -839,3 +839,17 @@ def test_parameter_errors_are_value_and_type_errors_as_in_sklearn():
                 SGDClassifier(**params).fit(X, Y_MULTI)
             with pytest.raises(kind):
                 sklearn_lm.SGDClassifier(**params).fit(X, Y_MULTI)
+
+
+@pytest.mark.skipif(not SKLEARN_STOPS_ON_OBJECTIVE,
+                    reason="scikit-learn deprecated a negative power_t in 1.8")
+@pytest.mark.parametrize("cls", ["SGDClassifier", "SGDRegressor"])
+def test_a_negative_power_t_warns_in_scikit_learns_words(cls):
+    messages = []
+    for lib in (__import__("fastgd"), sklearn_lm):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(lib, cls)(power_t=-0.5, learning_rate="invscaling", max_iter=3,
+                              tol=None).fit(X, Y_BINARY)
+        messages.append([str(w.message) for w in caught if w.category is FutureWarning])
+    assert messages[0] == messages[1] and len(messages[0]) == 1

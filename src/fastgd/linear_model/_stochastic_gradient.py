@@ -529,9 +529,9 @@ class _BaseSGD(BaseEstimator):
             warnings.warn("Maximum number of iteration reached before convergence. Consider "
                           "increasing max_iter to improve the fit.", ConvergenceWarning)
         if self.power_t < 0:
-            # scikit-learn 1.8 deprecated negative values (an error from 1.10)
-            warnings.warn("Negative values for `power_t` are deprecated and will raise an "
-                          "error in a future release. Use values in the range [0.0, inf) "
+            # scikit-learn's warning, word for word (a filter may match its text)
+            warnings.warn("Negative values for `power_t` are deprecated in version 1.8 and "
+                          "will raise an error in 1.10. Use values in the range [0.0, inf) "
                           "instead.", FutureWarning)
 
     def _scores(self, X):
