@@ -211,10 +211,10 @@ cdef inline double row_dot(const floating* x, const int* idx, Py_ssize_t m,
 cdef inline double row_dot_and_sq_norm(const floating* x, const int* idx, Py_ssize_t m,
                                        const double* v, Py_ssize_t S,
                                        double* sq_norm) noexcept nogil:
-    """x . v and ||x||^2 of a row, each summed in sequence (as row_dot and
-    row_sq_norm_any sum them) in one loop: the passive-aggressive step
-    needs both, and two chains of additions side by side take the time
-    of one."""
+    """x . v and ||x||^2 of a row, each summed in sequence (x . v as row_dot
+    sums it, ||x||^2 as scikit-learn's passive-aggressive step does) in one
+    loop: that step needs both, and two chains of additions side by side
+    take the time of one."""
     cdef Py_ssize_t j
     cdef double a = 0.0, b = 0.0
     cdef double xj

@@ -1,11 +1,12 @@
 /* The pieces of a shuffled SGDClassifier / SGDRegressor step that simd.h
  * has no primitive for: the dense weight update that also sums the norms
- * scikit-learn's objective reads, and the cumulative truncated L1 step on
- * dense and CSR rows.
+ * scikit-learn's objective reads, the cumulative truncated L1 step on dense
+ * and CSR rows, and the averaged step of CSR rows.
  *
- * Layers: _sgd.pyx's epoch calls these for dense rows in a shuffled order
+ * Layers: _sgd.pyx's epoch calls these for the rows of a shuffled epoch
  * (sequential epochs keep scikit-learn's own order of operations, in the
- * .pyx); fastgd.reference.sgd specifies both.
+ * .pyx); fastgd.reference.sgd specifies both; tests/kernels/test_csrc.py
+ * holds the CSR loops to scikit-learn's arithmetic in every build.
  *
  * Written with simd.h's four-double vectors and compiled, as its functions
  * are, for x86-64-v3 beside the portable default: a 100-feature step's L1
@@ -234,10 +235,11 @@ FASTGD_CLONES FASTGD_NO_FMA static void NAME(double *restrict v, double *restric
 }
 #else
 #define FASTGD_L1_SPARSE_DISTINCT(NAME, TX, ADD)                                       \
-FASTGD_NO_FMA static void NAME(double *restrict v, double *restrict q,                \
-                               const int *restrict idx, const TX *restrict x,         \
-                               ptrdiff_t m, ptrdiff_t stride, double c, double s,     \
-                               double u)                                              \
+FASTGD_UNUSED FASTGD_NO_FMA static void NAME(double *restrict v, double *restrict q,  \
+                                             const int *restrict idx,                 \
+                                             const TX *restrict x, ptrdiff_t m,       \
+                                             ptrdiff_t stride, double c, double s,    \
+                                             double u)                                \
 {                                                                                      \
     FASTGD_NO_FMA_BODY                                                                 \
     ptrdiff_t j;                                                                       \
@@ -286,9 +288,9 @@ FASTGD_CLONES FASTGD_NO_FMA static void NAME(double *restrict va, const int *res
 }
 #else
 #define FASTGD_ADD_AVERAGE_PAIRS(NAME, TX)                                             \
-FASTGD_NO_FMA static void NAME(double *restrict va, const int *restrict idx,          \
-                               const TX *restrict x, ptrdiff_t m, double c, double b, \
-                               double scale)                                          \
+FASTGD_UNUSED FASTGD_NO_FMA static void NAME(double *restrict va, const int *restrict idx, \
+                                             const TX *restrict x, ptrdiff_t m,       \
+                                             double c, double b, double scale)        \
 {                                                                                      \
     FASTGD_NO_FMA_BODY                                                                 \
     ptrdiff_t j;                                                                       \
