@@ -374,7 +374,8 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef const int* idx = NULL
     cdef double t = st[T], eta = st[ETA], wscale = st[WSCALE]
     cdef double intercept = st[INTERCEPT], avg_intercept = st[AVG_INTERCEPT]
-    cdef double z, dot, yi, dloss, lossv, update, shrink, k_avg, mu, scale_aw, b_avg, x_sq
+    cdef double z, dot, yi, dloss, lossv, update, shrink, k_avg, mu, scale_aw, b_avg
+    cdef double x_sq = 0.0        # ||x||^2, read by the passive-aggressive steps only
     cdef double sumloss = 0.0, objective = 0.0
     cdef double sq_norm = st[SQ_NORM], l1_norm = st[L1_NORM]
     cdef bint sparse = indptr != NULL
