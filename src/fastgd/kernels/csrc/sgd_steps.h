@@ -198,6 +198,34 @@ FASTGD_UNUSED FASTGD_NO_FMA static void fastgd_sgd_l1_sparse(double *restrict v,
  * One pass per row, where an update and then a truncation read each
  * scattered weight twice. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
+/* The four-lane loop of FASTGD_L1_SPARSE_DISTINCT (compilers without vector
+ * extensions take every weight in the scalar loop after it). */
+#define FASTGD_L1_SPARSE_FOUR(TX, ADD)                                                 \
+    do {                                                                               \
+        const fastgd_v4d zero = {0}, sv = FASTGD_SPLAT(s), uv = FASTGD_SPLAT(u);       \
+        const fastgd_v4d cv = FASTGD_SPLAT(c);                                         \
+        fastgd_v4d z, qj, a, b, n, qn;                                                 \
+        for (; j + 4 <= m; j += 4) {                                                   \
+            const ptrdiff_t k0 = stride * idx[j], k1 = stride * idx[j + 1];            \
+            const ptrdiff_t k2 = stride * idx[j + 2], k3 = stride * idx[j + 3];        \
+            z = (fastgd_v4d){v[k0], v[k1], v[k2], v[k3]};                              \
+            qj = (fastgd_v4d){q[k0], q[k1], q[k2], q[k3]};                             \
+            if (ADD)                                                                   \
+                z = z + (fastgd_v4d){(double)x[j], (double)x[j + 1], (double)x[j + 2], \
+                                     (double)x[j + 3]} * cv;                           \
+            a = z - (uv + qj) / sv;                                                    \
+            b = z + (uv - qj) / sv;                                                    \
+            a = fastgd_select4(a > zero, a, zero);                                     \
+            b = fastgd_select4(b < zero, b, zero);                                     \
+            n = fastgd_select4(z > zero, a, fastgd_select4(z < zero, b, z));           \
+            qn = qj + sv * (n - z);                                                    \
+            v[k0] = n[0]; v[k1] = n[1]; v[k2] = n[2]; v[k3] = n[3];                    \
+            q[k0] = qn[0]; q[k1] = qn[1]; q[k2] = qn[2]; q[k3] = qn[3];                \
+        }                                                                              \
+    } while (0)
+#else
+#define FASTGD_L1_SPARSE_FOUR(TX, ADD) ((void)0)
+#endif
 #define FASTGD_L1_SPARSE_DISTINCT(NAME, TX, ADD)                                       \
 FASTGD_CLONES FASTGD_NO_FMA static void NAME(double *restrict v, double *restrict q,  \
                                              const int *restrict idx,                 \
@@ -206,50 +234,14 @@ FASTGD_CLONES FASTGD_NO_FMA static void NAME(double *restrict v, double *restric
                                              double u)                                \
 {                                                                                      \
     FASTGD_NO_FMA_BODY                                                                 \
-    const fastgd_v4d zero = {0}, sv = FASTGD_SPLAT(s), uv = FASTGD_SPLAT(u);           \
-    const fastgd_v4d cv = FASTGD_SPLAT(c);                                             \
-    fastgd_v4d z, qj, a, b, n, qn;                                                     \
     ptrdiff_t j = 0;                                                                   \
-    for (; j + 4 <= m; j += 4) {                                                       \
-        const ptrdiff_t k0 = stride * idx[j], k1 = stride * idx[j + 1];                \
-        const ptrdiff_t k2 = stride * idx[j + 2], k3 = stride * idx[j + 3];            \
-        z = (fastgd_v4d){v[k0], v[k1], v[k2], v[k3]};                                  \
-        qj = (fastgd_v4d){q[k0], q[k1], q[k2], q[k3]};                                 \
-        if (ADD)                                                                       \
-            z = z + (fastgd_v4d){(double)x[j], (double)x[j + 1], (double)x[j + 2],    \
-                                 (double)x[j + 3]} * cv;                               \
-        a = z - (uv + qj) / sv;                                                        \
-        b = z + (uv - qj) / sv;                                                        \
-        a = fastgd_select4(a > zero, a, zero);                                         \
-        b = fastgd_select4(b < zero, b, zero);                                         \
-        n = fastgd_select4(z > zero, a, fastgd_select4(z < zero, b, z));               \
-        qn = qj + sv * (n - z);                                                        \
-        v[k0] = n[0]; v[k1] = n[1]; v[k2] = n[2]; v[k3] = n[3];                        \
-        q[k0] = qn[0]; q[k1] = qn[1]; q[k2] = qn[2]; q[k3] = qn[3];                    \
-    }                                                                                  \
+    FASTGD_L1_SPARSE_FOUR(TX, ADD);                                                    \
     for (; j < m; j++) {                                                               \
         const ptrdiff_t k = stride * idx[j];                                           \
         v[k] = fastgd_sgd_l1_truncated(ADD ? v[k] + (double)x[j] * c : v[k], q + k,    \
                                        s, u);                                          \
     }                                                                                  \
 }
-#else
-#define FASTGD_L1_SPARSE_DISTINCT(NAME, TX, ADD)                                       \
-FASTGD_UNUSED FASTGD_NO_FMA static void NAME(double *restrict v, double *restrict q,  \
-                                             const int *restrict idx,                 \
-                                             const TX *restrict x, ptrdiff_t m,       \
-                                             ptrdiff_t stride, double c, double s,    \
-                                             double u)                                \
-{                                                                                      \
-    FASTGD_NO_FMA_BODY                                                                 \
-    ptrdiff_t j;                                                                       \
-    for (j = 0; j < m; j++) {                                                          \
-        const ptrdiff_t k = stride * idx[j];                                           \
-        v[k] = fastgd_sgd_l1_truncated(ADD ? v[k] + (double)x[j] * c : v[k], q + k,    \
-                                       s, u);                                          \
-    }                                                                                  \
-}
-#endif
 FASTGD_L1_SPARSE_DISTINCT(fastgd_sgd_add_l1_sparse_d, double, 1)
 FASTGD_L1_SPARSE_DISTINCT(fastgd_sgd_add_l1_sparse_f, float, 1)
 FASTGD_L1_SPARSE_DISTINCT(fastgd_sgd_l1_sparse_distinct_x, double, 0)
@@ -269,38 +261,33 @@ static inline void fastgd_sgd_l1_sparse_distinct(double *v, double *q, const int
  * A step then stores once a feature, where the two loops stored twice. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(FASTGD_SCALAR)
 typedef double fastgd_v2d __attribute__((vector_size(16)));
+#define FASTGD_ADD_PAIR(p, xj, c, b, scale)                                            \
+    do {                                                                               \
+        fastgd_v2d pair;                                                               \
+        memcpy(&pair, p, sizeof pair);                                                 \
+        pair = pair + ((fastgd_v2d){xj, xj} * (fastgd_v2d){c, b}) * (fastgd_v2d){1.0, scale}; \
+        memcpy(p, &pair, sizeof pair);                                                 \
+    } while (0)
+#else
+#define FASTGD_ADD_PAIR(p, xj, c, b, scale)                                            \
+    do {                                                                               \
+        (p)[0] = (p)[0] + (xj) * (c);                                                  \
+        (p)[1] = (p)[1] + (b) * (xj) * (scale);                                        \
+    } while (0)
+#endif
 #define FASTGD_ADD_AVERAGE_PAIRS(NAME, TX)                                             \
 FASTGD_CLONES FASTGD_NO_FMA static void NAME(double *restrict va, const int *restrict idx, \
                                              const TX *restrict x, ptrdiff_t m,       \
                                              double c, double b, double scale)        \
 {                                                                                      \
     FASTGD_NO_FMA_BODY                                                                 \
-    const fastgd_v2d first = {c, b}, second = {1.0, scale};                            \
-    fastgd_v2d pair;                                                                   \
     ptrdiff_t j;                                                                       \
     for (j = 0; j < m; j++) {                                                          \
         double *p = va + 2 * (ptrdiff_t)idx[j];                                        \
         const double xj = (double)x[j];                                                \
-        memcpy(&pair, p, sizeof pair);                                                 \
-        pair = pair + ((fastgd_v2d){xj, xj} * first) * second;                         \
-        memcpy(p, &pair, sizeof pair);                                                 \
+        FASTGD_ADD_PAIR(p, xj, c, b, scale);                                           \
     }                                                                                  \
 }
-#else
-#define FASTGD_ADD_AVERAGE_PAIRS(NAME, TX)                                             \
-FASTGD_UNUSED FASTGD_NO_FMA static void NAME(double *restrict va, const int *restrict idx, \
-                                             const TX *restrict x, ptrdiff_t m,       \
-                                             double c, double b, double scale)        \
-{                                                                                      \
-    FASTGD_NO_FMA_BODY                                                                 \
-    ptrdiff_t j;                                                                       \
-    for (j = 0; j < m; j++) {                                                          \
-        double *p = va + 2 * (ptrdiff_t)idx[j];                                        \
-        p[0] = p[0] + (double)x[j] * c;                                                \
-        p[1] = p[1] + b * (double)x[j] * scale;                                        \
-    }                                                                                  \
-}
-#endif
 FASTGD_ADD_AVERAGE_PAIRS(fastgd_sgd_add_average_pairs_d, double)
 FASTGD_ADD_AVERAGE_PAIRS(fastgd_sgd_add_average_pairs_f, float)
 
