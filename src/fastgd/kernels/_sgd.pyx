@@ -374,7 +374,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef const int* idx = NULL
     cdef double t = st[T], eta = st[ETA], wscale = st[WSCALE]
     cdef double intercept = st[INTERCEPT], avg_intercept = st[AVG_INTERCEPT]
-    cdef double z, dot, yi, dloss, lossv, update, update_v, shrink, k_avg, mu, scale_aw, b_avg
+    cdef double z, dot, yi, dloss, lossv, update, shrink, k_avg, mu, scale_aw, b_avg
     cdef double x_sq = 0.0        # ||x||^2, read by the passive-aggressive steps only
     cdef double sumloss = 0.0, objective = 0.0
     cdef double sq_norm = st[SQ_NORM], l1_norm = st[L1_NORM]
@@ -391,17 +391,6 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
     cdef int how = NO_NORMS
     if norms and not incremental:
         how = SEQUENTIAL_NORMS if c.ordered else VECTOR_NORMS
-    # passive-aggressive steps on CSR rows or in scikit-learn's order sum
-    # ||x||^2 in sequence beside x . v, in the same loop
-    cdef bint sq_norm_with_dot = c.schedule >= PA1 and (sparse or c.ordered)
-    # a shuffled CSR step with L1 and no norms to sum adds and truncates each
-    # weight in one pass over the row (sgd_steps.h), the same values when no
-    # row stores a feature twice
-    cdef bint l1_in_one_pass = (l1 and sparse and c.distinct and not c.ordered
-                                and how == NO_NORMS)
-    # a CSR step that averages and sums no norms updates each weight and its
-    # average in one pass over the row (v and aw lie side by side)
-    cdef bint average_in_one_pass = sparse and not l1 and how == NO_NORMS
     cdef SignalWatch watch
     cdef bint stopped = False
     cdef bint fused, averaging, add_both
@@ -434,7 +423,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
         else:
             x = data + i * d
             m = d
-        if sq_norm_with_dot:
+        if c.schedule >= PA1 and (sparse or c.ordered):
             dot = row_dot_and_sq_norm(x, idx, m, v, S, &x_sq)
         else:
             dot = row_dot(x, idx, m, v, S, c.ordered)
@@ -458,7 +447,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
                 objective += c.alpha * ((1.0 - l1_ratio) * 0.5 * sqrt(sq_norm) ** 2
                                         + l1_ratio * l1_norm)
         if c.schedule >= PA1:
-            if not sq_norm_with_dot:
+            if not (sparse or c.ordered):
                 x_sq = row_sq_norm(x, m)
             if c.schedule == PA1:
                 if x_sq == 0.0:
@@ -497,20 +486,26 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             # the penalty any weight could have received, this step's included
             # (read only by the truncation below)
             st[U] += l1_ratio * eta * c.alpha
-        update_v = update / wscale      # the step of v (w = wscale v) along x
-        fused = l1_in_one_pass and update != 0.0
+        # a shuffled CSR step with L1 and no norms to sum adds and truncates
+        # each weight in one pass over the row (sgd_steps.h), the same values
+        # when no row stores a feature twice
+        fused = (l1 and sparse and c.distinct and not c.ordered and how == NO_NORMS
+                 and update != 0.0)
         averaging = 0 < c.average <= t
-        add_both = averaging and average_in_one_pass
+        # a CSR step that averages and sums no norms updates each weight and
+        # its average in one pass over the row (v and aw lie side by side)
+        add_both = averaging and sparse and not l1 and how == NO_NORMS
         if fused:
             if floating is double:
-                add_l1_sparse_d(v, q, idx, x, m, S, update_v, wscale, st[U])
+                add_l1_sparse_d(v, q, idx, x, m, S, update / wscale, wscale, st[U])
             else:
-                add_l1_sparse_f(v, q, idx, x, m, S, update_v, wscale, st[U])
+                add_l1_sparse_f(v, q, idx, x, m, S, update / wscale, wscale, st[U])
         elif add_both:
-            # aw moves by -update_v: -(a / b) is (-a) / b in IEEE arithmetic
-            row_add_and_average(x, idx, m, v, aw, S, update_v, st[AVG_A], -update_v)
+            row_add_and_average(x, idx, m, v, aw, S, update / wscale, st[AVG_A],
+                                -update / wscale)
         elif update != 0.0:
-            row_add(x, idx, m, v, S, update_v, wscale, how, c.ordered, &sq_norm, &l1_norm)
+            row_add(x, idx, m, v, S, update / wscale, wscale, how, c.ordered, &sq_norm,
+                    &l1_norm)
             if incremental:
                 # w' = w + update x, and w.x = wscale v.x
                 sq_norm += update * (2.0 * wscale * dot + update * row_sq_norm(x, m))
@@ -520,7 +515,7 @@ cdef int epoch_loop(const floating* data, const int* indices, const int* indptr,
             # the average of the iterates from step `average` on, kept lazily
             k_avg = t - c.average + 1.0
             mu = 1.0 / k_avg
-            scale_aw = -update_v
+            scale_aw = -update / wscale
             b_avg = st[AVG_A]
             if add_both:
                 pass                # added with the update, above
