@@ -68,6 +68,11 @@ STOCHASTIC_GRADIENT_TOL = 1e-2
 # penalty) would otherwise always seem to progress.
 STOCHASTIC_PROGRESS_TOL = 1e-4
 STOCHASTIC_PROGRESS_FLOOR = 1e-2
+# The exact objective at one stall is that of one noisy iterate: on small
+# data, where a stall comes every few dozen steps, it can sit above the last
+# stall's while the fit still descends.  The rate is divided (or the fit
+# stops) only after this many stalls in a row without progress.
+STALL_PATIENCE = 4
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
 ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
@@ -104,8 +109,8 @@ STOPPING_DOCS = """\
         the start.  When it has fallen to 1e-2 times that, they go on at
         the same rate while the objective still comes down (by more than
         1e-4, relative, below its value at every earlier stall), and stop,
-        converged, once it does not, at this rate nor (with 'adaptive') at
-        the rate divided once more.  Otherwise
+        converged, once it has not for 4 stalls in a row, at this rate nor
+        (with 'adaptive') at the rate divided once more.  Otherwise
         schedule='adaptive' (the linear models' default, through 'auto')
         divides the rate by 5 and goes on, and the fit stops unconverged,
         with a ConvergenceWarning, once the rate would fall below 1e-6, or
@@ -642,6 +647,7 @@ class GradientDescentEstimator(BaseEstimator):
             self._gradient_scale = self._gradient_norm()
         checked = np.inf                    # the exact objective at the last stall
         divided = False                     # whether the last stall divided the rate
+        misses = 0                          # stalls in a row without progress
         if self.solver == SAGA:
             self._saga_start(problem, reset)
         first = len(self.loss_history_)
@@ -718,8 +724,15 @@ class GradientDescentEstimator(BaseEstimator):
                     if gradient <= STOCHASTIC_GRADIENT_TOL * self._gradient_scale:
                         if progressed:
                             # still coming down: the rate is not the limit
-                            no_improve, divided = 0, False
+                            no_improve, divided, misses = 0, False, 0
                             continue
+                        misses += 1
+                        if misses < STALL_PATIENCE:
+                            # one stall's exact objective is as noisy as the
+                            # iterate: a slow descent shows over a few
+                            no_improve = 0
+                            continue
+                        misses = 0
                         # the optimum, once a smaller rate has not moved it either
                         if divided or not self._adapt_rate():
                             self.converged_ = True

@@ -702,10 +702,14 @@ def test_stochastic_solvers_stop_when_the_objective_stalls(Est):
         model = Est(solver="sgd", tol=1e-6, n_iter_no_change=3, max_epochs=100000,
                     random_state=0).fit(X, y)
     assert model.converged_ and model.n_iter_ < 100000
-    # none of the last n_iter_no_change epochs improved by tol on the best before it
+    # it stopped at a stall: none of the last n_iter_no_change epochs improved
+    # by tol on the best before it, and the epochs since the last improvement
+    # are whole stalls (the fit goes on after a stall without progress, up to
+    # a few in a row)
     h = model.loss_history_
-    assert all(h[i] >= min(h[:i]) - 1e-6 for i in range(len(h) - 3, len(h)))
-    assert h[-4] < min(h[:-4]) - 1e-6
+    improved = [i for i in range(1, len(h)) if h[i] < min(h[:i]) - 1e-6]
+    since = len(h) - 1 - improved[-1]
+    assert since >= 3 and since % 3 == 0
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)

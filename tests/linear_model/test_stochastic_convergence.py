@@ -119,17 +119,25 @@ def _bundled(name):
     return "logistic", X, y
 
 
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
 @pytest.mark.parametrize("name", ["breast_cancer", "wine", "diabetes"])
-def test_a_default_sgd_fit_on_ill_conditioned_data_ends_near_the_optimum(name):
+def test_a_default_stochastic_fit_on_ill_conditioned_data_ends_near_the_optimum(
+        name, solver, request):
     """On these data the gradient has shrunk by 1e-2 while the objective is
     still well above the optimum and coming down epoch after epoch: the fit
     keeps its rate while the exact objective falls, and stops only once
-    neither that rate nor a smaller one moves it."""
+    neither that rate nor a smaller one moves it for several stalls in a
+    row (mini-batches of 32 give these data 6 to 18 steps an epoch, and the
+    exact objective at one stall is as noisy as the iterate)."""
+    if (name, solver) == ("diabetes", "minibatch"):
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="the rate that reaches the weak directions within "
+            "max_epochs leaves a noise floor of 2e-3; a smaller one is too slow"))
     kind, X, y = _bundled(name)
     if kind == "logistic" and len(np.unique(y)) > 2:
         kind = "softmax"
     alpha = 1.0 / len(y)
-    model = MODELS[kind](solver="sgd", alpha=alpha, random_state=0)
+    model = MODELS[kind](solver=solver, alpha=alpha, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         model.fit(X, y)
