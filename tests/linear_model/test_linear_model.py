@@ -673,8 +673,14 @@ def objective_and_gradient(Est, X, y, coef, intercept, alpha=0.0):
 
 
 def largest_gradient(Est, X, y, coef, intercept):
-    """The largest entry of the objective's gradient, by the kernel API."""
-    return np.abs(objective_and_gradient(Est, X, y, coef, intercept)[1]).max()
+    """The largest entry of the objective's gradient, by the kernel API, each
+    coefficient's entry in units of its feature's root mean square (as the
+    stopping rule reads it)."""
+    gradient = objective_and_gradient(Est, X, y, coef, intercept)[1]
+    K = np.atleast_2d(coef).shape[0]
+    rms = np.sqrt(np.mean(np.asarray(X, dtype=np.float64) ** 2, axis=0))
+    units = np.concatenate([np.tile(rms, K), np.ones(K)])
+    return np.abs(gradient / units).max()
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
@@ -764,9 +770,10 @@ def flat_parameters(model):
 @pytest.mark.parametrize("Est", ESTIMATORS)
 def test_default_gd_steps_at_the_barzilai_borwein_rates(Est, rng):
     """The first step is 1 / L; each later one, from the last step s and the
-    change y of the gradient, s.s / s.y after an even number of steps and
-    s.y / y.y after an odd one (while the objective stays below the highest
-    of the last ten)."""
+    change y of the gradient, takes the long rate s.s / s.y, or when the
+    short rate s.y / y.y is below 0.8 times it, the smallest short rate of
+    the last three steps (while the objective stays below the highest of
+    the last ten)."""
     X, y = correlated_problem(Est, rng, n=300)
     kw = dict(solver="gd", alpha=1e-3, tol=None)
     fits = [Est(max_epochs=k, **kw).fit(X, y) for k in (1, 2, 3, 4)]
@@ -782,10 +789,16 @@ def test_default_gd_steps_at_the_barzilai_borwein_rates(Est, rng):
              + [gradient(f.coef_, f.intercept_) for f in fits])
     # the first step: 1 / L
     assert_allclose(points[1], -fits[0].learning_rate_ * grads[0], rtol=1e-10, atol=1e-14)
+    short_rates, took = [], set()
     for k in (1, 2, 3):
         s, g = points[k] - points[k - 1], grads[k] - grads[k - 1]
-        rate = (s @ s) / (s @ g) if k % 2 == 0 else (s @ g) / (g @ g)
+        long_rate, short_rate = (s @ s) / (s @ g), (s @ g) / (g @ g)
+        short_rates = (short_rates + [short_rate])[-3:]
+        short = short_rate < 0.8 * long_rate
+        took.add(bool(short))
+        rate = min(short_rates) if short else long_rate
         assert_allclose(points[k + 1], points[k] - rate * grads[k], rtol=1e-8, atol=1e-12)
+    assert took == {True, False}        # both rates were taken
 
 
 def test_auto_optimizer_elsewhere_is_torch_sgd(rng):

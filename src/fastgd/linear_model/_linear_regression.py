@@ -45,9 +45,11 @@ class LinearRegression(RegressorMixin, _LinearModel):
 default 'auto'
         The update rule, with torch.optim's formulas and defaults.  'auto' is
         plain gradient steps at Barzilai and Borwein's rates (the inverse of
-        the curvature the last step met, alternating their two formulas;
-        a step that rises above the highest of the last 10 objectives is
-        taken again at 1 / L) when ``fit`` runs the 'gd' solver with
+        the curvature the last step met: the long rate s.s / s.y, or the
+        smallest short rate s.y / y.y of the last 3 steps when the short one
+        is below 0.8 times the long one; a step that rises above the highest
+        of the last 10 objectives is taken again at 1 / L) when ``fit`` runs
+        the 'gd' solver with
         ``learning_rate='auto'``, a constant schedule and no momentum,
         dampening or nesterov given; 'sgd' (torch's SGD: plain steps unless
         you give momentum) otherwise: the stochastic solvers, ``partial_fit``,
