@@ -549,7 +549,7 @@ class GradientDescentEstimator(BaseEstimator):
         bounds the curvature of a step's objective (the mini-batch
         smoothness constant), scaled by (1 - momentum); torch's defaults for
         the adaptive rules.  With Barzilai-Borwein steps 1 / L is the first
-        step and the fallback (see _barzilai_borwein_rate).
+        step and the fallback (see _barzilai_borwein_step).
 
         Heavy ball and Nesterov momentum with stochastic gradients multiply
         the noise by 1 / (1 - mu): they keep the effective step 1 / L."""
@@ -748,7 +748,7 @@ class GradientDescentEstimator(BaseEstimator):
                         continue
                 if self._adapt_rate():
                     rule = self._make_rule(self.learning_rate_)
-                    no_improve, divided = 0, True
+                    no_improve, divided, misses = 0, True, 0
                     continue
                 self.converged_ = not gradient_stop
                 if gradient_stop:
@@ -963,13 +963,17 @@ class GradientDescentEstimator(BaseEstimator):
             short_rates = self._bb_memory[2]
             s = np.concatenate([a - b for a, b in zip(now, self._bb_memory[0])])
             y = np.concatenate([a - b for a, b in zip(grad, self._bb_memory[1])])
-            sy = float(s @ y)
-            if sy > 0.0:
-                long_rate, short_rate = float(s @ s) / sy, sy / float(y @ y)
-                short_rates = (short_rates + [short_rate])[-BB_SHORT_MEMORY:]
-                rate = (min(short_rates) if short_rate < BB_SHORT_RATIO * long_rate
-                        else long_rate)
-                # either quotient underflows to 0 (or is NaN) beside huge features
+            sy, yy = float(s @ y), float(y @ y)
+            # either quotient underflows to 0 (or is NaN) beside huge features:
+            # such a rate is neither taken nor remembered
+            if sy > 0.0 and yy > 0.0:
+                long_rate, short_rate = float(s @ s) / sy, sy / yy
+                if short_rate > 0.0 and np.isfinite(short_rate):
+                    short_rates = (short_rates + [short_rate])[-BB_SHORT_MEMORY:]
+                if short_rate < BB_SHORT_RATIO * long_rate and short_rates:
+                    rate = min(short_rates)
+                else:
+                    rate = long_rate
                 if rate > 0.0:
                     lr = min(rate, BB_MAX_RATE * self.learning_rate_)
         self._bb_memory = (now, grad, short_rates)
