@@ -71,6 +71,29 @@ def test_full_batch_logistic_equals_in_memory_fit(client, chunks):
     assert isinstance(got.coef_, np.ndarray) and got.coef_.dtype == np.float64
 
 
+@pytest.mark.parametrize("gathered", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_automatic_rate_is_the_in_memory_one(client, monkeypatch, gathered, sparse):
+    """The automatic rate's power iteration runs on the client over the
+    subsample, brought there in one round trip: the in-memory computation
+    (for dense rows the same rate bit for bit).  A subsample too large to
+    bring runs it as a map-reduce an iteration: the same rate to rounding."""
+    from fastgd.linear_model import _base
+    monkeypatch.setattr(_base, "_GATHER_BYTES", 64 << 20 if gathered else 0)
+    X, y = _logistic(n=2000)
+    X[np.abs(X) < 1.0] = 0.0
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    data = sp.csr_matrix(X) if sparse else X
+    kw = dict(alpha=1e-3, max_epochs=2, tol=None)
+    ref = fastgd.LogisticRegression(**kw).fit(data, y, sample_weight=sw)
+    Xd = da.from_array(data, chunks=(700, X.shape[1]))
+    got = fastgd.LogisticRegression(**kw).fit(Xd, _rows(y, 700), sample_weight=_rows(sw, 700))
+    if gathered and not sparse:
+        assert got.learning_rate_ == ref.learning_rate_
+    assert got.learning_rate_ == pytest.approx(ref.learning_rate_, rel=1e-12)
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-10)
+
+
 def test_full_batch_weighted_regression_and_softmax_with_early_stopping(client):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(2000, 5))

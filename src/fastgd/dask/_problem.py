@@ -397,17 +397,34 @@ class DaskProblem:
     def _run(self, graph):
         return _wait(self.client, self.client.compute(graph))
 
-    def subset(self, index, persist=None):
-        """The rows ``index`` (sorted), taken on the workers chunk by chunk;
-        kept in the workers' memory if ``persist`` (default: as this
-        problem's chunks are)."""
+    def _takes(self, index):
+        """The rows ``index`` (sorted), as one lazy take a chunk that holds any."""
         index = np.asarray(index, dtype=np.intp)
-        chunks = []
+        takes = []
         for k, chunk in enumerate(self.chunks):
             lo, hi = self.offsets[k], self.offsets[k + 1]
             local = index[(index >= lo) & (index < hi)] - lo
             if local.size:
-                chunks.append(delayed(_chunks.take)(chunk, local))
+                takes.append(delayed(_chunks.take)(chunk, local))
+        return takes
+
+    def gather_rows(self, index, max_bytes):
+        """(X, sample weights or None) of the rows ``index`` (sorted), brought
+        to the client in one round trip; None when, as dense values, they
+        would take more than ``max_bytes``."""
+        if len(index) * self.n_features * np.dtype(self.dtype).itemsize > max_bytes:
+            return None
+        parts = self._run(self._takes(index))
+        Xs = [X for X, _, _ in parts]
+        X = sp.vstack(Xs, format="csr") if sp.issparse(Xs[0]) else np.concatenate(Xs)
+        weights = [sw for _, _, sw in parts]
+        return X, None if weights[0] is None else np.concatenate(weights)
+
+    def subset(self, index, persist=None):
+        """The rows ``index`` (sorted), taken on the workers chunk by chunk;
+        kept in the workers' memory if ``persist`` (default: as this
+        problem's chunks are)."""
+        chunks = self._takes(index)
         persist = self.persisted if persist is None else persist
         if persist:
             chunks = self.client.persist(chunks)

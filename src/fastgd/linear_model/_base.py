@@ -28,6 +28,9 @@ from ..dask import is_dask_collection
 _LOSS_CURVATURE = {"squared": 1.0, "logistic": 0.25, "softmax": 0.5}
 # Rows used to estimate the largest eigenvalue of X^T X / n by power iteration.
 _POWER_ROWS, _POWER_ITERATIONS = 20000, 20
+# A Dask X's subsample for that estimate is brought to the client up to this
+# size (as dense values); beyond, each iteration is a map-reduce.
+_GATHER_BYTES = 64 << 20
 
 
 class _Problem:
@@ -192,11 +195,17 @@ class _LinearModel(GradientDescentEstimator):
         """The top eigenvalue of A^T S A / sum(s) on at most _POWER_ROWS rows
         (a deterministic subsample: an estimate suffices)."""
         idx = np.linspace(0, problem.n_samples - 1, min(problem.n_samples, _POWER_ROWS)).astype(np.intp)
-        if problem.distributed:
-            return largest_eigenvalue(problem.linear_gram(idx, self.fit_intercept),
-                                      problem.n_features + 1, _POWER_ITERATIONS)
-        X = problem.X[idx]
-        s = np.ones(len(idx)) if problem.sample_weight is None else problem.sample_weight[idx].astype(np.float64)
+        if not problem.distributed:
+            X, sw = problem.X[idx], None if problem.sample_weight is None else problem.sample_weight[idx]
+        else:
+            # the subsample brought to the client in one round trip, when it
+            # is small: a round trip an iteration costs more than the products
+            rows = problem.gather_rows(idx, _GATHER_BYTES)
+            if rows is None:
+                return largest_eigenvalue(problem.linear_gram(idx, self.fit_intercept),
+                                          problem.n_features + 1, _POWER_ITERATIONS)
+            X, sw = rows
+        s = np.ones(len(idx)) if sw is None else sw.astype(np.float64)
         s = s / s.sum()
         c = float(self.fit_intercept)
 
