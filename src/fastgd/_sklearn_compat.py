@@ -86,6 +86,19 @@ class ProbabilisticClassifierMixin(ClassifierMixin):
             return np.log(self.predict_proba(X))
 
 
+def sklearn_assumes_finite():
+    """Whether scikit-learn's configuration (``sklearn.set_config`` or
+    ``sklearn.config_context``) says ``assume_finite=True``, which skips its
+    estimators' scan of X for NaN and infinity.  Asked only when scikit-learn
+    is already imported: a program that set it has imported it."""
+    import sys
+    sklearn = sys.modules.get("sklearn")
+    get_config = getattr(sklearn, "get_config", None)
+    if get_config is None:
+        return False
+    return bool(get_config().get("assume_finite", False))
+
+
 def sparse_coefficients(coef):
     """``coef`` as ``sparsify`` leaves it, in CSR: a sparse array of its
     shape (one-dimensional too, where scipy has 1-D sparse arrays), a sparse
@@ -101,4 +114,4 @@ def sparse_coefficients(coef):
 
 
 __all__ = ["BaseEstimator", "ClassifierMixin", "ProbabilisticClassifierMixin", "RegressorMixin",
-           "r2_score", "sparse_coefficients"]
+           "r2_score", "sklearn_assumes_finite", "sparse_coefficients"]

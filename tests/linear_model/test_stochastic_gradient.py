@@ -765,6 +765,31 @@ def test_bad_calls_raise_clear_errors():
         SGDRegressor().fit(bad, Y_REG)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_assume_finite_skips_the_scan_as_in_scikit_learn(sparse):
+    """Under sklearn.config_context(assume_finite=True) X is not scanned for
+    NaN: the loop meets it as scikit-learn's does.  The hinge step of a NaN
+    row is no step (the same model), a squared loss overflows and raises."""
+    sklearn = pytest.importorskip("sklearn")
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    data = sp.csr_matrix(bad) if sparse else bad
+    kw = dict(max_iter=5, tol=None, shuffle=False)
+    with pytest.raises(ValueError, match="NaN"):
+        SGDClassifier(**kw).fit(data, Y_BINARY)
+    with sklearn.config_context(assume_finite=True):
+        ours = SGDClassifier(**kw).fit(data, Y_BINARY)
+        theirs = sklearn_lm.SGDClassifier(**kw).fit(data, Y_BINARY)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-8)
+        np.testing.assert_array_equal(ours.predict(data), theirs.predict(data))
+        with pytest.raises(ValueError, match="under-/overflow"):
+            sklearn_lm.SGDRegressor(**kw).fit(data, Y_REG)
+        with pytest.raises(ValueError, match="under-/overflow"):
+            SGDRegressor(**kw).fit(data, Y_REG)
+    with pytest.raises(ValueError, match="NaN"):
+        ours.predict(data)
+
+
 def test_divergence_raises_instead_of_a_nan_model():
     huge = X * 1e200
     with pytest.raises(ValueError, match="under-/overflow"):

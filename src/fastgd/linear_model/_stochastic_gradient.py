@@ -27,7 +27,8 @@ from scipy.special import expit
 
 from .._fit import check_shuffle, keeps_model_on_error, lock_of
 from .._sklearn_compat import (BaseEstimator, ClassifierMixin, ProbabilisticClassifierMixin,
-                               RegressorMixin, r2_score, sparse_coefficients)
+                               RegressorMixin, r2_score, sklearn_assumes_finite,
+                               sparse_coefficients)
 from .._validation import (check_array, check_feature_names, check_is_fitted, check_n_features,
                            check_partial_fit_classes, check_sample_weight,
                            check_target, encode_known_labels, encode_labels)
@@ -447,7 +448,11 @@ class _BaseSGD(BaseEstimator):
     # -- data ---------------------------------------------------------------
     def _validate_X(self, X, reset):
         check_feature_names(self, X, reset)
-        X = check_array(X, "X")
+        # sklearn.config_context(assume_finite=True) skips the scan, as it
+        # does for scikit-learn's estimators: the loop then meets the
+        # non-finite values as scikit-learn's does (a NaN row's hinge step
+        # is no step; a squared loss overflows and raises)
+        X = check_array(X, "X", check_finite=not sklearn_assumes_finite())
         if not reset:
             check_n_features(self, X)
         return X
@@ -537,7 +542,7 @@ class _BaseSGD(BaseEstimator):
     def _scores(self, X):
         check_is_fitted(self)
         check_feature_names(self, X, reset=False)
-        X = check_array(X, "X")
+        X = check_array(X, "X", check_finite=not sklearn_assumes_finite())
         if hasattr(self, "n_features_in_"):
             # a model whose coef_ was set by hand has none, and scikit-learn
             # predicts with it (the product below checks the widths)
