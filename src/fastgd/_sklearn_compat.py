@@ -6,6 +6,7 @@ check_estimator work as for any scikit-learn estimator); without it these
 stand-ins give the same get_params / set_params / score contract.
 """
 import inspect
+import sys
 
 import numpy as np
 
@@ -86,17 +87,19 @@ class ProbabilisticClassifierMixin(ClassifierMixin):
             return np.log(self.predict_proba(X))
 
 
+def _sklearn_setting(name, default):
+    """scikit-learn's configuration value ``name`` (``sklearn.set_config`` or
+    ``sklearn.config_context``), or ``default``.  Asked only when
+    scikit-learn is already imported: a program that set it has imported it,
+    and otherwise its value is the default."""
+    get_config = getattr(sys.modules.get("sklearn"), "get_config", None)
+    return default if get_config is None else get_config().get(name, default)
+
+
 def sklearn_assumes_finite():
-    """Whether scikit-learn's configuration (``sklearn.set_config`` or
-    ``sklearn.config_context``) says ``assume_finite=True``, which skips its
-    estimators' scan of X for NaN and infinity.  Asked only when scikit-learn
-    is already imported: a program that set it has imported it."""
-    import sys
-    sklearn = sys.modules.get("sklearn")
-    get_config = getattr(sklearn, "get_config", None)
-    if get_config is None:
-        return False
-    return bool(get_config().get("assume_finite", False))
+    """Whether scikit-learn's configuration says ``assume_finite=True``,
+    which skips its estimators' scan of X for NaN and infinity."""
+    return bool(_sklearn_setting("assume_finite", False))
 
 
 def sparse_coefficients(coef):
@@ -105,13 +108,9 @@ def sparse_coefficients(coef):
     matrix unless scikit-learn's ``sparse_interface`` setting asks for arrays."""
     import scipy.sparse as sp
     coef = sp.csr_array(coef)
-    try:
-        from sklearn import get_config
-        interface = get_config().get("sparse_interface", "spmatrix")
-    except ImportError:  # pragma: no cover - depends on the environment
-        interface = "spmatrix"
-    return coef if interface == "sparray" else sp.csr_matrix(coef)
-
+    if _sklearn_setting("sparse_interface", "spmatrix") == "sparray":
+        return coef
+    return sp.csr_matrix(coef)
 
 __all__ = ["BaseEstimator", "ClassifierMixin", "ProbabilisticClassifierMixin", "RegressorMixin",
            "r2_score", "sklearn_assumes_finite", "sparse_coefficients"]
