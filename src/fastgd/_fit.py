@@ -79,6 +79,17 @@ STOCHASTIC_PROGRESS_FLOOR = 1e-2
 # stall's while the fit still descends.  The rate is divided (or the fit
 # stops) only after this many stalls in a row without progress.
 STALL_PATIENCE = 4
+# At fastgd's own rate and schedule, a logistic or softmax fit by 'sgd' or
+# 'minibatch' doubles its rate after every RATE_GROWTH_WINDOW times
+# n_iter_no_change epochs of descent without a stall, up to RATE_GROWTH_CAP
+# times the automatic rate, until its first stall.  The automatic rate
+# 1 / L_max is set by the largest row: on data with a few large rows it is
+# many times smaller than the steps most rows allow, and directions of low
+# curvature then need thousands of epochs.  The losses' gradients are
+# bounded, so a rate too large adds noise, which the stall test divides
+# away, not divergence.
+RATE_GROWTH_WINDOW = 4
+RATE_GROWTH_CAP = 8.0
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
 ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
@@ -114,13 +125,19 @@ STOPPING_DOCS = """\
         converged, when the gradient has fallen to tol times its value at
         the start.  When it has fallen to 1e-2 times that, they go on at
         the same rate while the objective still comes down (by more than
-        1e-4, relative, below its value at every earlier stall), and stop,
-        converged, once it has not for 4 stalls in a row, at this rate nor
-        (with 'adaptive') at the rate divided once more.  Otherwise
+        1e-4, relative, below its value at the last stall where it did),
+        and stop, converged, once it has not for 4 stalls in a row, at this
+        rate nor (with 'adaptive') at the rate divided once more.  Otherwise
         schedule='adaptive' (the linear models' default, through 'auto')
         divides the rate by 5 and goes on, and the fit stops unconverged,
         with a ConvergenceWarning, once the rate would fall below 1e-6, or
-        at once with any other schedule.  The network stops at the stall.
+        at once with any other schedule.  Before its first stall, a
+        logistic or softmax fit at learning_rate='auto' and schedule='auto'
+        (plain steps) doubles its rate after every 4 * n_iter_no_change
+        epochs, up to 8 times the automatic rate: that rate, 1 / L_max, is
+        set by the longest row, and on data with a few long rows it is many
+        times smaller than the other rows allow.  The network stops at the
+        stall.
         Every solver with early stopping stops when the validation score
         has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
@@ -411,6 +428,8 @@ class GradientDescentEstimator(BaseEstimator):
     # whether a stall of the stochastic solvers is judged by the full
     # gradient (convex models) or ends the fit (the network)
     _stochastic_stops_on_gradient = False
+    # whether the loss's gradient is bounded (see _rate_grows)
+    _bounded_gradient = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -611,11 +630,11 @@ class GradientDescentEstimator(BaseEstimator):
             self.t_ = 0
             self.loss_history_ = []
             self.validation_scores_ = [] if validation is not None else None
-            self.learning_rate_ = self._initial_rate(problem)
+            self.learning_rate_ = self._automatic_rate = self._initial_rate(problem)
         elif validation is not None and self.validation_scores_ is None:
             self.validation_scores_ = []    # early stopping switched on for a warm start
         if self.learning_rate_ is None:     # continuing from the closed form (solver='normal')
-            self.learning_rate_ = self._initial_rate(problem)
+            self.learning_rate_ = self._automatic_rate = self._initial_rate(problem)
         # the data must not be the model's own parameters (coefs_ are views
         # of them): the loops would read X while rewriting it
         check_no_overlap({f"the model's parameters (block {k})": seg.values
@@ -654,6 +673,8 @@ class GradientDescentEstimator(BaseEstimator):
         checked = np.inf                    # the exact objective at the last stall
         divided = False                     # whether the last stall divided the rate
         misses = 0                          # stalls in a row without progress
+        # epochs at this rate, while the rate may still grow (None: no more)
+        steady = 0 if gradient_stop and self._rate_grows() else None
         if self.solver == SAGA:
             self._saga_start(problem, reset)
         first = len(self.loss_history_)
@@ -713,7 +734,15 @@ class GradientDescentEstimator(BaseEstimator):
                     rule = self._make_rule(self.learning_rate_)
                     no_improve = 0
                 continue
+            if steady is not None and no_improve < self.n_iter_no_change:
+                steady += 1
+                if (steady >= RATE_GROWTH_WINDOW * self.n_iter_no_change
+                        and 2.0 * self.learning_rate_ <= RATE_GROWTH_CAP * self._automatic_rate):
+                    self.learning_rate_ *= 2.0
+                    rule = self._make_rule(self.learning_rate_)
+                    steady = 0
             if no_improve >= self.n_iter_no_change:
+                steady = None               # the first stall: the rate grows no more
                 if gradient_stop:
                     # the stall may be the optimum, the rate's noise floor,
                     # or slow progress the epoch objective's noise hides:
@@ -721,7 +750,10 @@ class GradientDescentEstimator(BaseEstimator):
                     exact = self._full_gradient(problem)
                     scale = max(abs(exact), STOCHASTIC_PROGRESS_FLOOR * abs(start))
                     progressed = exact < checked - STOCHASTIC_PROGRESS_TOL * scale
-                    checked = min(checked, exact)
+                    if progressed or not np.isfinite(checked):
+                        # progress is measured from here: a slow descent
+                        # adds up over the stalls that follow
+                        checked = exact
                     gradient = self._gradient_norm()
                     if gradient <= self.tol * self._gradient_scale:
                         # full batch's own test: the optimum, progress or not
@@ -989,6 +1021,19 @@ class GradientDescentEstimator(BaseEstimator):
             self._step(rule, self.learning_rate_)
             objective = self._full_gradient(problem)
         return objective
+
+    def _rate_grows(self):
+        """Whether a stochastic fit's rate doubles while it descends steadily
+        (see RATE_GROWTH_WINDOW): a logistic or softmax fit (the losses
+        say so with _bounded_gradient) at fastgd's own rate and schedule,
+        with plain steps."""
+        return (self._bounded_gradient and self.solver in STOCHASTIC_SOLVERS
+                and self.optimizer == "auto"
+                and isinstance(self.learning_rate, str)
+                and isinstance(self.schedule, str) and self.schedule == "auto"
+                and hasattr(self, "_automatic_rate")
+                and all(getattr(self, name, None) is None
+                        for name in ("momentum", "dampening", "nesterov")))
 
     def _schedule(self):
         """The schedule in force (a name, or the user's callable): 'auto' is

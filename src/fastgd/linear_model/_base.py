@@ -58,6 +58,10 @@ class _LinearModel(GradientDescentEstimator):
     _optimizers = OPTIMIZERS + ("auto",)
     _stochastic_stops_on_gradient = True
 
+    @property
+    def _bounded_gradient(self):
+        return self._loss in ("logistic", "softmax")
+
     def __init__(self, *, solver="gd", optimizer="auto", learning_rate="auto",
                  schedule="auto", alpha=0.0, max_epochs=1000, tol=1e-6,
                  n_iter_no_change=5, batch_size=32, shuffle=True,

@@ -67,7 +67,8 @@ default 'auto'
         'auto' is 'adaptive' for the 'sgd' and 'minibatch' solvers (a
         constant rate leaves them at a noise floor above the optimum;
         dividing it as the objective stalls lets them converge, see
-        ``tol``) and 'constant' for the others.
+        ``tol``; the classifiers' automatic rate may also grow before the
+        first stall) and 'constant' for the others.
         'constant', 'invscaling' (eta / t**power_t), 'step' (eta *
         gamma**((t-1) // step_size)), 'exponential' (eta * gamma**(t-1)),
         'optimal' (Bottou's 1 / (alpha (t0 + t - 1)), t0 = 1 / (alpha eta), so
