@@ -82,7 +82,8 @@ STALL_PATIENCE = 4
 # At fastgd's own rate and schedule, a logistic or softmax fit by 'sgd' or
 # 'minibatch' doubles its rate after every RATE_GROWTH_WINDOW times
 # n_iter_no_change epochs of descent without a stall, up to RATE_GROWTH_CAP
-# times the automatic rate, until its first stall.  The automatic rate
+# times the automatic rate, until its first stall; its stalls then halve it
+# back down to the automatic rate before they divide it.  The automatic rate
 # 1 / L_max is set by the largest row: on data with a few large rows it is
 # many times smaller than the steps most rows allow, and directions of low
 # curvature then need thousands of epochs.  The losses' gradients are
@@ -134,10 +135,11 @@ STOPPING_DOCS = """\
         at once with any other schedule.  Before its first stall, a
         logistic or softmax fit at learning_rate='auto' and schedule='auto'
         (plain steps) doubles its rate after every 4 * n_iter_no_change
-        epochs, up to 8 times the automatic rate: that rate, 1 / L_max, is
+        epochs, up to 8 times the automatic rate (that rate, 1 / L_max, is
         set by the longest row, and on data with a few long rows it is many
-        times smaller than the other rows allow.  The network stops at the
-        stall.
+        times smaller than the other rows allow); its stalls then halve it
+        back down to the automatic rate before they divide it by 5.  The
+        network stops at the stall.
         Every solver with early stopping stops when the validation score
         has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
@@ -1048,8 +1050,14 @@ class GradientDescentEstimator(BaseEstimator):
     def _adapt_rate(self):
         """schedule='adaptive': divide the rate when the objective stalls;
         False once it would fall below MIN_ADAPTIVE_RATE (or for any other
-        schedule)."""
-        if self._schedule() != "adaptive" or self.learning_rate_ / ADAPTIVE_DIVISOR < MIN_ADAPTIVE_RATE:
+        schedule).  A rate that grew (see _rate_grows) comes back the way
+        it went up, halved at each stall down to the automatic rate."""
+        if self._schedule() != "adaptive":
+            return False
+        if self._rate_grows() and self.learning_rate_ > self._automatic_rate:
+            self.learning_rate_ /= 2.0
+            return True
+        if self.learning_rate_ / ADAPTIVE_DIVISOR < MIN_ADAPTIVE_RATE:
             return False
         self.learning_rate_ /= ADAPTIVE_DIVISOR
         return True

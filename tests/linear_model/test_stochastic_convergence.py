@@ -139,8 +139,10 @@ def test_a_default_stochastic_fit_on_ill_conditioned_data_ends_near_the_optimum(
             "smaller rates the stalls divide it to end at 2e-3, still descending"))
     if (name, solver) == ("digits", "minibatch"):
         request.applymarker(pytest.mark.xfail(
-            strict=True, reason="the divided rates end at 1.1e-3 to 1.4e-3, descending by "
-            "less than the stall test's 1e-4 over four stalls"))
+            strict=True, reason="4 of 10 seeds (this one too) end at 1.1e-3 to 2e-3: at "
+            "the rates that bring the directions of curvature near alpha down within "
+            "max_epochs the objective falls by less than the stall test's 1e-4 over four "
+            "stalls"))
     kind, X, y = _bundled(name)
     if kind == "logistic" and len(np.unique(y)) > 2:
         kind = "softmax"
@@ -184,9 +186,10 @@ def test_a_steady_descent_doubles_the_rate_until_the_first_stall():
     """On digits the automatic rate 1 / L_max is set by rows with pixels 40
     standard deviations out, and the fit descends for hundreds of epochs
     without a stall.  Meanwhile it doubles its rate every
-    4 * n_iter_no_change epochs, up to 8 times the automatic rate; the
-    user's rate or schedule, momentum, and the squared loss (whose steps
-    diverge past 2 / L) keep theirs."""
+    4 * n_iter_no_change epochs, up to 8 times the automatic rate, and its
+    stalls bring it back down by halves; the user's rate or schedule,
+    momentum, and the squared loss (whose steps diverge past 2 / L) keep
+    theirs."""
     _, X, y = _bundled("digits")
     alpha = 1.0 / len(y)
     rates = _rates(SoftmaxRegression(solver="sgd", alpha=alpha, max_epochs=70,
@@ -194,6 +197,13 @@ def test_a_steady_descent_doubles_the_rate_until_the_first_stall():
     first = rates[0]
     np.testing.assert_allclose(rates[[19, 20, 39, 40, 59, 60, 69]] / first,
                                [1, 2, 2, 4, 4, 8, 8])
+    full = _rates(SoftmaxRegression(solver="sgd", alpha=alpha, random_state=0), X, y)
+    changes = full[np.r_[True, full[1:] != full[:-1]]] / first
+    peak = int(np.argmax(changes))
+    np.testing.assert_allclose(changes[:peak + 1], [1, 2, 4, 8])
+    back = changes[peak:][changes[peak:] >= 1.0]
+    assert len(back) >= 2
+    np.testing.assert_allclose(back, 8.0 / 2.0 ** np.arange(len(back)))
     patient = SoftmaxRegression(solver="sgd", alpha=alpha, max_epochs=45, random_state=0,
                                 n_iter_no_change=10)
     np.testing.assert_allclose(_rates(patient, X, y)[[39, 40]] / first, [1, 2])
