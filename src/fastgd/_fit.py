@@ -64,7 +64,7 @@ MIN_ADAPTIVE_RATE = 1e-6
 # well-conditioned data ...
 STOCHASTIC_GRADIENT_TOL = 1e-2
 # ... and the exact objective (from the same pass) has not come down by this,
-# relative, below its lowest value at the earlier stalls, at the current rate
+# relative, below its value at the last stall where it did, at the current rate
 # and (with 'adaptive') at the rate divided once more.  On ill-conditioned
 # data the gradient has shrunk by 1e-2 while the objective is still 4e-3
 # above the optimum and falling at every epoch (the noisy epoch objective
