@@ -91,6 +91,10 @@ STALL_PATIENCE = 4
 # away, not divergence.
 RATE_GROWTH_WINDOW = 4
 RATE_GROWTH_CAP = 8.0
+# A fit whose rate grew has shown such directions: they come down by less
+# than STOCHASTIC_PROGRESS_TOL over four stalls while the objective is still
+# 1e-3 above the optimum, so its progress test asks for this instead.
+GROWN_PROGRESS_TOL = 5e-6
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
 ESTIMATOR_SCHEDULES = SCHEDULES + ("auto",)
@@ -138,8 +142,9 @@ STOPPING_DOCS = """\
         epochs, up to 8 times the automatic rate (that rate, 1 / L_max, is
         set by the longest row, and on data with a few long rows it is many
         times smaller than the other rows allow); its stalls then halve it
-        back down to the automatic rate before they divide it by 5.  The
-        network stops at the stall.
+        back down to the automatic rate before they divide it by 5, and its
+        progress test asks for 5e-6 instead of 1e-4 (its directions of low
+        curvature come down slowly).  The network stops at the stall.
         Every solver with early stopping stops when the validation score
         has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
@@ -677,6 +682,7 @@ class GradientDescentEstimator(BaseEstimator):
         misses = 0                          # stalls in a row without progress
         # epochs at this rate, while the rate may still grow (None: no more)
         steady = 0 if gradient_stop and self._rate_grows() else None
+        grew = False                        # whether it has (see GROWN_PROGRESS_TOL)
         if self.solver == SAGA:
             self._saga_start(problem, reset)
         first = len(self.loss_history_)
@@ -742,7 +748,7 @@ class GradientDescentEstimator(BaseEstimator):
                         and 2.0 * self.learning_rate_ <= RATE_GROWTH_CAP * self._automatic_rate):
                     self.learning_rate_ *= 2.0
                     rule = self._make_rule(self.learning_rate_)
-                    steady = 0
+                    steady, grew = 0, True
             if no_improve >= self.n_iter_no_change:
                 steady = None               # the first stall: the rate grows no more
                 if gradient_stop:
@@ -751,7 +757,8 @@ class GradientDescentEstimator(BaseEstimator):
                     # the exact objective and gradient (one pass) tell them apart
                     exact = self._full_gradient(problem)
                     scale = max(abs(exact), STOCHASTIC_PROGRESS_FLOOR * abs(start))
-                    progressed = exact < checked - STOCHASTIC_PROGRESS_TOL * scale
+                    progress_tol = GROWN_PROGRESS_TOL if grew else STOCHASTIC_PROGRESS_TOL
+                    progressed = exact < checked - progress_tol * scale
                     if progressed or not np.isfinite(checked):
                         # progress is measured from here: a slow descent
                         # adds up over the stalls that follow

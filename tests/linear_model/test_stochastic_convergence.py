@@ -137,12 +137,6 @@ def test_a_default_stochastic_fit_on_ill_conditioned_data_ends_near_the_optimum(
             strict=True, reason="14 steps an epoch: the rate that reaches the directions of "
             "curvature near alpha within max_epochs has a noise floor of 2e-2, and the "
             "smaller rates the stalls divide it to end at 2e-3, still descending"))
-    if (name, solver) == ("digits", "minibatch"):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="4 of 10 seeds (this one too) end at 1.1e-3 to 2e-3: at "
-            "the rates that bring the directions of curvature near alpha down within "
-            "max_epochs the objective falls by less than the stall test's 1e-4 over four "
-            "stalls"))
     kind, X, y = _bundled(name)
     if kind == "logistic" and len(np.unique(y)) > 2:
         kind = "softmax"
