@@ -16,6 +16,7 @@ Problems (ALPHA = 1e-4, the benchmarks' workloads):
 
 * logistic, 200,000 x 100 dense, correlated features (workloads.model_problem:
   five groups sharing a factor, correlation 0.5), target gap 1e-8;
+* the same at 1,000,000 x 100 (the time-to-a-good-model data), target 1e-8;
 * logistic, CSR 100,000 x 100,000, 50 non-zeros a row (workloads.sparse_problem),
   target gap 1e-6;
 * softmax, K = 5, 200,000 x 100 dense (workloads.dense_problem), target 1e-8;
@@ -46,7 +47,8 @@ from workloads import ALPHA  # noqa: E402
 from fastgd import LinearRegression, LogisticRegression, SoftmaxRegression, kernels  # noqa: E402
 from fastgd import reference  # noqa: E402
 
-TARGETS = {"logistic-dense": 1e-8, "logistic-csr": 1e-6, "softmax": 1e-8, "squared": 1e-8}
+TARGETS = {"logistic-dense": 1e-8, "logistic-dense-1m": 1e-8, "logistic-csr": 1e-6,
+           "softmax": 1e-8, "squared": 1e-8}
 SPEEDUP_TARGET = 3.0
 
 
@@ -69,9 +71,10 @@ def objective(X, y, loss, coef, intercept):
 
 def problem(name, scale):
     """(X, y, loss, y_for_fastgd)."""
-    if name == "logistic-dense":
+    if name in ("logistic-dense", "logistic-dense-1m"):
         # model_problem's training split is 80% of its rows: 200,000 at 0.25
-        X, y, _, _ = workloads.model_problem(0.25 * scale)
+        rows = 0.25 if name == "logistic-dense" else 1.25
+        X, y, _, _ = workloads.model_problem(rows * scale)
         return X, y, "logistic"
     if name == "logistic-csr":
         X, y = workloads.sparse_problem(scale)
