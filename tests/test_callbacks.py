@@ -75,6 +75,34 @@ def test_callback_sees_each_epochs_record(Est):
         assert r.learning_rate == pytest.approx(model.learning_rate_ / t ** 0.5, rel=1e-6)
 
 
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_callback_reads_the_parameters_of_its_epoch(Est):
+    """The fitted attributes are the training parameters while the fit runs:
+    a callback that copies them gets each epoch's model, the last one the
+    fitted model; after the fit the intercept of a regression is a number,
+    as scikit-learn's."""
+    X, y = data_for(Est)
+    mlp = Est in (MLPClassifier, MLPRegressor)
+    names = ("coefs_", "intercepts_") if mlp else ("coef_", "intercept_")
+    seen = []
+
+    def copy(record):
+        seen.append([np.array(part, copy=True) for name in names
+                     for part in (getattr(model, name) if mlp else [getattr(model, name)])])
+
+    model = make(Est, callback=copy, max_epochs=4, tol=None)
+    model.fit(X, y)
+    final = [np.asarray(part) for name in names
+             for part in (getattr(model, name) if mlp else [getattr(model, name)])]
+    assert len(seen) == 4
+    for got, want in zip(seen[-1], final):
+        np.testing.assert_array_equal(got, want)
+    for earlier, later in zip(seen, seen[1:]):
+        assert all(not np.array_equal(a, b) for a, b in zip(earlier, later))
+    if Est is LinearRegression:
+        assert isinstance(model.intercept_, float)
+
+
 def test_callback_reports_a_callable_schedules_rate_and_no_validation():
     X, y = data_for(LinearRegression)
     records = []

@@ -200,7 +200,9 @@ RULE_HYPERPARAMETER_DOCS = """\
     callback : callable or None, default None
         Called after each epoch with a :class:`fastgd.callbacks.EpochRecord`
         (epoch, objective, validation_score, learning_rate, seconds); a true
-        return value stops the fit after that epoch.  Ctrl-C stops a fit
+        return value stops the fit after that epoch.  Meanwhile the
+        estimator's fitted attributes (``coef_``, ``intercept_``,
+        ``coefs_``, ``intercepts_``) show the parameters of that epoch.  Ctrl-C stops a fit
         after its last finished epoch, with a ``FitInterruptedWarning``.
 """
 
@@ -713,7 +715,7 @@ class GradientDescentEstimator(BaseEstimator):
         # from here the model is the one being trained (see keeps_model_on_error):
         # its public attributes are views of its parameters, its history grows
         self._training = True
-        self._expose_fitted_attributes()
+        self._expose_fitted_attributes(training=True)
         # n_iter_ counts the epochs of this fit (partial_fit: of every call)
         counted_from = 0 if getattr(self, "_partial", False) else first
         self.n_iter_ = first - counted_from

@@ -220,9 +220,11 @@ default 'auto'
         self._expose_fitted_attributes()
         return self
 
-    def _expose_fitted_attributes(self):
+    def _expose_fitted_attributes(self, training=False):
         self.coef_ = self._coef[0]
-        self.intercept_ = self._intercept[0]
+        # a number, as scikit-learn's; while the model trains, a 0-d view,
+        # so that a callback reads the intercept of the epoch it is called for
+        self.intercept_ = self._intercept.reshape(()) if training else self._intercept[0]
 
     @predicts_dask
     def predict(self, X):

@@ -48,7 +48,7 @@ class _Classifier(ProbabilisticClassifierMixin, _LinearModel):
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes {classes!r} differ from those of the first call {self.classes_!r}")
 
-    def _expose_fitted_attributes(self):
+    def _expose_fitted_attributes(self, training=False):
         self.coef_ = self._coef
         self.intercept_ = self._intercept
 

@@ -229,7 +229,7 @@ class _BaseMLP(GradientDescentEstimator):
         weights.values, biases.values = self._theta[:nw], self._theta[nw:]
         weights.grad, biases.grad = self._grad[:nw], self._grad[nw:]
 
-    def _expose_fitted_attributes(self):
+    def _expose_fitted_attributes(self, training=False):
         self.coefs_, self.intercepts_ = unpack(self._theta, self._layer_sizes)
         self.n_layers_ = len(self._layer_sizes)
         self.n_outputs_ = int(self._layer_sizes[-1])
