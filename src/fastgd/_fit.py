@@ -88,7 +88,8 @@ STALL_PATIENCE = 4
 # many times smaller than the steps most rows allow, and directions of low
 # curvature then need thousands of epochs.  The losses' gradients are
 # bounded, so a rate too large adds noise, which the stall test divides
-# away, not divergence.
+# away, not divergence; the rate never grows past 1 / alpha, beyond which
+# the penalty's own step would overshoot.
 RATE_GROWTH_WINDOW = 4
 RATE_GROWTH_CAP = 8.0
 # A fit whose rate grew has shown such directions: they come down by less
@@ -102,13 +103,13 @@ GROWN_PROGRESS_TOL = 5e-6
 # from a slow descent, and a rate divided too soon leaves the directions of
 # curvature near alpha thousands of epochs from the optimum (diabetes by
 # mini-batches, 14 steps an epoch).  It also keeps the mean of its epoch
-# ends at the current rate, judges it beside the iterate at each stall and
-# ends at the better of the two: at a constant rate the mean comes nearer
-# the optimum than the iterate (Polyak-Ruppert; for least squares at every
-# curvature, Bach and Moulines 2013).  With a few dozen steps between them
-# the epoch ends stand for the steps; with thousands they are too sparse a
-# sample, and on the 200,000-row problems dividing the rate at the first
-# stall ends 2.2 to 2.6 times sooner.
+# ends at the current rate, judges it beside the iterate at each stall
+# and, stopping there, ends at the better of the two: at a constant rate
+# the mean comes nearer the optimum than the iterate (Polyak-Ruppert; for
+# least squares at every curvature, Bach and Moulines 2013).  With a few
+# dozen steps between them the epoch ends stand for the steps; with
+# thousands they are too sparse a sample, and on the 200,000-row problems
+# dividing the rate at the first stall ends 2.2 to 2.6 times sooner.
 SHORT_EPOCH_STEPS = 100
 STOCHASTIC_SOLVERS = ("sgd", "minibatch")
 # The estimators' schedule names: the rules' own, and 'auto' (see _schedule).
@@ -154,9 +155,9 @@ STOPPING_DOCS = """\
         at once with any other schedule.  Before its first stall, a
         logistic or softmax fit at learning_rate='auto' and schedule='auto'
         (plain steps) doubles its rate after every 4 * n_iter_no_change
-        epochs, up to 8 times the automatic rate (that rate, 1 / L_max, is
-        set by the longest row, and on data with a few long rows it is many
-        times smaller than the other rows allow); its stalls then halve it
+        epochs, up to 8 times the automatic rate (that rate is set by the
+        longest rows, and on data with a few long rows it is many times
+        smaller than the other rows allow); its stalls then halve it
         back down to the automatic rate before they divide it by 5, and its
         progress test asks for 5e-6 instead of 1e-4 (its directions of low
         curvature come down slowly).  A fit at the automatic rate and
@@ -164,8 +165,8 @@ STOPPING_DOCS = """\
         stall, too few to tell a noise floor from a slow descent) divides
         its rate only after 4 stalls in a row without progress, whatever
         its gradient, and judges the mean of its epoch ends at the current
-        rate beside its iterate, ending at the better of the two.  The
-        network stops at the stall.
+        rate beside its iterate: stopping at a stall, it ends at the better
+        of the two.  The network stops at the stall.
         Every solver with early stopping stops when the validation score
         has not improved by tol for n_iter_no_change epochs.  None runs
         exactly max_epochs.
@@ -617,6 +618,11 @@ class GradientDescentEstimator(BaseEstimator):
             return 1.0 / L
         return self._momentum_factor(optimizer) / L
 
+    def _start_rate(self, problem):
+        """learning_rate_ at the start of a fit, and the rate that a growing
+        rate is measured against (see _rate_grows)."""
+        self.learning_rate_ = self._automatic_rate = self._initial_rate(problem)
+
     def _auto_curvature(self, problem):
         """The curvature bound the automatic rate divides by: finite (data
         whose squares overflow are not a learning rate's fault) and not 0."""
@@ -660,11 +666,11 @@ class GradientDescentEstimator(BaseEstimator):
             self.t_ = 0
             self.loss_history_ = []
             self.validation_scores_ = [] if validation is not None else None
-            self.learning_rate_ = self._automatic_rate = self._initial_rate(problem)
+            self._start_rate(problem)
         elif validation is not None and self.validation_scores_ is None:
             self.validation_scores_ = []    # early stopping switched on for a warm start
         if self.learning_rate_ is None:     # continuing from the closed form (solver='normal')
-            self.learning_rate_ = self._automatic_rate = self._initial_rate(problem)
+            self._start_rate(problem)
         # the data must not be the model's own parameters (coefs_ are views
         # of them): the loops would read X while rewriting it
         check_no_overlap({f"the model's parameters (block {k})": seg.values
@@ -783,7 +789,8 @@ class GradientDescentEstimator(BaseEstimator):
             if steady is not None and no_improve < self.n_iter_no_change:
                 steady += 1
                 if (steady >= RATE_GROWTH_WINDOW * self.n_iter_no_change
-                        and 2.0 * self.learning_rate_ <= RATE_GROWTH_CAP * self._automatic_rate):
+                        and 2.0 * self.learning_rate_ <= RATE_GROWTH_CAP * self._automatic_rate
+                        and 2.0 * self.learning_rate_ * self.alpha <= 1.0):
                     self.learning_rate_ *= 2.0
                     rule = self._make_rule(self.learning_rate_)
                     steady, grew = 0, True
@@ -937,7 +944,7 @@ class GradientDescentEstimator(BaseEstimator):
             # a new fit reads the learning_rate parameter again (set_params
             # may have changed it, as scikit-learn's warm start does); only
             # partial_fit carries the running rate from call to call
-            self.learning_rate_ = self._initial_rate(problem)
+            self._start_rate(problem)
         self._train(problem, validation, rng, self.max_epochs, reset=not warm)
         self._expose_fitted_attributes()
         self._warn_if_not_converged()
@@ -1109,12 +1116,17 @@ class GradientDescentEstimator(BaseEstimator):
         gradients = [seg.grad.copy() for seg in self._segments]
         for m, seg in zip(mean, self._segments):
             seg.values[...] = m
-        at_mean = self._full_gradient(problem)
+        at_mean = None
+        try:
+            at_mean = self._full_gradient(problem)
+        finally:
+            # an interrupted pass leaves the model at its last epoch
+            if at_mean is None or not at_mean < exact:
+                for seg, values, gradient in zip(self._segments, iterate, gradients):
+                    seg.values[...] = values
+                    seg.grad[...] = gradient
         if at_mean < exact:
             return at_mean, iterate
-        for seg, values, gradient in zip(self._segments, iterate, gradients):
-            seg.values[...] = values
-            seg.grad[...] = gradient
         return exact, None
 
     def _schedule(self):

@@ -9,7 +9,7 @@ import pytest
 from scipy.special import logsumexp
 
 from fastgd import LinearRegression, LogisticRegression, SoftmaxRegression, reference
-from fastgd.exceptions import ConvergenceWarning
+from fastgd.exceptions import ConvergenceWarning, FitInterruptedWarning
 
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
 
@@ -202,6 +202,13 @@ def test_a_steady_descent_doubles_the_rate_until_the_first_stall():
         model = SoftmaxRegression(solver="sgd", alpha=alpha, max_epochs=25, random_state=0,
                                   **other)
         assert _rates(model, X, y).max() <= first * (1 + 1e-12), other
+    # a warm start measures the growth from its own automatic rate, not from
+    # the rate the fit before it started at
+    warm = SoftmaxRegression(solver="sgd", alpha=alpha, max_epochs=3, random_state=0,
+                             learning_rate=1e-5)
+    _rates(warm, X, y)
+    warm.set_params(learning_rate="auto", warm_start=True, max_epochs=25)
+    np.testing.assert_allclose(_rates(warm, X, y)[[19, 20]] / first, [1, 2])
     squared = LinearRegression(solver="sgd", alpha=alpha, max_epochs=25, random_state=0)
     squared_rates = _rates(squared, X, (y - y.mean()) / y.std())
     assert squared_rates.max() == squared_rates[0]
@@ -247,3 +254,56 @@ def test_a_fit_of_short_epochs_ends_at_the_better_of_its_iterate_and_their_mean(
         ends, _ = _epoch_ends(model, X, y)
         np.testing.assert_array_equal(model.coef_, ends[-1])
     assert 0 < sum(ended_at_mean) < len(ended_at_mean)
+
+
+def test_a_fit_of_short_epochs_goes_on_from_its_iterate_after_judging_the_mean():
+    """The mean stands in for the iterate only at the stall that judged it:
+    every epoch starts where the epoch before it ended."""
+    _, X, y = _bundled("diabetes")
+    model = LinearRegression(solver="minibatch", alpha=1.0 / len(y), fit_intercept=False,
+                             random_state=4)
+    starts, judged = [], []
+    remember, judge = model._remember_epoch_start, model._judge_mean
+
+    def remember_start(*args):
+        starts.append(np.array(model._coef[0], copy=True))
+        return remember(*args)
+
+    def judge_mean(*args):
+        objective, iterate = judge(*args)
+        judged.append(iterate is not None)
+        return objective, iterate
+
+    model._remember_epoch_start, model._judge_mean = remember_start, judge_mean
+    ends, _ = _epoch_ends(model, X, y)
+    assert sum(judged) >= 2                 # the mean stood in at some stalls
+    for start, end in zip(starts[1:], ends[:-1]):
+        np.testing.assert_array_equal(start, end)
+
+
+def test_an_interrupt_while_the_mean_is_judged_leaves_the_last_epochs_model():
+    _, X, y = _bundled("diabetes")
+    model = LinearRegression(solver="minibatch", alpha=1.0 / len(y), fit_intercept=False,
+                             random_state=4)
+    full_gradient, judge = model._full_gradient, model._judge_mean
+    judging = []
+
+    def judge_mean(*args):
+        judging.append(True)
+        try:
+            return judge(*args)
+        finally:
+            judging.pop()
+
+    def interrupted(problem):
+        if judging:
+            raise KeyboardInterrupt
+        return full_gradient(problem)
+
+    model._full_gradient, model._judge_mean = interrupted, judge_mean
+    ends = []
+    model.set_params(callback=lambda record: ends.append(np.array(model.coef_, copy=True)) and False)
+    with pytest.warns(FitInterruptedWarning):
+        model.fit(X, y)
+    assert 5 < len(ends) == model.n_iter_
+    np.testing.assert_array_equal(model.coef_, ends[-1])
