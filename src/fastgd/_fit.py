@@ -84,8 +84,8 @@ STALL_PATIENCE = 4
 # n_iter_no_change epochs of descent without a stall, up to RATE_GROWTH_CAP
 # times the automatic rate, until its first stall; its stalls then halve it
 # back down to the automatic rate before they divide it.  The automatic rate
-# 1 / L_max is set by the largest row: on data with a few large rows it is
-# many times smaller than the steps most rows allow, and directions of low
+# is set by the largest rows: on data with a few large rows it is many
+# times smaller than the steps most rows allow, and directions of low
 # curvature then need thousands of epochs.  The losses' gradients are
 # bounded, so a rate too large adds noise, which the stall test divides
 # away, not divergence; the rate never grows past 1 / alpha, beyond which
@@ -203,8 +203,9 @@ RULE_HYPERPARAMETER_DOCS = """\
         (epoch, objective, validation_score, learning_rate, seconds); a true
         return value stops the fit after that epoch.  Meanwhile the
         estimator's fitted attributes (``coef_``, ``intercept_``,
-        ``coefs_``, ``intercepts_``) show the parameters of that epoch.  Ctrl-C stops a fit
-        after its last finished epoch, with a ``FitInterruptedWarning``.
+        ``coefs_``, ``intercepts_``) show the parameters of that epoch.
+        Ctrl-C stops a fit after its last finished epoch, with a
+        ``FitInterruptedWarning``.
 """
 
 
