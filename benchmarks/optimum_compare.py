@@ -82,6 +82,11 @@ def objective(kind, X, y, coef, intercept, alpha):
     return float(np.mean(logsumexp(Z, axis=1) - Z[np.arange(len(y)), labels])) + penalty
 
 
+def relative_gap(kind, X, y, coef, intercept, alpha, best):
+    """(J - J*) / |J*| at (coef, intercept)."""
+    return (objective(kind, X, y, coef, intercept, alpha) - best) / abs(best)
+
+
 def centred(coef):
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
     return coef - coef.mean(axis=0) if coef.shape[0] > 1 else coef
@@ -116,11 +121,11 @@ def fastgd_curve(make, kind, X, y, alpha, best):
     total = time.perf_counter() - start - copying[0]
     seconds = np.cumsum([t for t, _, _ in epochs])
     set_up = max(total - (seconds[-1] if len(seconds) else 0.0), 0.0)
-    return [(set_up + t, (objective(kind, X, y, coef, intercept, alpha) - best) / abs(best))
+    return [(set_up + t, relative_gap(kind, X, y, coef, intercept, alpha, best))
             for t, (_, coef, intercept) in zip(seconds, epochs)]
 
 
-def lbfgs_curve(X, y, alpha, best, kind, limit=20.0):
+def lbfgs_curve(kind, X, y, alpha, best, limit=20.0):
     """[(seconds, gap)] of lbfgs fits of growing max_iter at tol 1e-12."""
     from sklearn.linear_model import LogisticRegression
     points, iterations = [], 1
@@ -129,17 +134,15 @@ def lbfgs_curve(X, y, alpha, best, kind, limit=20.0):
         start = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - start
-        gap = (objective(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
+        gap = relative_gap(kind, X, y, model.coef_, model.intercept_, alpha, best)
         points.append((seconds, gap))
         if gap <= DECADES[-1] or model.n_iter_[0] < iterations or seconds > limit:
             return points
         iterations = iterations + 1 if iterations < 3 else int(round(iterations * 1.6))
 
 
-def print_curves(name, kind, alpha, X, y, best):
+def print_curves(name, Est, kind, alpha, X, y, best):
     """The seconds at which each method first reaches each decade of gap."""
-    Est = {"squared": fastgd.LinearRegression, "logistic": fastgd.LogisticRegression,
-           "softmax": fastgd.SoftmaxRegression}[kind]
     curves = {}
     if kind == "squared":
         from sklearn.linear_model import Ridge
@@ -147,7 +150,7 @@ def print_curves(name, kind, alpha, X, y, best):
         Ridge(alpha=len(y) * alpha).fit(X, y)
         curves["scikit-learn Ridge (closed form)"] = [(time.perf_counter() - start, 0.0)]
     else:
-        curves["scikit-learn lbfgs, tol 1e-12"] = lbfgs_curve(X, y, alpha, best, kind)
+        curves["scikit-learn lbfgs, tol 1e-12"] = lbfgs_curve(kind, X, y, alpha, best)
     for solver in ("gd", "sgd", "minibatch", "saga"):
         label = f"fastgd '{solver}'" + (" (default)" if solver == "gd" else "")
         curves[label] = fastgd_curve(lambda: Est(alpha=alpha, solver=solver, random_state=0),
@@ -194,8 +197,7 @@ def print_seeds(Est, kind, alpha, X, y, best, seeds):
         gaps, epochs = [], []
         for seed in range(seeds):
             model = Est(alpha=alpha, solver=solver, random_state=seed).fit(X, y)
-            gaps.append((objective(kind, X, y, model.coef_, model.intercept_, alpha) - best)
-                        / abs(best))
+            gaps.append(relative_gap(kind, X, y, model.coef_, model.intercept_, alpha, best))
             epochs.append(model.n_iter_)
         print(f"| '{solver}' | {min(gaps):.1e}–{max(gaps):.1e} | "
               f"{sum(g <= 1e-3 for g in gaps)} of {seeds} | {min(epochs)}–{max(epochs)} |",
@@ -221,17 +223,17 @@ def compare(name, kind, alpha, X, y, time_target, repeats, curves=False, seeds=1
     rows = []
     for who, fit in ((peer_name, peer), ("fastgd (default)", ours)):
         seconds, model = median_time(fit, repeats)
-        gap = (objective(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
+        gap = relative_gap(kind, X, y, model.coef_, model.intercept_, alpha, best)
         error = float(np.abs(centred(model.coef_) - want).max() / np.abs(want).max())
         rows.append((who, seconds, gap, error))
     if curves:
-        print_curves(name, kind, alpha, X, y, best)
+        print_curves(name, Est, kind, alpha, X, y, best)
     (_, t_peer, gap_peer, _), (_, t_ours, gap_ours, err_ours) = rows
     stochastic_met = True
     for solver in ("sgd", "minibatch"):
         seconds, model = median_time(lambda: Est(alpha=alpha, solver=solver,
                                                  random_state=0).fit(X, y), repeats)
-        gap = (objective(kind, X, y, model.coef_, model.intercept_, alpha) - best) / abs(best)
+        gap = relative_gap(kind, X, y, model.coef_, model.intercept_, alpha, best)
         error = float(np.abs(centred(model.coef_) - want).max() / np.abs(want).max())
         rows.append((f"fastgd solver='{solver}' (default; target gap ≤ 1e-3: "
                      f"{'met' if gap <= 1e-3 else '**not met**'})", seconds, gap, error))
