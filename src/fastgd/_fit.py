@@ -714,7 +714,8 @@ class GradientDescentEstimator(BaseEstimator):
         steady = 0 if gradient_stop and self._rate_grows() else None
         grew = False                        # whether it has (see GROWN_PROGRESS_TOL)
         short_epochs = gradient_stop and self._short_epochs(n_steps)
-        mean, mean_epochs = None, 0         # the mean of the epoch ends at this rate
+        mean, mean_epochs = None, 0         # the mean of the epoch ends at mean_rate
+        mean_rate = None
         iterate = None                      # the iterate, while the mean stands in for it
         if self.solver == SAGA:
             self._saga_start(problem, reset)
@@ -747,10 +748,11 @@ class GradientDescentEstimator(BaseEstimator):
             self.loss_history_.append(float(objective))
             self.n_iter_ = len(self.loss_history_) - counted_from
             if short_epochs:
-                mean_epochs += 1
-                if mean is None:
-                    mean = [seg.values.copy() for seg in self._segments]
+                if mean_rate != self.learning_rate_:    # a new rate: a new mean
+                    mean, mean_epochs = [seg.values.copy() for seg in self._segments], 1
+                    mean_rate = self.learning_rate_
                 else:
+                    mean_epochs += 1
                     for m, seg in zip(mean, self._segments):
                         m += (seg.values - m) / mean_epochs
             if validation is not None:
@@ -795,7 +797,6 @@ class GradientDescentEstimator(BaseEstimator):
                     self.learning_rate_ *= 2.0
                     rule = self._make_rule(self.learning_rate_)
                     steady, grew = 0, True
-                    mean, mean_epochs = None, 0
             if no_improve >= self.n_iter_no_change:
                 steady = None               # the first stall: the rate grows no more
                 if gradient_stop:
@@ -837,12 +838,10 @@ class GradientDescentEstimator(BaseEstimator):
                             break
                         rule = self._make_rule(self.learning_rate_)
                         no_improve, divided = 0, True
-                        mean, mean_epochs = None, 0
                         continue
                 if self._adapt_rate():
                     rule = self._make_rule(self.learning_rate_)
                     no_improve, divided, misses = 0, True, 0
-                    mean, mean_epochs = None, 0
                     continue
                 self.converged_ = not gradient_stop
                 if gradient_stop:
@@ -1117,18 +1116,18 @@ class GradientDescentEstimator(BaseEstimator):
         gradients = [seg.grad.copy() for seg in self._segments]
         for m, seg in zip(mean, self._segments):
             seg.values[...] = m
-        at_mean = None
+        better = False
         try:
             at_mean = self._full_gradient(problem)
+            better = at_mean < exact
+            return (at_mean, iterate) if better else (exact, None)
         finally:
-            # an interrupted pass leaves the model at its last epoch
-            if at_mean is None or not at_mean < exact:
+            # the iterate back, also when the pass is interrupted: the
+            # model is then that of its last epoch
+            if not better:
                 for seg, values, gradient in zip(self._segments, iterate, gradients):
                     seg.values[...] = values
                     seg.grad[...] = gradient
-        if at_mean < exact:
-            return at_mean, iterate
-        return exact, None
 
     def _schedule(self):
         """The schedule in force (a name, or the user's callable): 'auto' is
