@@ -86,14 +86,13 @@ def test_callback_reads_the_parameters_of_its_epoch(Est):
     names = ("coefs_", "intercepts_") if mlp else ("coef_", "intercept_")
     seen = []
 
-    def copy(record):
-        seen.append([np.array(part, copy=True) for name in names
-                     for part in (getattr(model, name) if mlp else [getattr(model, name)])])
+    def parameters():
+        return [np.array(part, copy=True) for name in names
+                for part in (getattr(model, name) if mlp else [getattr(model, name)])]
 
-    model = make(Est, callback=copy, max_epochs=4, tol=None)
+    model = make(Est, callback=lambda record: seen.append(parameters()), max_epochs=4, tol=None)
     model.fit(X, y)
-    final = [np.asarray(part) for name in names
-             for part in (getattr(model, name) if mlp else [getattr(model, name)])]
+    final = parameters()
     assert len(seen) == 4
     for got, want in zip(seen[-1], final):
         np.testing.assert_array_equal(got, want)

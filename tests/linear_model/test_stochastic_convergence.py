@@ -163,13 +163,25 @@ def test_a_noise_free_fit_stops_once_its_gradient_meets_tol(solver):
     np.testing.assert_allclose(model.predict(X), y, atol=1e-4)
 
 
-def _rates(model, X, y):
-    rates = []
-    model.set_params(callback=lambda record: rates.append(record.learning_rate) and False)
+def _epoch_ends(model, X, y, unconverged="error"):
+    """The coefficients and the rate at the end of every epoch of a fit; a
+    ConvergenceWarning raised (or, unconverged="ignore", ignored)."""
+    ends, rates = [], []
+
+    def record(epoch):
+        ends.append(np.array(model.coef_, copy=True))
+        rates.append(epoch.learning_rate)
+        return False
+
+    model.set_params(callback=record)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter(unconverged, ConvergenceWarning)
         model.fit(X, y)
-    return np.array(rates)
+    return np.array(ends), np.array(rates)
+
+
+def _rates(model, X, y):
+    return _epoch_ends(model, X, y, unconverged="ignore")[1]
 
 
 def test_a_steady_descent_doubles_the_rate_until_the_first_stall():
@@ -212,22 +224,6 @@ def test_a_steady_descent_doubles_the_rate_until_the_first_stall():
     squared = LinearRegression(solver="sgd", alpha=alpha, max_epochs=25, random_state=0)
     squared_rates = _rates(squared, X, (y - y.mean()) / y.std())
     assert squared_rates.max() == squared_rates[0]
-
-
-def _epoch_ends(model, X, y):
-    """The coefficients and the rate at the end of every epoch of a fit."""
-    ends, rates = [], []
-
-    def record(epoch):
-        ends.append(np.array(model.coef_, copy=True))
-        rates.append(epoch.learning_rate)
-        return False
-
-    model.set_params(callback=record)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model.fit(X, y)
-    return np.array(ends), np.array(rates)
 
 
 def test_a_fit_of_short_epochs_ends_at_the_better_of_its_iterate_and_their_mean():
@@ -301,9 +297,7 @@ def test_an_interrupt_while_the_mean_is_judged_leaves_the_last_epochs_model():
         return full_gradient(problem)
 
     model._full_gradient, model._judge_mean = interrupted, judge_mean
-    ends = []
-    model.set_params(callback=lambda record: ends.append(np.array(model.coef_, copy=True)) and False)
     with pytest.warns(FitInterruptedWarning):
-        model.fit(X, y)
+        ends, _ = _epoch_ends(model, X, y)
     assert 5 < len(ends) == model.n_iter_
     np.testing.assert_array_equal(model.coef_, ends[-1])
