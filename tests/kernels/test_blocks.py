@@ -19,9 +19,8 @@ RTOL64 = 1e-10
 
 def buffers_of(order, block_size, buffer_blocks):
     """The blocks of each buffer of a block order, in the order met.  A
-    buffer ends where the rows of the blocks met are used up and
-    buffer_blocks blocks have been met (or the order ends); its rows must
-    be those of its blocks."""
+    buffer ends where the rows of the blocks met are used up; it holds at
+    most buffer_blocks blocks, and its rows must be those of its blocks."""
     n = order.size
     p, buffers = 0, []
     while p < n:
@@ -32,24 +31,40 @@ def buffers_of(order, block_size, buffer_blocks):
                 blocks.append(b)
                 owed += min(n, (b + 1) * block_size) - b * block_size
             p += 1
-            if p - start == owed and (len(blocks) == buffer_blocks or p == n):
+            if p - start == owed:
                 break
+        assert len(blocks) <= buffer_blocks
         assert sorted(order[start:p].tolist()) == sorted(
             r for b in blocks for r in range(b * block_size, min(n, (b + 1) * block_size)))
         buffers.append(blocks)
     return buffers
 
 
+def stretch_of(blocks, n_blocks, buffer_blocks):
+    """The stretch of the data each block lies in: stretch s holds the
+    blocks from s * n_blocks // S on, S = min(buffer_blocks, n_blocks)."""
+    strata = min(buffer_blocks, n_blocks)
+    starts = np.arange(strata) * n_blocks // strata
+    return np.searchsorted(starts, blocks, side="right") - 1
+
+
 @pytest.mark.parametrize("n, block_size, buffer_blocks", [(1, 1, 1), (10, 3, 2), (100, 7, 4),
-                                                          (64, 8, 8), (50, 100, 3), (37, 1, 5)])
+                                                          (64, 8, 8), (50, 100, 3), (37, 2, 5),
+                                                          (37, 1, 5)])
 def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffer_blocks):
     order = kernels.block_order(n, block_size, buffer_blocks, random_state=3)
     assert order.dtype == np.intp
     assert sorted(order.tolist()) == list(range(n))
     n_blocks = -(-n // block_size)
-    assert [len(b) for b in buffers_of(order, block_size, buffer_blocks)] == (
-        [buffer_blocks] * (n_blocks // buffer_blocks)
-        + ([n_blocks % buffer_blocks] if n_blocks % buffer_blocks else []))
+    sizes = [len(b) for b in buffers_of(order, block_size, buffer_blocks)]
+    if block_size == 1:
+        # a block of one row is used up as soon as it is met
+        assert sizes == [1] * n
+    else:
+        # the buffer with fewer blocks, if any, comes first
+        short = n_blocks % buffer_blocks if n_blocks > buffer_blocks else n_blocks
+        assert sizes == [short] * (short > 0) + [buffer_blocks] * (
+            (n_blocks - short) // buffer_blocks)
 
 
 @pytest.mark.parametrize("n, block_size, buffer_blocks", [(3000, 3, 8), (3009, 3, 8),
@@ -57,29 +72,35 @@ def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffe
 def test_each_buffer_takes_one_block_from_every_stretch_of_the_data(n, block_size,
                                                                     buffer_blocks):
     """So that a buffer's rows are a sample of the whole data set even when
-    they are stored sorted by label: stretch s holds the blocks from
-    s * n_blocks // S on, S = min(buffer_blocks, n_blocks)."""
+    they are stored sorted by label."""
     n_blocks = -(-n // block_size)
-    strata = min(buffer_blocks, n_blocks)
-    starts = np.arange(strata) * n_blocks // strata
     order = kernels.block_order(n, block_size, buffer_blocks, random_state=5)
     buffers = buffers_of(order, block_size, buffer_blocks)
-    for blocks in buffers[:-1]:
-        stretches = np.searchsorted(starts, blocks, side="right") - 1
-        assert sorted(stretches.tolist()) == list(range(strata))
-    last = np.searchsorted(starts, buffers[-1], side="right") - 1
-    assert len(set(last.tolist())) == len(last)
+    for blocks in buffers[1:]:
+        stretches = stretch_of(blocks, n_blocks, buffer_blocks)
+        assert sorted(stretches.tolist()) == list(range(min(buffer_blocks, n_blocks)))
+    first = stretch_of(buffers[0], n_blocks, buffer_blocks)
+    assert len(set(first.tolist())) == len(first)
 
 
-def test_a_buffer_of_label_sorted_rows_holds_the_data_sets_label_mix():
-    y = np.repeat([0, 1, 2, 3], 2500)          # 10,000 rows stored sorted by label
-    order = kernels.block_order(y.size, 25, 64, random_state=0)
-    buffer_rows = 25 * 64
-    for start in range(0, y.size - buffer_rows + 1, buffer_rows):
-        counts = np.bincount(y[order[start:start + buffer_rows]], minlength=4)
-        # 16 of the 64 stretches in each label, give or take the one
-        # stretch that straddles two labels
-        assert np.abs(counts - buffer_rows / 4).max() <= 25
+def test_a_buffer_is_visited_in_rounds_of_one_row_from_every_stretch():
+    """Round r of a buffer takes row r of each of its blocks, the blocks in
+    a fresh random order every round: every buffer_blocks consecutive steps
+    of a full buffer see every stretch of the data, so on rows stored
+    sorted by label they hold the data set's label mix."""
+    n, block_size, buffer_blocks = 10000, 25, 8
+    y = np.repeat([0, 1, 2, 3], n // 4)          # stored sorted by label
+    order = kernels.block_order(n, block_size, buffer_blocks, random_state=0)
+    n_blocks = n // block_size
+    assert len(buffers_of(order, block_size, buffer_blocks)) == n_blocks // buffer_blocks
+    rounds = order.reshape(-1, buffer_blocks)
+    assert np.all(rounds % block_size == (np.arange(rounds.shape[0]) % block_size)[:, None])
+    stretches = stretch_of(rounds // block_size, n_blocks, buffer_blocks)
+    assert np.all(np.sort(stretches, axis=1) == np.arange(buffer_blocks))
+    assert np.all(np.bincount(y[rounds[0]], minlength=4) == 2)
+    # the blocks' order changes from round to round
+    first_rounds = stretches[:block_size]
+    assert len({tuple(r) for r in first_rounds.tolist()}) > block_size // 2
 
 
 def test_block_order_is_reproducible_and_random():
@@ -87,8 +108,8 @@ def test_block_order_is_reproducible_and_random():
     assert np.array_equal(a, kernels.block_order(1000, 10, 4, random_state=0))
     assert not np.array_equal(a, kernels.block_order(1000, 10, 4, random_state=1))
     assert not np.array_equal(a, np.arange(1000))
-    # rows inside a buffer are shuffled, not left in block order
-    assert not all(np.diff(a[:40]) == 1)
+    # consecutive steps take rows of different blocks
+    assert len(set((a[:4] // 10).tolist())) == 4
 
 
 @pytest.mark.parametrize("kwargs, match", [(dict(block_size=0), "block_size"),
@@ -100,18 +121,23 @@ def test_block_order_checks_its_arguments(kwargs, match):
         kernels.block_order(**args)
 
 
-def test_block_geometry_fills_the_buffer():
-    bs, bb = kernels.block_geometry(np.zeros((100000, 100)))
-    assert bs * bb * 800 <= 256 * 1024 < (bs + 1) * bb * 800
-    assert kernels.block_geometry(np.zeros((10, 10 ** 6)))[0] == 1
-    A = sp.random(1000, 10000, density=0.005, format="csr", random_state=0)
-    assert kernels.block_geometry(A)[0] > kernels.block_geometry(A.toarray())[0]
+def test_block_geometry_cuts_blocks_of_16_rows_8_a_buffer():
+    assert kernels.block_geometry(np.zeros((200000, 100))) == (16, 8)
+    assert kernels.block_geometry(np.zeros((200000, 3), np.float32)) == (16, 8)
+    assert kernels.block_geometry(sp.random(100000, 1000, density=0.05, format="csr")) == (16, 8)
+    # smaller data get smaller blocks: at least 16 buffers an epoch
+    assert kernels.block_geometry(np.zeros((1000, 100))) == (1000 // (16 * 8), 8)
+    assert kernels.block_geometry(np.zeros((10, 10 ** 6))) == (1, 8)
 
 
 def test_a_file_is_read_in_larger_blocks(tmp_path):
+    # 280 MB that the file system does not write until they are
+    big = np.memmap(tmp_path / "big.dat", dtype=np.float32, mode="w+", shape=(700_000, 100))
+    bs, bb = kernels.block_geometry(big)
+    assert bs == 2 ** 20 // 400 and bb == 16         # 1 MiB blocks: two buffers, 32 MiB
     np.save(tmp_path / "X.npy", np.zeros((1000, 100), np.float32))
-    bs, bb = kernels.block_geometry(np.load(tmp_path / "X.npy", mmap_mode="r"))
-    assert bs * 400 >= 2 ** 20 - 400 and bb * bs * 400 <= 32 * 2 ** 20
+    small = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert kernels.block_geometry(small) == (1000 // (16 * 16), 16)
 
 
 def _problem(loss, sparse, n=203, d=6, K=3, seed=0):
@@ -209,7 +235,7 @@ def test_a_block_order_of_another_geometry_is_refused():
     X, y, coef, intercept, _ = _problem("squared", False, n=64)
     order = kernels.block_order(64, 8, 2, random_state=0)
     with pytest.raises(ValueError, match="block order"):
-        kernels.epoch(X, y, coef, intercept, order=order, blocks=(4, 2))
+        kernels.epoch(X, y, coef, intercept, order=order, blocks=(8, 1))
     kernels.epoch(X, y, coef, intercept, order=order, blocks=(8, 2))
 
 

@@ -6,14 +6,16 @@ the kernel's block mode copies each buffer into cache first (_linear.pyx,
 csrc/blocks.h), which the linear models ask for when X is file-mapped only.
 
 A block order visits contiguous blocks of ``block_size`` rows in a random
-order, ``buffer_blocks`` blocks at a time, and the rows of each such buffer
-in a random order (CorgiPile, Xu et al., SIGMOD 2022): the data are read in
-sequential pieces, and the rows still mix across the whole data set.  The
-buffers are stratified: each takes one block at random from each of
-``buffer_blocks`` equal stretches of the data, so that a buffer spans the
-whole data set even when its rows are stored sorted by label (a buffer of
-blocks drawn at random from anywhere strays from the data's label mix by
-about 1/sqrt(buffer_blocks), and the model follows the last buffers).
+order, at most ``buffer_blocks`` blocks at a time, all the rows of such a
+buffer before the next's (CorgiPile, Xu et al., SIGMOD 2022): the data are
+read in sequential pieces, and the rows still mix across the whole data
+set.  The buffers are stratified: each takes one block at random from each
+of ``buffer_blocks`` equal stretches of the data, so that a buffer spans the
+whole data set even when its rows are stored sorted by label.  A buffer's
+rows are visited round-robin: one row of each block, the blocks in a fresh
+random order every round, so that the steps read ``buffer_blocks``
+sequential streams at once and every ``buffer_blocks`` consecutive steps
+take a row from every stretch.
 """
 import mmap
 import numbers
@@ -24,15 +26,19 @@ import scipy.sparse as sp
 from . import _common
 from .._validation import check_random_state, check_scalar
 
-# The scratch buffer a block-shuffled epoch copies its rows into: 256 KiB,
-# a quarter of this machine's 1 MiB L2 per core, so that the buffer, the
-# next rows the copy brings and the model stay in L2 together.
-BUFFER_BYTES = 256 * 1024
-# Blocks a buffer mixes: the more, the closer a buffer's rows are to a
-# sample of the whole data set (data stored sorted by label are the worst
-# case), until a block stops being a sequential read: 64 blocks of 4 KiB,
-# a page each.
-BUFFER_BLOCKS = 64
+# In memory: blocks of 16 rows, 8 a buffer, read where the rows are.  The
+# steps then read 8 sequential streams at a time: as many as the hardware
+# prefetchers follow (with more streams the steps wait on memory again; see
+# "Block-shuffled epochs" in docs/performance.md).  The blocks are short
+# because a buffer's label mix strays from the data set's (on rows stored
+# sorted by label) by up to one block in 8 for as long as its blocks last,
+# 8 x 16 steps: with longer blocks a constant-rate fit ends measurably
+# worse than with a full shuffle.
+BLOCK_ROWS = 16
+BUFFER_BLOCKS = 8
+# Smaller data get smaller blocks, in memory or in a file, so that an epoch
+# has at least this many buffers (a buffer's rows mix only with each other).
+MIN_BUFFERS = 16
 # X that lives in a file (np.memmap) is read in blocks of this many bytes,
 # large enough that a read from disk runs at its sequential speed, 16 a
 # buffer (two buffers, 32 MiB, are the memory a fit adds).
@@ -53,10 +59,11 @@ def block_geometry(X):
     """(block_size, buffer_blocks) of the block-shuffled epochs over X: the
     geometry the estimators use with ``shuffle='blocks'``.
 
-    In memory, BUFFER_BLOCKS blocks fill the scratch buffer (BUFFER_BYTES)
-    with X's rows, dense or CSR (by their mean size).  X in a file
-    (np.memmap, np.load with mmap_mode) is read in blocks of at least
-    MAPPED_BLOCK_BYTES, MAPPED_BUFFER_BLOCKS a buffer.
+    In memory, blocks of BLOCK_ROWS rows, BUFFER_BLOCKS a buffer.  X in a
+    file (np.memmap, np.load with mmap_mode) is read in blocks of
+    MAPPED_BLOCK_BYTES (whole rows, at least one), MAPPED_BUFFER_BLOCKS a
+    buffer.  Either way the blocks are smaller when X has fewer rows than
+    MIN_BUFFERS buffers of them.
 
     Parameters
     ----------
@@ -73,22 +80,23 @@ def block_geometry(X):
     --------
     >>> import numpy as np
     >>> from fastgd import kernels
-    >>> kernels.block_geometry(np.zeros((10000, 100)))     # 4 KiB blocks: 5 rows of 800 bytes
-    (5, 64)
+    >>> kernels.block_geometry(np.zeros((200000, 100)))
+    (16, 8)
+    >>> kernels.block_geometry(np.zeros((1000, 100)))      # 16 buffers of 8 blocks
+    (7, 8)
     """
     if not (sp.issparse(X) or isinstance(X, np.ndarray)):
         raise TypeError("X must be a numpy.ndarray or a scipy.sparse matrix, got "
                         f"{type(X).__name__}")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-dimensional, got shape {X.shape}")
-    if sp.issparse(X):
-        row_bytes = (X.nnz * (X.dtype.itemsize + 4)) / max(X.shape[0], 1) + 4
-    else:
-        row_bytes = X.dtype.itemsize * max(X.shape[1], 1)
-    row_bytes = max(row_bytes, 1.0)
     if not sp.issparse(X) and is_mapped(X):
-        return max(1, int(MAPPED_BLOCK_BYTES / row_bytes)), MAPPED_BUFFER_BLOCKS
-    return max(1, int(BUFFER_BYTES / (BUFFER_BLOCKS * row_bytes))), BUFFER_BLOCKS
+        block_size = MAPPED_BLOCK_BYTES // max(X.dtype.itemsize * X.shape[1], 1)
+        buffer_blocks = MAPPED_BUFFER_BLOCKS
+    else:
+        block_size, buffer_blocks = BLOCK_ROWS, BUFFER_BLOCKS
+    block_size = min(block_size, X.shape[0] // (MIN_BUFFERS * buffer_blocks))
+    return max(1, block_size), buffer_blocks
 
 
 def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state=None):
@@ -98,21 +106,23 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
     last may be shorter), and the blocks into ``buffer_blocks`` stretches
     of consecutive blocks (equal but for one block; one a block when there
     are fewer blocks).  Each stretch's blocks are put in a random order;
-    buffer t holds the t-th block of every stretch, and the rows of each
-    buffer are visited in a random order.  Every buffer but the last holds
-    ``buffer_blocks`` blocks.  Pass the order with ``blocks=(block_size,
-    buffer_blocks)`` to :func:`epoch` (or :func:`fastgd.kernels.mlp.epoch`)
-    to have each buffer copied into cache first; any function that takes
-    ``order``, :mod:`fastgd.reference` included, visits the same rows.
+    buffer t holds the t-th block of every stretch.  A buffer's rows are
+    visited in rounds: round r takes row r of each of its blocks, the
+    blocks in a fresh random order every round.  Every buffer holds
+    ``buffer_blocks`` blocks but the first when the stretches differ in
+    size.  Pass the order with ``blocks=(block_size, buffer_blocks)`` to
+    :func:`epoch` (or :func:`fastgd.kernels.mlp.epoch`) to have each buffer
+    copied into a scratch buffer first; any function that takes ``order``,
+    :mod:`fastgd.reference` included, visits the same rows.
 
     Parameters
     ----------
     n_samples : int
         The number of rows, at least 1.
     block_size : int
-        Rows in a block, at least 1 (:func:`block_geometry` fits a
-        buffer in cache).
-    buffer_blocks : int, default 64
+        Rows in a block, at least 1 (:func:`block_geometry` gives the
+        estimators' choice).
+    buffer_blocks : int, default 8
         Blocks in a buffer, at least 1.
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState
         The source of the order's one 64-bit seed; an int gives the same
@@ -131,6 +141,8 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
     [0, 1, 2, 3, 4, 5, 6, 7]
     >>> len(set((order[:4] // 2).tolist()))     # the first buffer: two whole blocks
     2
+    >>> kernels.block_order(6, block_size=3, buffer_blocks=2, random_state=0) % 3
+    array([0, 0, 1, 1, 2, 2])
     """
     n_samples = int(check_scalar(n_samples, "n_samples", kind=numbers.Integral, low=1))
     block_size = int(check_scalar(block_size, "block_size", kind=numbers.Integral, low=1))

@@ -109,13 +109,16 @@ def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize
     from ``seed``: the nb = ceil(n / block_size) blocks (``block_work``
     holds one entry a block) cut into ``buffer_blocks`` strata of
     consecutive blocks, each stratum's blocks in a random order, buffer t
-    made of the t-th block of every stratum, and the rows of each buffer
-    visited in a random order.  One pass writes a buffer's rows in
-    sequence, a second shuffles them while they are in cache."""
+    made of the t-th block of every stratum, and each buffer's rows visited
+    in rounds: round r takes row r of every block of the buffer (that has
+    one), the blocks in a fresh random order each round.  When the strata
+    differ in size the last buffer holds fewer blocks; it is visited first,
+    where a run of rows from few strata weighs least on the model."""
     cdef Py_ssize_t n = order.shape[0], nb = block_work.shape[0]
     cdef Py_ssize_t strata = min(buffer_blocks, nb)
     cdef Py_ssize_t buffers = (nb + strata - 1) // strata
-    cdef Py_ssize_t t, s, lo, hi, b, r, p, start
+    cdef Py_ssize_t u, t, s, lo, hi, b, r, p, k, count
+    cdef Py_ssize_t[::1] members = np.empty(strata, dtype=np.intp)
     cdef uint64_t state = seed
     with nogil:
         for b in range(nb):
@@ -125,18 +128,22 @@ def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize
             hi = (s + 1) * nb // strata
             shuffle_in_place(&block_work[lo], hi - lo, &state)
         p = 0
-        for t in range(buffers):
-            start = p
+        for u in range(buffers):
+            t = (u + buffers - 1) % buffers
+            count = 0
             for s in range(strata):
                 lo = s * nb // strata
                 hi = (s + 1) * nb // strata
-                if lo + t >= hi:
-                    continue
-                b = block_work[lo + t]
-                for r in range(b * block_size, b * block_size + fastgd_block_rows(b, block_size, n)):
-                    order[p] = r
-                    p += 1
-            shuffle_in_place(&order[start], p - start, &state)
+                if lo + t < hi:
+                    members[count] = block_work[lo + t]
+                    count += 1
+            for r in range(block_size):
+                shuffle_in_place(&members[0], count, &state)
+                for k in range(count):
+                    b = members[k]
+                    if r < fastgd_block_rows(b, block_size, n):
+                        order[p] = b * block_size + r
+                        p += 1
 
 
 def is_block_order(const Py_ssize_t[::1] order, Py_ssize_t block_size, Py_ssize_t buffer_blocks):

@@ -85,11 +85,12 @@ default 'auto'
     shuffle : bool or 'blocks', default True
         Visit the samples in a fresh random order each epoch ('sgd',
         'minibatch' and 'saga'): True draws a full permutation; 'blocks'
-        visits contiguous blocks of rows in a random order, a buffer of 64
-        blocks (256 KiB, one from each of 64 stretches of the data) at a
-        time, its rows visited in a random order (CorgiPile).  X is then
-        read in sequential pieces: in memory in place (1.1-2x faster than
-        a full permutation); an X memory-mapped from a file
+        visits contiguous blocks of rows in a random order, a buffer of 8
+        blocks (one from each of 8 stretches of the data) at a time, its
+        rows round-robin, one from each block, the blocks in a fresh random
+        order every round (see :func:`fastgd.kernels.block_order`).  X is
+        then read in sequential pieces: in memory in place (about 2x faster
+        than a full permutation); an X memory-mapped from a file
         (``np.load(..., mmap_mode='r')``) in blocks of 1 MiB, copied a
         buffer at a time, never read into memory whole.  It converges like
         a full shuffle even on data stored sorted by label (within 1% of

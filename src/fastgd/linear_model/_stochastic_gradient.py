@@ -610,10 +610,10 @@ _PARAMETERS_DOC = """
         (beyond scikit-learn): a block order, as the other estimators'
         ``shuffle='blocks'`` (:func:`fastgd.kernels.block_order` with
         :func:`fastgd.kernels.block_geometry`), its rows read where they
-        are: contiguous blocks of rows in a random order, 64 at a time with
-        their rows in a random order.  An epoch in memory is about 1.2-1.3x
-        faster than with a full permutation, and an X memory-mapped from a
-        file is read in sequential pieces.
+        are: contiguous blocks of rows in a random order, 8 at a time with
+        their rows taken round-robin.  An epoch in memory is 1.2-2x faster
+        than with a full permutation, and an X memory-mapped from a file is
+        read in sequential pieces.
     verbose : int or bool, default=0
         Print each epoch's norm of the weights, their non-zeros, the
         intercept, the steps so far, mean loss and objective (and validation

@@ -372,10 +372,11 @@ _MLP_PARAMETERS = """\
     shuffle : bool or 'blocks', default True
         Visit the samples in a fresh random order each epoch: True draws a
         full permutation; 'blocks' visits contiguous blocks of rows in a
-        random order, a buffer of several blocks at a time with its rows in
-        a random order (CorgiPile), so that X is read in sequential pieces
-        (an X memory-mapped from a file is never read into memory whole);
-        False visits the rows in their stored order.
+        random order, a buffer of several blocks at a time with its rows
+        taken round-robin (see :func:`fastgd.kernels.block_order`), so that
+        X is read in sequential pieces (an X memory-mapped from a file is
+        never read into memory whole); False visits the rows in their
+        stored order.
     random_state : int, numpy Generator or None
         Seeds the initial weights, the shuffling and the validation split:
         the same seed gives identical results.

@@ -5,13 +5,15 @@
  * buffer by buffer with fastgd_scan_buffer and copies each buffer's blocks
  * into a scratch buffer before visiting its rows there.
  *
- * A block order of n rows with blocks of bs rows and buffers of bb blocks:
- * block k is rows [k bs, min((k+1) bs, n)); the blocks are put in a random
- * order, cut into consecutive groups of bb blocks (the buffers), and the
- * rows of each buffer are visited in a random order (CorgiPile, Xu et al.,
- * SIGMOD 2022).  Why: a buffer's blocks are read in sequence, at the speed
- * of a pass in order, and its rows are then visited at random in a copy
- * that stays in cache; a full permutation waits on memory at every row.
+ * A block order of n rows with blocks of bs rows and buffers of at most bb
+ * blocks: block k is rows [k bs, min((k+1) bs, n)); the order visits the
+ * rows a buffer at a time, each buffer a few whole blocks, all of its rows
+ * before any of the next buffer's (CorgiPile, Xu et al., SIGMOD 2022).
+ * _common.pyx draws the blocks of each buffer from all over the data and
+ * visits their rows round-robin, the blocks in a fresh random order each
+ * round: the steps then read bb sequential streams, which the hardware
+ * prefetchers follow, where rows at random places in a buffer wait on
+ * memory at every step.
  */
 #ifndef FASTGD_BLOCKS_H
 #define FASTGD_BLOCKS_H
@@ -25,9 +27,9 @@ static inline ptrdiff_t fastgd_block_rows(ptrdiff_t b, ptrdiff_t bs, ptrdiff_t n
     return rest < bs ? rest : bs;
 }
 
-/* Read the buffer of a block order (of n rows, blocks of bs, buffers of bb
- * blocks) that begins at position start.  Returns the position where it
- * ends, or -1 when order is not such a block order there.
+/* Read the buffer of a block order (of n rows, blocks of bs, buffers of at
+ * most bb blocks) that begins at position start.  Returns the position
+ * where it ends, or -1 when order is not such a block order there.
  *
  * On return blocks[0..*count) are its blocks in the order they were first
  * met, slot[b] the row of the scratch buffer where block b's first row goes
@@ -37,11 +39,10 @@ static inline ptrdiff_t fastgd_block_rows(ptrdiff_t b, ptrdiff_t bs, ptrdiff_t n
  * (also after a -1 return).  blocks holds bb entries, local bb bs.
  *
  * The rows of a buffer are a permutation of its blocks' rows, so the buffer
- * ends exactly where the rows of the blocks met so far are used up and bb
- * blocks have been met (or the order ends).  Any other order fails one of
- * the tests below; local never indexes outside the slot of a met block, so
- * even an order that is not a permutation cannot make a copy read or write
- * out of bounds. */
+ * ends at the first position where the rows of the blocks met so far are
+ * used up.  Any other order fails one of the tests below; local never
+ * indexes outside the slot of a met block, so even an order that is not a
+ * permutation cannot make a copy read or write out of bounds. */
 static inline ptrdiff_t fastgd_scan_buffer(const ptrdiff_t *order, ptrdiff_t n,
                                            ptrdiff_t start, ptrdiff_t bs, ptrdiff_t bb,
                                            ptrdiff_t *slot, ptrdiff_t *blocks,
@@ -50,7 +51,7 @@ static inline ptrdiff_t fastgd_scan_buffer(const ptrdiff_t *order, ptrdiff_t n,
     ptrdiff_t p = start, owed = 0, seen = 0, row, b;
     *count = 0;
     for (;;) {
-        if (p == start + owed && (seen == bb || p == n))
+        if (p > start && p == start + owed)
             return p;
         if (p >= n || p - start >= bb * bs)
             return -1;
