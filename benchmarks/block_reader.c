@@ -1,15 +1,19 @@
-/* Can the next buffers of a block order be brought near the core while the
- * SGD steps run on the current one?  A standalone probe of the in-memory
- * block-shuffled epoch (block_shuffle_compare.py): 200,000 x 100 float64
- * rows, blocks of 5 rows (4,000 bytes), buffers of 64 blocks whose rows are
- * visited in a random order, each step a dot product in eight chains and
- * an update of a 100-double w, the rows prefetched to L2 16 steps ahead.
- * It is not part of the package or the tests.
+/* How fast can the SGD steps of a block order read rows in memory?  A
+ * standalone probe of the in-memory block-shuffled epoch
+ * (block_shuffle_compare.py): 200,000 x 100 float64 rows, blocks of
+ * BLOCK_ROWS rows in a random order, BUFFER_BLOCKS a buffer, each step a
+ * dot product in eight chains and an update of a 100-double w, the rows
+ * prefetched to L2 AHEAD steps ahead.  It is not part of the package or the
+ * tests.
  *
  *     gcc -O3 -march=x86-64-v3 -pthread benchmarks/block_reader.c -o /tmp/block_reader
- *     /tmp/block_reader ORDER READER
+ *     /tmp/block_reader ORDER READER [BLOCK_ROWS BUFFER_BLOCKS [AHEAD]]
  *
- * ORDER   sequential | blocks (a fresh block order each pass)
+ * ORDER   sequential | blocks (a fresh block order each pass, each buffer's
+ *         rows in a random order) | rounds (the same blocks, each buffer's
+ *         rows round-robin: row r of every block, the blocks in a fresh
+ *         random order each round, as fastgd.kernels.block_order visits them)
+ * BLOCK_ROWS, BUFFER_BLOCKS, AHEAD: 5, 64 and 16 unless given
  * READER  none
  *         thread: a second thread reads (a load a line) the two buffers after
  *                 the one the steps are on, and waits for the steps to move on
@@ -30,11 +34,9 @@
 
 #include "probe.h"
 
-#define BLOCK_ROWS 5
-#define BUFFER_BLOCKS 64
-#define BUFFER_ROWS (BLOCK_ROWS * BUFFER_BLOCKS)
-#define BLOCK_LINES (BLOCK_ROWS * N_FEATURES * 8 / 64)
 #define READ_AHEAD 2            /* buffers the reading thread keeps ahead */
+
+static ptrdiff_t BLOCK_ROWS = 5, BUFFER_BLOCKS = 64, BUFFER_ROWS, BLOCK_LINES;
 
 static double *X;
 static ptrdiff_t *blocks;       /* the block order */
@@ -73,11 +75,21 @@ static void *reader(void *unused)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s sequential|blocks none|thread|sweep|far\n", argv[0]);
+    if (argc != 3 && argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: %s sequential|blocks|rounds none|thread|sweep|far "
+                "[BLOCK_ROWS BUFFER_BLOCKS [AHEAD]]\n", argv[0]);
         return 2;
     }
-    const int block_order = strcmp(argv[1], "blocks") == 0;
+    const int rounds = strcmp(argv[1], "rounds") == 0;
+    const int block_order = rounds || strcmp(argv[1], "blocks") == 0;
+    const ptrdiff_t ahead = argc == 6 ? atol(argv[5]) : 16;
+    if (argc >= 5) {
+        BLOCK_ROWS = atol(argv[3]);
+        BUFFER_BLOCKS = atol(argv[4]);
+    }
+    BUFFER_ROWS = BLOCK_ROWS * BUFFER_BLOCKS;
+    BLOCK_LINES = BLOCK_ROWS * N_FEATURES * 8 / 64;
+    ptrdiff_t *members = malloc(BUFFER_BLOCKS * sizeof *members);
     const int mode = strcmp(argv[2], "thread") == 0 ? 1 : strcmp(argv[2], "sweep") == 0 ? 2
                    : strcmp(argv[2], "far") == 0 ? 3 : 0;
     const ptrdiff_t n = N_ROWS, d = N_FEATURES, row_bytes = N_FEATURES * sizeof(double);
@@ -110,7 +122,22 @@ int main(int argc, char **argv)
         for (p = 0, k = 0; k < n_blocks; k++)       /* the blocks' rows, then each buffer's */
             for (i = 0; i < BLOCK_ROWS; i++)        /* rows shuffled */
                 order[p++] = blocks[k] * BLOCK_ROWS + i;
-        for (ptrdiff_t start = 0; block_order && start < n; start += BUFFER_ROWS) {
+        for (; p < n; p++)                          /* the rows past the last whole block */
+            order[p] = p;
+        for (ptrdiff_t b0 = 0, q = 0; rounds && b0 < n_blocks; b0 += BUFFER_BLOCKS) {
+            const ptrdiff_t count = b0 + BUFFER_BLOCKS <= n_blocks ? BUFFER_BLOCKS : n_blocks - b0;
+            for (i = 0; i < count; i++)
+                members[i] = blocks[b0 + i];
+            for (ptrdiff_t r = 0; r < BLOCK_ROWS; r++) {
+                for (k = count - 1; k > 0; k--) {
+                    j = (ptrdiff_t)(uniform() * (k + 1));
+                    i = members[k]; members[k] = members[j]; members[j] = i;
+                }
+                for (k = 0; k < count; k++)
+                    order[q++] = members[k] * BLOCK_ROWS + r;
+            }
+        }
+        for (ptrdiff_t start = 0; block_order && !rounds && start < n; start += BUFFER_ROWS) {
             const ptrdiff_t end = start + BUFFER_ROWS < n ? start + BUFFER_ROWS : n;
             for (p = end - 1; p > start; p--) {
                 j = start + (ptrdiff_t)(uniform() * (p - start + 1));
@@ -136,8 +163,8 @@ int main(int argc, char **argv)
                 for (ptrdiff_t off = 0; off < row_bytes; off += 64)
                     __asm__ volatile("prefetcht2 %0" : : "m"(*(r + off)));
             }
-            if (p + 16 < n) {
-                const char *r = (const char *)(X + order[p + 16] * d);
+            if (ahead > 0 && p + ahead < n) {
+                const char *r = (const char *)(X + order[p + ahead] * d);
                 for (ptrdiff_t off = 0; off < row_bytes; off += 64)
                     __asm__ volatile("prefetcht2 %0" : : "m"(*(r + off)));
             }
@@ -162,10 +189,12 @@ int main(int argc, char **argv)
         pthread_join(thread, NULL);
     }
     qsort(times, PASSES, sizeof times[0], by_value);
-    printf("%s %s: best %.2f ms, median %.2f ms%s\n", argv[1], argv[2], 1e3 * times[0],
-           1e3 * times[PASSES / 2], sink == 1.5 ? " " : "");
+    printf("%s %s %td x %td, ahead %td: best %.2f ms, median %.2f ms%s\n", argv[1], argv[2],
+           BLOCK_ROWS, BUFFER_BLOCKS, ahead, 1e3 * times[0], 1e3 * times[PASSES / 2],
+           sink == 1.5 ? " " : "");
     free(X);
     free(order);
     free(blocks);
+    free(members);
     return 0;
 }

@@ -611,9 +611,10 @@ _PARAMETERS_DOC = """
         ``shuffle='blocks'`` (:func:`fastgd.kernels.block_order` with
         :func:`fastgd.kernels.block_geometry`), its rows read where they
         are: contiguous blocks of rows in a random order, 8 at a time with
-        their rows taken round-robin.  An epoch in memory is 1.2-2x faster
-        than with a full permutation, and an X memory-mapped from a file is
-        read in sequential pieces.
+        their rows taken round-robin.  An epoch in memory is up to 2x
+        faster than with a full permutation on dense rows (1.1x on CSR
+        rows), and an X memory-mapped from a file is read in sequential
+        pieces.
     verbose : int or bool, default=0
         Print each epoch's norm of the weights, their non-zeros, the
         intercept, the steps so far, mean loss and objective (and validation
