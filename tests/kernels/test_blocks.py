@@ -50,9 +50,11 @@ def stretch_of(blocks, n_blocks, buffer_blocks):
 
 @pytest.mark.parametrize("n, block_size, buffer_blocks", [(1, 1, 1), (10, 3, 2), (100, 7, 4),
                                                           (64, 8, 8), (50, 100, 3), (37, 2, 5),
-                                                          (37, 1, 5)])
-def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffer_blocks):
-    order = kernels.block_order(n, block_size, buffer_blocks, random_state=3)
+                                                          (201, 4, 8), (37, 1, 5)])
+@pytest.mark.parametrize("seed", range(6))
+def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffer_blocks,
+                                                            seed):
+    order = kernels.block_order(n, block_size, buffer_blocks, random_state=seed)
     assert order.dtype == np.intp
     assert sorted(order.tolist()) == list(range(n))
     n_blocks = -(-n // block_size)
@@ -61,7 +63,9 @@ def test_block_order_visits_whole_blocks_a_buffer_at_a_time(n, block_size, buffe
         # a block of one row is used up as soon as it is met
         assert sizes == [1] * n
     else:
-        # the buffer with fewer blocks, if any, comes first
+        # the buffer with fewer blocks, if any, comes first; a last block of
+        # one row (10 = 3 + 3 + 3 + 1, 37 = 18 x 2 + 1, 201 = 50 x 4 + 1)
+        # never ends its buffer early
         short = n_blocks % buffer_blocks if n_blocks > buffer_blocks else n_blocks
         assert sizes == [short] * (short > 0) + [buffer_blocks] * (
             (n_blocks - short) // buffer_blocks)
@@ -110,6 +114,8 @@ def test_block_order_is_reproducible_and_random():
     assert not np.array_equal(a, np.arange(1000))
     # consecutive steps take rows of different blocks
     assert len(set((a[:4] // 10).tolist())) == 4
+    # the work is that of the rows, whatever the block size
+    assert sorted(kernels.block_order(5, 10 ** 15, 8, random_state=0).tolist()) == list(range(5))
 
 
 @pytest.mark.parametrize("kwargs, match", [(dict(block_size=0), "block_size"),
@@ -124,7 +130,7 @@ def test_block_order_checks_its_arguments(kwargs, match):
 def test_block_geometry_cuts_blocks_of_16_rows_8_a_buffer():
     assert kernels.block_geometry(np.zeros((200000, 100))) == (16, 8)
     assert kernels.block_geometry(np.zeros((200000, 3), np.float32)) == (16, 8)
-    assert kernels.block_geometry(sp.random(100000, 1000, density=0.05, format="csr")) == (16, 8)
+    assert kernels.block_geometry(sp.random(2048, 10, density=0.5, format="csr")) == (16, 8)
     # smaller data get smaller blocks: at least 16 buffers an epoch
     assert kernels.block_geometry(np.zeros((1000, 100))) == (1000 // (16 * 8), 8)
     assert kernels.block_geometry(np.zeros((10, 10 ** 6))) == (1, 8)
@@ -161,11 +167,15 @@ def _problem(loss, sparse, n=203, d=6, K=3, seed=0):
 @pytest.mark.parametrize("loss", ["squared", "logistic", "softmax"])
 @pytest.mark.parametrize("batch_size, optimizer", [(1, "sgd"), (1, "adam"), (7, "sgd"),
                                                    (7, "momentum")])
-@pytest.mark.parametrize("geometry", [(5, 3), (16, 2), (1, 1), (300, 4)])
+@pytest.mark.parametrize("geometry, drawn", [((5, 3), True), ((16, 2), True), ((1, 1), True),
+                                             ((300, 4), True), ((2, 4), True), ((4, 3), False)])
 def test_block_mode_equals_the_reference_on_the_same_order(sparse, loss, batch_size, optimizer,
-                                                           geometry):
+                                                           geometry, drawn):
+    """On orders block_order draws (203 rows: last blocks of 3, 11, 1 and
+    all 203 rows), and on the rows in sequence: every buffer one block."""
     X, y, coef, intercept, sw = _problem(loss, sparse)
-    order = kernels.block_order(X.shape[0], *geometry, random_state=1)
+    order = (kernels.block_order(X.shape[0], *geometry, random_state=1) if drawn
+             else np.arange(X.shape[0]))
     rule = make_rule(optimizer, 0.05, "invscaling", alpha=0.01)
     state = kernels.init_state(coef, intercept)
     want = reference.epoch(X, y, coef, intercept, rule, loss=loss, alpha=0.01,

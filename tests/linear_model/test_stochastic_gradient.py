@@ -367,18 +367,24 @@ def _recorded_orders(monkeypatch):
 def test_shuffle_blocks_visits_a_fresh_block_order_each_epoch(monkeypatch, sparse):
     from fastgd.kernels import _common, block_geometry
     rng = np.random.default_rng(3)
-    Xs = rng.standard_normal((3000, 12))
-    y = (Xs[:, 0] + 0.5 * rng.standard_normal(3000) > 0).astype(int)
+    n = 3072                            # 192 blocks of 16 rows: 24 buffers of 8 blocks
+    Xs = rng.standard_normal((n, 12))
+    y = (Xs[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
     Xs = sp.csr_matrix(Xs) if sparse else Xs
     orders = _recorded_orders(monkeypatch)
     kw = dict(shuffle="blocks", max_iter=3, tol=None, random_state=0)
     first = SGDClassifier(**kw).fit(Xs, y)
     block_size, buffer_blocks = block_geometry(Xs)
+    assert (block_size, buffer_blocks) == (16, 8)
     assert len(orders) == 3 and not np.array_equal(orders[0], orders[1])
     for order in orders:
-        assert np.array_equal(np.sort(order), np.arange(3000))
+        assert np.array_equal(np.sort(order), np.arange(n))
         assert _common.is_block_order(order, block_size, buffer_blocks)
-        assert not np.array_equal(order, np.arange(3000))
+        # every 8 steps, a round: the same row of 8 blocks of 8 stretches
+        rounds = order.reshape(-1, buffer_blocks)
+        assert np.all(rounds % block_size == rounds[:, :1] % block_size)
+        stretches = rounds // block_size // (n // block_size // buffer_blocks)
+        assert np.all(np.sort(stretches, axis=1) == np.arange(buffer_blocks))
     again = SGDClassifier(**kw).fit(Xs, y)              # reproducible from random_state
     np.testing.assert_array_equal(again.coef_, first.coef_)
     assert all(np.array_equal(a, b) for a, b in zip(orders[:3], orders[3:]))

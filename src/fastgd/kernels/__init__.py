@@ -224,10 +224,11 @@ def epoch(X, y, coef, intercept, *, loss="squared", alpha=0.0, batch_size=1,
         The learning rate of each step of this epoch, overriding the rule's
         schedule (how a Python callable schedule reaches the compiled loop).
     blocks : (block_size, buffer_blocks) or None
-        Block mode: ``order`` is a block order of this geometry, from
-        :func:`block_order`.  Each buffer's blocks are then copied, each
-        read in sequence, into a scratch buffer that stays in cache, and
-        the steps read their rows there.  The steps, and so the result, are
+        Block mode: ``order`` visits whole blocks of ``block_size`` rows,
+        at most ``buffer_blocks`` at a time, as :func:`block_order` draws
+        it (checked).  Each buffer's blocks are then copied, each read in
+        sequence, into a scratch buffer, and the steps read their rows
+        there.  The steps, and so the result, are
         those of the same ``order`` without block mode; only the memory
         traffic differs.
 

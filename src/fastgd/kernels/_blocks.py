@@ -2,8 +2,9 @@
 
 Layers: the fit loop (``shuffle='blocks'``) and callers of the kernel API
 draw a block order here and pass it to an epoch kernel; with its geometry,
-the kernel's block mode copies each buffer into cache first (_linear.pyx,
-csrc/blocks.h), which the linear models ask for when X is file-mapped only.
+the kernel's block mode copies each buffer into a scratch buffer first
+(_linear.pyx, csrc/blocks.h), which the linear models ask for when X is
+file-mapped only.
 
 A block order visits contiguous blocks of ``block_size`` rows in a random
 order, at most ``buffer_blocks`` blocks at a time, all the rows of such a
@@ -157,8 +158,8 @@ def block_order(n_samples, block_size, buffer_blocks=BUFFER_BLOCKS, random_state
 
 def check_blocks(blocks, order, n_samples):
     """(block_size, buffer_blocks) of an epoch's ``blocks`` argument, (0, 0)
-    for None; the order must then be a block order of every row with that
-    geometry."""
+    for None; the order must then visit whole blocks of that geometry a
+    buffer at a time (_common.is_block_order)."""
     if blocks is None:
         return 0, 0
     if (not isinstance(blocks, (tuple, list)) or len(blocks) != 2):
@@ -167,7 +168,8 @@ def check_blocks(blocks, order, n_samples):
     buffer_blocks = int(check_scalar(blocks[1], "buffer_blocks", kind=numbers.Integral, low=1))
     if order is None or order.size != n_samples or not _common.is_block_order(
             order, block_size, buffer_blocks):
-        raise ValueError(f"blocks=({block_size}, {buffer_blocks}) needs order to be a block "
-                         "order of every row with that geometry (from "
-                         "fastgd.kernels.block_order)")
+        raise ValueError(f"blocks=({block_size}, {buffer_blocks}) needs an order of "
+                         f"{n_samples} positions that visits whole blocks of {block_size} "
+                         f"rows, at most {buffer_blocks} at a time (a block order, as "
+                         "fastgd.kernels.block_order draws it)")
     return block_size, buffer_blocks

@@ -110,14 +110,17 @@ def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize
     holds one entry a block) cut into ``buffer_blocks`` strata of
     consecutive blocks, each stratum's blocks in a random order, buffer t
     made of the t-th block of every stratum, and each buffer's rows visited
-    in rounds: round r takes row r of every block of the buffer (that has
-    one), the blocks in a fresh random order each round.  When the strata
-    differ in size the last buffer holds fewer blocks; it is visited first,
-    where a run of rows from few strata weighs least on the model."""
+    in rounds: round r takes row r of every block of the buffer that has
+    one, the blocks in a fresh random order each round (but that a block of
+    one row, the data's last, never comes first: used up at once, it would
+    end its buffer there).  When the strata differ in size the last buffer
+    holds fewer blocks; it is visited first, where a run of rows from few
+    strata weighs least on the model.  The work is O(n) whatever
+    block_size."""
     cdef Py_ssize_t n = order.shape[0], nb = block_work.shape[0]
     cdef Py_ssize_t strata = min(buffer_blocks, nb)
     cdef Py_ssize_t buffers = (nb + strata - 1) // strata
-    cdef Py_ssize_t u, t, s, lo, hi, b, r, p, k, count
+    cdef Py_ssize_t u, t, s, lo, hi, b, r, p, k, count, rows
     cdef Py_ssize_t[::1] members = np.empty(strata, dtype=np.intp)
     cdef uint64_t state = seed
     with nogil:
@@ -137,8 +140,18 @@ def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize
                 if lo + t < hi:
                     members[count] = block_work[lo + t]
                     count += 1
-            for r in range(block_size):
+            rows = 0
+            for k in range(count):
+                rows = max(rows, fastgd_block_rows(members[k], block_size, n))
+            for r in range(rows):
                 shuffle_in_place(&members[0], count, &state)
+                if r == 0 and count > 1 and fastgd_block_rows(members[0], block_size, n) == 1:
+                    # a last block of one row met first would be used up
+                    # at once, and end its buffer there
+                    k = 1 + <Py_ssize_t>uniform_below(<uint64_t>(count - 1), &state)
+                    b = members[0]
+                    members[0] = members[k]
+                    members[k] = b
                 for k in range(count):
                     b = members[k]
                     if r < fastgd_block_rows(b, block_size, n):
@@ -147,8 +160,11 @@ def block_order_into(Py_ssize_t[::1] order, Py_ssize_t[::1] block_work, Py_ssize
 
 
 def is_block_order(const Py_ssize_t[::1] order, Py_ssize_t block_size, Py_ssize_t buffer_blocks):
-    """Whether ``order`` (every row of X once) is a block order of this
-    geometry: what the block mode of an epoch reads (csrc/blocks.h)."""
+    """Whether ``order`` (n positions, rows of X in 0..n-1) visits whole
+    blocks of ``block_size`` rows, at most ``buffer_blocks`` at a time, all
+    of a buffer's positions before the next buffer's: what the block mode
+    of an epoch reads (csrc/blocks.h).  Every order block_order draws with
+    this geometry is one."""
     cdef Py_ssize_t n = order.shape[0], nb = (n + block_size - 1) // block_size
     cdef Py_ssize_t p = 0, count, k
     cdef Py_ssize_t[::1] slot = np.full(nb, -1, dtype=np.intp)

@@ -575,11 +575,11 @@ def epoch(int loss, const floating[::1] data, const int[::1] indices,
     status STATUS_NONFINITE when a loss was non-finite (that step is not
     taken), STATUS_OVERFLOW when the last update left non-finite parameters.
 
-    Block mode (block_size > 0): order is a block order of every row with
-    blocks of block_size rows and buffers of buffer_blocks blocks
-    (csrc/blocks.h).  Each buffer's blocks are copied, each in sequence,
-    into a scratch buffer, whose rows the steps then read in the order's
-    order: the same steps as without block mode, on rows read from cache.
+    Block mode (block_size > 0): order visits whole blocks of block_size
+    rows, at most buffer_blocks at a time (csrc/blocks.h).  Each buffer's
+    blocks are copied, each in sequence, into a scratch buffer, whose rows
+    the steps then read in the order's order: the same steps as without
+    block mode, on rows read from the copy.
     A batch may span two buffers.  STATUS_BAD_ORDER (before any step of the
     buffer where it is found) when order is not such a block order.
 

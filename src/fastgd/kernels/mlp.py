@@ -374,10 +374,11 @@ def epoch(X, Y, theta, layer_sizes, *, activation="relu", output="identity",
         The learning rate of each step of this epoch, overriding the rule's
         schedule.
     blocks : (block_size, buffer_blocks) or None
-        ``order`` is a block order of this geometry
-        (:func:`fastgd.kernels.block_order`); checked, and otherwise the
-        same epoch: this loop copies the rows of every step into a work
-        buffer before it reads them, whatever the order.
+        ``order`` visits whole blocks of ``block_size`` rows, at most
+        ``buffer_blocks`` at a time, as :func:`fastgd.kernels.block_order`
+        draws it; checked, and otherwise the same epoch: this loop copies
+        the rows of every step into a work buffer before it reads them,
+        whatever the order.
 
     Returns
     -------

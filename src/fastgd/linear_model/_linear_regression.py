@@ -89,7 +89,7 @@ default 'auto'
         blocks (one from each of 8 stretches of the data) at a time, its
         rows round-robin, one from each block, the blocks in a fresh random
         order every round (see :func:`fastgd.kernels.block_order`).  X is
-        then read in sequential pieces: in memory in place (1.5-2.5x faster
+        then read in sequential pieces: in memory in place (1.5-2.4x faster
         than a full permutation on dense rows); an X memory-mapped from a file
         (``np.load(..., mmap_mode='r')``) in blocks of 1 MiB, copied a
         buffer at a time, never read into memory whole.  It converges like

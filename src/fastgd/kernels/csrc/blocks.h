@@ -38,11 +38,13 @@ static inline ptrdiff_t fastgd_block_rows(ptrdiff_t b, ptrdiff_t bs, ptrdiff_t n
  * block on entry; the caller puts -1 back for blocks[0..*count) after use
  * (also after a -1 return).  blocks holds bb entries, local bb bs.
  *
- * The rows of a buffer are a permutation of its blocks' rows, so the buffer
- * ends at the first position where the rows of the blocks met so far are
- * used up.  Any other order fails one of the tests below; local never
- * indexes outside the slot of a met block, so even an order that is not a
- * permutation cannot make a copy read or write out of bounds. */
+ * A buffer ends at the first position where as many positions as the
+ * blocks met so far have rows have been read: for a block order, where
+ * those blocks' rows are used up.  An order that meets more than bb blocks,
+ * or reads bb bs positions without ending, or names a row outside 0..n-1,
+ * is refused; one that repeats a row within a buffer visits it again (the
+ * copy holds its block).  local never indexes outside the slot of a met
+ * block, so no order can make a copy read or write out of bounds. */
 static inline ptrdiff_t fastgd_scan_buffer(const ptrdiff_t *order, ptrdiff_t n,
                                            ptrdiff_t start, ptrdiff_t bs, ptrdiff_t bb,
                                            ptrdiff_t *slot, ptrdiff_t *blocks,
@@ -66,8 +68,6 @@ static inline ptrdiff_t fastgd_scan_buffer(const ptrdiff_t *order, ptrdiff_t n,
             blocks[seen++] = b;
             *count = seen;
             owed += fastgd_block_rows(b, bs, n);
-        } else if (p >= start + owed) {
-            return -1;      /* a row past the met blocks' rows: a repeat */
         }
         local[p - start] = slot[b] + (row - b * bs);
         p++;
