@@ -37,20 +37,27 @@
 #define FASTGD_PREFETCH_L2_LINE(a) ((void)(a))
 #endif
 
+/* Every 64-byte line that [p, p + nbytes) touches, from the line p lies
+ * in: a row need not start on a line (NumPy aligns its arrays to 16 bytes,
+ * and a CSR row starts anywhere), and stepping 64 bytes from p itself would
+ * skip the last line of every row that ends further into its line than it
+ * begins, leaving that line to a miss at the step. */
+#define FASTGD_FOR_LINES(p, nbytes, PREFETCH)                                              \
+    do {                                                                                   \
+        const char *line_ = (const char *)((size_t)(p) & ~(size_t)63);                     \
+        const char *end_ = (const char *)(p) + (nbytes);                                   \
+        for (; line_ < end_; line_ += 64)                                                  \
+            PREFETCH(line_);                                                               \
+    } while (0)
+
 static inline void fastgd_prefetch(const void *p, ptrdiff_t nbytes)
 {
-    const char *c = (const char *)p;
-    ptrdiff_t off;
-    for (off = 0; off < nbytes; off += 64)
-        FASTGD_PREFETCH_LINE(c + off);
+    FASTGD_FOR_LINES(p, nbytes, FASTGD_PREFETCH_LINE);
 }
 
 static inline void fastgd_prefetch_l2(const void *p, ptrdiff_t nbytes)
 {
-    const char *c = (const char *)p;
-    ptrdiff_t off;
-    for (off = 0; off < nbytes; off += 64)
-        FASTGD_PREFETCH_L2_LINE(c + off);
+    FASTGD_FOR_LINES(p, nbytes, FASTGD_PREFETCH_L2_LINE);
 }
 
 /* How many rows ahead a loop prefetches: far enough to cover the memory
