@@ -303,8 +303,6 @@ def disk_table(gigabytes, fraction):
 def fits_table(scale):
     """The stochastic solvers' default fits with a full shuffle and with a
     block order, on the problems optimum_compare.py solves exactly."""
-    from sklearn.linear_model import LogisticRegression as ExactLogistic, Ridge
-
     import optimum_compare as oc
     rows = max(1000, round(200_000 * scale))
     print(f"\n4. fits: default stochastic fits, {rows:,} x 100, random_state=0 "
@@ -315,12 +313,7 @@ def fits_table(scale):
                 ("squared", LinearRegression, oc.correlated_regression(rows)))
     for name, Est, (X, y) in problems:
         kind = name.split()[0]
-        n = len(y)
-        if kind == "squared":
-            exact = Ridge(alpha=n * oc.ALPHA, solver="cholesky").fit(X, y)
-        else:
-            exact = ExactLogistic(C=1.0 / (n * oc.ALPHA), tol=1e-12, max_iter=100_000).fit(X, y)
-        best = oc.objective(kind, X, y, exact.coef_, exact.intercept_, oc.ALPHA)
+        _, best = oc.exact_optimum(kind, X, y, oc.ALPHA)
         for solver in ("sgd", "minibatch", "saga"):
             cells, seconds = [], []
             for shuffle in (True, "blocks"):

@@ -87,6 +87,19 @@ def relative_gap(kind, X, y, coef, intercept, alpha, best):
     return (objective(kind, X, y, coef, intercept, alpha) - best) / abs(best)
 
 
+def exact_optimum(kind, X, y, alpha):
+    """(the exact solution, J* its objective): the closed form (Ridge's
+    Cholesky solve) for the squared loss, scikit-learn's lbfgs at tol 1e-12
+    for the others."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+    n = len(y)
+    if kind == "squared":
+        exact = Ridge(alpha=n * alpha, solver="cholesky").fit(X, y)
+    else:
+        exact = LogisticRegression(C=1.0 / (n * alpha), tol=1e-12, max_iter=100_000).fit(X, y)
+    return exact, objective(kind, X, y, exact.coef_, exact.intercept_, alpha)
+
+
 def centred(coef):
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
     return coef - coef.mean(axis=0) if coef.shape[0] > 1 else coef
@@ -208,17 +221,14 @@ def compare(name, kind, alpha, X, y, time_target, repeats, curves=False, seeds=1
     from sklearn.linear_model import LogisticRegression, Ridge
     n = len(y)
     if kind == "squared":
-        exact = Ridge(alpha=n * alpha, solver="cholesky").fit(X, y)
         peer_name, peer = "scikit-learn Ridge (default)", lambda: Ridge(alpha=n * alpha).fit(X, y)
         Est = fastgd.LinearRegression
-        ours = lambda: Est(alpha=alpha).fit(X, y)
     else:
-        exact = LogisticRegression(C=1.0 / (n * alpha), tol=1e-12, max_iter=100_000).fit(X, y)
         peer_name = "scikit-learn lbfgs (default)"
         peer = lambda: LogisticRegression(C=1.0 / (n * alpha)).fit(X, y)
         Est = fastgd.LogisticRegression if kind == "logistic" else fastgd.SoftmaxRegression
-        ours = lambda: Est(alpha=alpha).fit(X, y)
-    best = objective(kind, X, y, exact.coef_, exact.intercept_, alpha)
+    ours = lambda: Est(alpha=alpha).fit(X, y)
+    exact, best = exact_optimum(kind, X, y, alpha)
     want = centred(exact.coef_)
     rows = []
     for who, fit in ((peer_name, peer), ("fastgd (default)", ours)):
