@@ -364,6 +364,8 @@ def test_a_file_twice_the_workers_memory_streams_within_their_limit(tmp_path):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as c:
         pid = list(c.run(os.getpid).values())
+        c.run(lambda: __import__("fastgd"))
+        before = max(c.run(_peak_memory).values())
         Xd = from_npy(path, chunks=(chunk, -1))
         with distributed.get_task_stream(c) as tasks:
             got = fastgd.LogisticRegression(**kw).fit(Xd, from_npy(tmp_path / "y.npy", chunk))
@@ -371,6 +373,9 @@ def test_a_file_twice_the_workers_memory_streams_within_their_limit(tmp_path):
         assert list(c.run(os.getpid).values()) == pid        # never restarted
     # under the level at which Dask pauses a worker (80%), let alone kills it
     assert peak < 0.8 * limit, (peak, limit)
+    # what the fit adds: a few 10 MB chunks of X and the 29 MB of y kept on
+    # the worker (about 80 MB), not a fifth of the file's chunks waiting at once
+    assert peak - before < 0.25 * limit, (peak, before, limit)
     # each chunk read a bounded number of times: three passes to set up, one
     # an epoch, and room for a few chunks Dask computes twice
     reads = sum("from-npy" in str(t["key"]) and "y.npy" not in str(t["key"])

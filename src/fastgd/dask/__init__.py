@@ -16,7 +16,8 @@ on the default ``distributed.Client``:
    chunk and its rows) and converts it to the kernels' layout.  The
    prepared chunks are persisted on the workers when they take at most
    half the cluster's memory limit (``PERSIST_FRACTION``); larger data are
-   read from their source, chunk by chunk, every epoch.
+   read from their source, chunk by chunk, every epoch, and their y and
+   sample_weight, read once, are kept on the workers.
 
 2. **Full-batch solver ('gd'): a map-reduce per epoch.**  Every chunk's
    weighted loss sum and gradient sum is computed by the compiled kernel on

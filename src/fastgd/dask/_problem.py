@@ -215,9 +215,22 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
     row0 = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     keep = [k for k, s in enumerate(sizes) if s > 0]
     xb, yb, swb = _blocks(X), _blocks(y), _blocks(sw)
+    nbytes = n * d * dtype.itemsize
+    sparse = isinstance(getattr(X, "_meta", None), sp.spmatrix) or sp.issparse(
+        getattr(X, "_meta", None))
+    persist = sparse or nbytes <= PERSIST_FRACTION * _memory_limit(client)
+    classifier = hasattr(type(model), "predict_proba")
+    if not persist:
+        # X is read anew every pass, its small columns once: kept on the
+        # workers, each pass's tasks wait on X alone.  Read beside X every
+        # pass, y's chunks can come from the scheduler in another order than
+        # X's (that of the pass before), and chunks of X wait in memory for
+        # their y.
+        swb = None if swb is None else client.persist(swb)
+        if classifier:
+            yb = client.persist(yb)
 
     # pass A: labels and weights, the small columns only
-    classifier = hasattr(type(model), "predict_proba")
     tasks = {}
     if classifier:
         tasks["labels"] = [delayed(_chunks.chunk_labels)(yb[k], k, int(row0[k])) for k in keep]
@@ -251,6 +264,8 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
                                  "instead")
             y = y[:, 0]
             yb = _blocks(y)
+    if not (persist or classifier):
+        yb = client.persist(yb)
     if network:
         layer_sizes = np.array((d,) + tuple(hidden) + (n_outputs,), dtype=np.intp)
         model._set_layer_sizes(layer_sizes, reset)
@@ -259,10 +274,6 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
     prepared = [delayed(_chunks.prepare)(xb[k], yb[k], None if swb is None else swb[k], k,
                                          int(row0[k]), d, dtype, target, classes, scale, network)
                 for k in keep]
-    nbytes = n * d * dtype.itemsize
-    sparse = isinstance(getattr(X, "_meta", None), sp.spmatrix) or sp.issparse(
-        getattr(X, "_meta", None))
-    persist = sparse or nbytes <= PERSIST_FRACTION * _memory_limit(client)
     if persist:
         prepared = client.persist(prepared)
     summaries = _wait(client, client.compute([delayed(_chunks.summary)(p) for p in prepared]))
