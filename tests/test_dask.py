@@ -332,6 +332,43 @@ def test_data_over_the_memory_budget_stream_from_the_file(client, tmp_path, monk
     assert max(held) < X.nbytes / 4, (max(held), X.nbytes)
 
 
+def test_streamed_fits_read_y_and_sample_weight_once(client, monkeypatch):
+    """X over the memory budget is read anew every pass; its y and
+    sample_weight are read once and kept on the workers.  The fits are the
+    in-memory ones: a weighted classifier, a regression whose y is one
+    column, a network with two outputs."""
+    from sklearn.base import clone
+    from fastgd.dask import _problem
+    monkeypatch.setattr(_problem, "_memory_limit", lambda c: 1.0)     # nothing persists
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2000, 5))
+    sw = rng.uniform(0, 3, size=2000)
+    labels = (X @ rng.normal(size=5) + rng.normal(size=2000) > 0).astype(float)
+    y2 = np.column_stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]])
+    kw = dict(alpha=1e-2, max_epochs=8, tol=None)
+    fits = [
+        (fastgd.LogisticRegression(**kw), labels, labels, sw),
+        (fastgd.LinearRegression(**kw), y2[:, 1], y2[:, 1:], None),
+        (fastgd.MLPRegressor((8,), solver="gd", optimizer="adam", learning_rate=0.01,
+                             max_epochs=8, tol=None, random_state=0), y2, y2, None),
+    ]
+    for model, y_ref, y, weights in fits:
+        ref = clone(model).fit(X, y_ref, sample_weight=weights)
+        yd, swd = _rows(y, 500), None if weights is None else _rows(weights, 500)
+        with distributed.get_task_stream(client) as tasks:
+            got = model.fit(_rows(X, 500), yd, sample_weight=swd)
+        ran = [str(t["key"]) for t in tasks.data]
+        # (a one-column y is read through its first column, tasks of another name)
+        for small in (yd if y.ndim == y_ref.ndim else None, swd):
+            if small is not None:
+                assert sum(small.name in key for key in ran) == 4, type(model).__name__
+        assert sum(_rows(X, 500).name in key for key in ran) >= 4 * 3
+        fitted = (got.coefs_ + got.intercepts_, ref.coefs_ + ref.intercepts_) \
+            if hasattr(ref, "coefs_") else ([got.coef_, got.intercept_], [ref.coef_, ref.intercept_])
+        for a, b in zip(*fitted):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
 def _peak_memory():
     """The worker process's peak resident memory (VmHWM: reset by exec,
     unlike getrusage's maxrss, which a spawned process inherits)."""
