@@ -294,9 +294,11 @@ def test_every_worker_gone_raises_and_keeps_the_previous_model(monkeypatch):
             calls.append(t)
             if len(calls) == 3:     # every worker gone (their nannies too): none comes back
                 cluster.scale(0)
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 120
                 while c.scheduler_info()["workers"] and time.monotonic() < deadline:
                     time.sleep(0.1)
+                # (raised inside the fit, this would fail the test by its own name)
+                assert not c.scheduler_info()["workers"], "the workers did not leave"
             return 0.1
 
         model.set_params(schedule=rate, learning_rate=0.1)
@@ -361,7 +363,9 @@ def test_streamed_fits_read_y_and_sample_weight_once(client, monkeypatch):
         # (a one-column y is read through its first column, tasks of another name)
         for small in (yd if y.ndim == y_ref.ndim else None, swd):
             if small is not None:
-                assert sum(small.name in key for key in ran) == 4, type(model).__name__
+                # once a chunk (a chunk Dask computes again after a failed
+                # transfer aside); read beside X it was read every pass
+                assert 4 <= sum(small.name in key for key in ran) < 8, type(model).__name__
         assert sum(_rows(X, 500).name in key for key in ran) >= 4 * 3
         fitted = (got.coefs_ + got.intercepts_, ref.coefs_ + ref.intercepts_) \
             if hasattr(ref, "coefs_") else ([got.coef_, got.intercept_], [ref.coef_, ref.intercept_])

@@ -132,13 +132,19 @@ def test_different_estimators_fit_in_parallel():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((40000, 50))
     y = X @ rng.standard_normal(50)
-    running, overlap = set(), threading.Event()
+    # each fit's first step waits until the other fit has reached its own:
+    # were the two serialized by a shared lock, the second could never get
+    # there, the wait would time out and both fits would raise
+    both_fitting = threading.Barrier(2, timeout=30)
+    errors = []
 
     def schedule_of(k):
+        first = [True]
+
         def schedule(t):
-            running.add(k)
-            if len(running) == 2:
-                overlap.set()
+            if first[0]:
+                first[0] = False
+                both_fitting.wait()
             return 1e-4
         return schedule
 
@@ -146,15 +152,18 @@ def test_different_estimators_fit_in_parallel():
                                tol=None) for k in range(2)]
 
     def fit(k):
-        models[k].fit(X, y)
-        running.discard(k)
+        try:
+            models[k].fit(X, y)
+        except Exception as exc:        # reported below, not lost in the thread
+            errors.append(exc)
 
     threads = [threading.Thread(target=fit, args=(k,)) for k in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert overlap.is_set()
+    assert not errors, errors
+    assert all(hasattr(m, "coef_") for m in models)
 
 
 # -- the kernel API: threads passing the same output buffers -------------------
