@@ -219,18 +219,17 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
     sparse = isinstance(getattr(X, "_meta", None), sp.spmatrix) or sp.issparse(
         getattr(X, "_meta", None))
     persist = sparse or nbytes <= PERSIST_FRACTION * _memory_limit(client)
-    classifier = hasattr(type(model), "predict_proba")
     if not persist:
         # X is read anew every pass, its small columns once: kept on the
         # workers, each pass's tasks wait on X alone.  Read beside X every
         # pass, y's chunks can come from the scheduler in another order than
         # X's (that of the pass before), and chunks of X wait in memory for
         # their y.
+        yb = client.persist(yb)
         swb = None if swb is None else client.persist(swb)
-        if classifier:
-            yb = client.persist(yb)
 
     # pass A: labels and weights, the small columns only
+    classifier = hasattr(type(model), "predict_proba")
     tasks = {}
     if classifier:
         tasks["labels"] = [delayed(_chunks.chunk_labels)(yb[k], k, int(row0[k])) for k in keep]
@@ -262,10 +261,7 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
             if y.shape[1] != 1:
                 raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} "
                                  "instead")
-            y = y[:, 0]
-            yb = _blocks(y)
-    if not (persist or classifier):
-        yb = client.persist(yb)
+            yb = [block[:, 0] for block in yb]
     if network:
         layer_sizes = np.array((d,) + tuple(hidden) + (n_outputs,), dtype=np.intp)
         model._set_layer_sizes(layer_sizes, reset)
