@@ -80,8 +80,9 @@ class PlainSGDState:
         self.q = np.zeros_like(v)
         self.scalars = np.zeros(_sgd.STATE_SIZE)
         self.scalars[_SLOT["wscale"]] = 1.0
-        self.scalars[_SLOT["sq_norm"]] = v @ v
-        self.scalars[_SLOT["l1_norm"]] = np.abs(v).sum()
+        if v.any():     # zero weights (a fresh fit's) have zero norms, exactly
+            self.scalars[_SLOT["sq_norm"]] = v @ v
+            self.scalars[_SLOT["l1_norm"]] = np.abs(v).sum()
         self.scalars[_SLOT["avg_b"]] = 1.0
         self.scalars[_SLOT["intercept"]] = check_scalar(intercept, "intercept")
         self.scalars[_SLOT["avg_intercept"]] = check_scalar(average_intercept,
