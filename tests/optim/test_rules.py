@@ -125,6 +125,21 @@ def test_step_without_decay_equals_reference(optimizer, hyper):
     _compare_with_reference(rule, np.float64, p0, grads, decay=False)
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_centered_rmsprop_keeps_an_overflowed_variance_nan(momentum):
+    # the square of this gradient overflows: the variance estimate is
+    # inf - inf, which the step must not treat as a rounded-down zero (a
+    # denominator of eps alone); the reference and torch give NaN
+    rule = make_rule("rmsprop", 0.5, rho=0.0, centered=True, momentum=momentum)
+    g = np.array([1e200, 1.0])
+    p, state = np.zeros(2), np.zeros((rule.state_rows, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        p_ref, _ = reference.rule_step(rule.params, p, g, state, 1, 0.5)
+        rule.step(p, g, state, 1)
+    assert np.isnan(p_ref[0]) and np.isnan(p[0])
+    assert_allclose(p[1], p_ref[1], rtol=1e-12)
+
+
 def test_no_decay_differs_from_decay_when_weight_decay_set():
     # guards the test above: decay=False must actually change the result
     rule = make_rule("adamw", 0.05, weight_decay=0.5)

@@ -156,9 +156,13 @@ cdef inline int rule_step3(const Rule* r, double lr, double t, floating* p,
             if r.centered:
                 grad_avg[i] = r.rho * grad_avg[i] + (1.0 - r.rho) * gi
                 # the variance estimate; rounding can leave it just below 0,
-                # where torch's root is NaN
+                # where torch's root is NaN.  Only a negative one is raised
+                # to 0: an overflowed one (inf - inf) stays NaN, as torch's
+                # does, rather than leaving eps alone to divide the step
                 v = s0[i] - grad_avg[i] * grad_avg[i]
-                denom = sqrt(v if v > 0.0 else 0.0) + r.eps
+                if v < 0.0:
+                    v = 0.0
+                denom = sqrt(v) + r.eps
             else:
                 denom = sqrt(s0[i]) + r.eps
             if r.momentum > 0.0:
