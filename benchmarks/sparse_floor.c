@@ -44,13 +44,16 @@ double floor_epoch(const double *restrict data, const int *restrict indices,
 {
     const int hinge = threshold >= 0.0;
     double wscale = st[0], intercept = st[1], t = st[2], sink = 0.0;
-    ptrdiff_t p, q, j, base = 0, filled = 0;
+    /* rec holds the records of steps [base, base + filled): a stretch and
+     * the AHEAD steps after it, for its last steps' prefetches */
+    ptrdiff_t p, q, j, base = 0, filled = 0, next_stretch = 0;
     row_record *rec = malloc((STRETCH + AHEAD) * sizeof *rec);
     if (rec == NULL)
         return -1.0;
     for (p = 0; p < n; p++) {
-        if (p == base + filled - AHEAD || p == 0) {
+        if (p == next_stretch) {
             base = p;
+            next_stretch = p + STRETCH;
             filled = p + STRETCH + AHEAD < n ? STRETCH + AHEAD : n - p;
             for (q = 0; q < filled; q++) {
                 const ptrdiff_t i = order != NULL ? order[p + q] : p + q;

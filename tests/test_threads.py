@@ -138,7 +138,7 @@ def test_different_estimators_fit_in_parallel():
     both_fitting = threading.Barrier(2, timeout=30)
     errors = []
 
-    def schedule_of(k):
+    def first_step_waits():
         first = [True]
 
         def schedule(t):
@@ -148,7 +148,7 @@ def test_different_estimators_fit_in_parallel():
             return 1e-4
         return schedule
 
-    models = [LinearRegression(solver="minibatch", schedule=schedule_of(k), max_epochs=30,
+    models = [LinearRegression(solver="minibatch", schedule=first_step_waits(), max_epochs=30,
                                tol=None) for k in range(2)]
 
     def fit(k):

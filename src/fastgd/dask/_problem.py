@@ -216,8 +216,7 @@ def make_problem(model, X, y, sample_weight, *, reset, network, hidden=None):
     keep = [k for k, s in enumerate(sizes) if s > 0]
     xb, yb, swb = _blocks(X), _blocks(y), _blocks(sw)
     nbytes = n * d * dtype.itemsize
-    sparse = isinstance(getattr(X, "_meta", None), sp.spmatrix) or sp.issparse(
-        getattr(X, "_meta", None))
+    sparse = sp.issparse(getattr(X, "_meta", None))
     persist = sparse or nbytes <= PERSIST_FRACTION * _memory_limit(client)
     if not persist:
         # X is read anew every pass, its small columns once: kept on the
